@@ -1,0 +1,139 @@
+/* bench_unwind.c — cost of capturing one stack of ~20 frames with each candidate unwinder.
+ *
+ * The tracker captures a stack for every sampled allocation (every allocation at rate 1), so the
+ * unwinder's cost per capture decides whether rate 1 can stay within 2x of bare mimalloc. This
+ * program builds a call chain of a given depth (unwind_chain.c, built with and without frame
+ * pointers), and at its bottom captures the stack N times with:
+ *   glibc backtrace()            (libgcc's DWARF unwinder underneath)
+ *   libunwind unw_backtrace()    with each caching policy (none, global, per-thread)
+ *   libunwind unw_init_local + unw_step loop (the slow, general API)
+ *   a frame-pointer walk         (fast, but only right when every frame keeps a frame pointer)
+ * It prints, per method and chain flavour, the frames found and the median ns per capture over
+ * several repetitions. Usage: bench_unwind [depth=20] [iterations=100000]
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include <execinfo.h>
+#include <libunwind.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_FRAMES 64
+#define REPS 5
+
+typedef void (*ms_chain_leaf_fn)(void *arg);
+int ms_chain_fp(int depth, ms_chain_leaf_fn leaf, void *arg);
+int ms_chain_nofp(int depth, ms_chain_leaf_fn leaf, void *arg);
+
+typedef int (*capture_fn)(void **buf, int max);
+
+static uintptr_t stack_lo, stack_hi; /* this thread's stack, bounds the frame-pointer walk */
+
+static int cap_glibc(void **buf, int max) { return backtrace(buf, max); }
+static int cap_unw_backtrace(void **buf, int max) { return unw_backtrace(buf, max); }
+
+static int cap_unw_step(void **buf, int max) {
+  unw_context_t ctx;
+  unw_cursor_t cur;
+  int n = 0;
+  unw_getcontext(&ctx);
+  if (unw_init_local(&cur, &ctx) < 0) return 0;
+  while (n < max && unw_step(&cur) > 0) {
+    unw_word_t ip;
+    unw_get_reg(&cur, UNW_REG_IP, &ip);
+    buf[n++] = (void *)ip;
+  }
+  return n;
+}
+
+/* Follow the saved-rbp chain; stop when the next frame is not above this one, leaves the
+ * stack, or is misaligned — that is how the walk ends (early) in code without frame pointers. */
+__attribute__((noinline)) static int cap_fp(void **buf, int max) {
+  uintptr_t *fp = __builtin_frame_address(0);
+  int n = 0;
+  while (n < max) {
+    if ((uintptr_t)fp < stack_lo || (uintptr_t)fp + 16 > stack_hi || ((uintptr_t)fp & 7)) break;
+    uintptr_t ret = fp[1];
+    uintptr_t *next = (uintptr_t *)fp[0];
+    if (ret == 0) break;
+    buf[n++] = (void *)ret;
+    if (next <= fp) break;
+    fp = next;
+  }
+  return n;
+}
+
+struct run {
+  capture_fn fn;
+  long iters;
+  int frames;
+  double ns;
+};
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void leaf(void *arg) {
+  struct run *r = arg;
+  void *buf[MAX_FRAMES];
+  r->frames = r->fn(buf, MAX_FRAMES); /* warm-up: loads libgcc_s, fills caches */
+  double t0 = now_ns();
+  for (long i = 0; i < r->iters; i++) r->fn(buf, MAX_FRAMES);
+  r->ns = (now_ns() - t0) / (double)r->iters;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void measure(const char *name, capture_fn fn, int depth, long iters) {
+  static const struct { const char *label; int (*chain)(int, ms_chain_leaf_fn, void *); } chains[] = {
+      {"fp", ms_chain_fp}, {"nofp", ms_chain_nofp}};
+  for (size_t c = 0; c < 2; c++) {
+    double ns[REPS];
+    struct run r = {fn, iters, 0, 0};
+    for (int k = 0; k < REPS; k++) {
+      chains[c].chain(depth, leaf, &r);
+      ns[k] = r.ns;
+    }
+    qsort(ns, REPS, sizeof ns[0], cmp_double);
+    printf("%-28s %-5s frames=%-3d ns/capture median=%8.1f min=%8.1f max=%8.1f\n", name,
+           chains[c].label, r.frames, ns[REPS / 2], ns[0], ns[REPS - 1]);
+  }
+}
+
+int main(int argc, char **argv) {
+  int depth = argc > 1 ? atoi(argv[1]) : 20;
+  long iters = argc > 2 ? atol(argv[2]) : 100000;
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+  pthread_getattr_np(pthread_self(), &attr);
+  pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  stack_lo = (uintptr_t)addr;
+  stack_hi = stack_lo + size;
+
+  printf("# chain depth %d (+ main, libc start frames), %ld captures per repetition, %d reps\n",
+         depth, iters, REPS);
+  measure("glibc backtrace()", cap_glibc, depth, iters);
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
+  measure("unw_backtrace cache=none", cap_unw_backtrace, depth, iters);
+  measure("unw_step loop cache=none", cap_unw_step, depth, iters / 4);
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_GLOBAL);
+  measure("unw_backtrace cache=global", cap_unw_backtrace, depth, iters);
+  measure("unw_step loop cache=global", cap_unw_step, depth, iters / 4);
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  measure("unw_backtrace cache=thread", cap_unw_backtrace, depth, iters);
+  measure("unw_step loop cache=thread", cap_unw_step, depth, iters / 4);
+  measure("frame-pointer walk", cap_fp, depth, iters * 10);
+  return 0;
+}
