@@ -55,11 +55,12 @@ if(MS_CLANG)
 endif()
 if(MS_HAVE_LIBFUZZER)
   set(_fuzz_bin ${CMAKE_CURRENT_BINARY_DIR}/fuzz_dump_read)
+  set(_mp_inc "$<TARGET_PROPERTY:msgpackc,INTERFACE_INCLUDE_DIRECTORIES>")
   add_custom_command(OUTPUT ${_fuzz_bin}
     COMMAND ${MS_CLANG} -g -O1 -std=c11 -D_GNU_SOURCE
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
       -I${CMAKE_SOURCE_DIR}/export -I${CMAKE_SOURCE_DIR}/include
-      "-I$<JOIN:$<TARGET_PROPERTY:msgpackc,INTERFACE_INCLUDE_DIRECTORIES>,;-I>"
+      "$<$<BOOL:${_mp_inc}>:-I$<JOIN:${_mp_inc},;-I>>"
       ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC} -o ${_fuzz_bin}
     DEPENDS ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC}
       ${CMAKE_SOURCE_DIR}/export/dump.h ${CMAKE_SOURCE_DIR}/include/memscope.h
