@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""table.py - turn bench/run.sh's results (hyperfine JSON + peak RSS TSV) into markdown tables.
+
+    python3 bench/table.py RESULTS_DIR > report.md
+
+For each workload: every configuration's median and mean time +- stddev (hyperfine), its ratio to
+bare mimalloc (median / mimalloc median: on a shared, noisy machine the median resists the odd
+slow run better than the mean; also min / mimalloc min, the least disturbed runs), the median of
+3 peak RSS readings and the RSS ratio to mimalloc, and, for memscope's modes, whether the target
+of DESIGN.md is met (judged on the median ratio). The relative stddev says how noisy the run was.
+"""
+import json
+import os
+import statistics
+import sys
+
+WORKLOADS = [("st", "single-thread churn"), ("mt", "4-thread churn"), ("py", "python3 PYTHONMALLOC=malloc")]
+ORDER = ["glibc", "mimalloc", "ms-stats", "ms-default", "ms-rate1", "mimalloc-again", "heaptrack"]
+# time-ratio and RSS-ratio targets per configuration and workload (None: no target)
+TARGETS = {
+    "ms-stats": {"st": (1.03, 1.10), "mt": (1.03, 1.10), "py": (1.03, 1.10)},
+    "ms-default": {"st": (1.05, None), "mt": (1.05, None), "py": (1.05, None)},
+    "ms-rate1": {"st": (2.0, None), "mt": (3.0, None), "py": (2.0, None)},
+}
+
+
+def load(out):
+    times, rss = {}, {}
+    for w, _ in WORKLOADS:
+        for suffix in ("", "-heaptrack"):
+            path = os.path.join(out, "time-%s%s.json" % (w, suffix))
+            if os.path.exists(path):
+                with open(path) as f:
+                    for r in json.load(f)["results"]:
+                        times[(w, r["command"])] = r
+    path = os.path.join(out, "rss.tsv")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3:
+                    rss[(parts[0], parts[1])] = statistics.median(int(x) for x in parts[2:])
+    return times, rss
+
+
+def main():
+    out = sys.argv[1]
+    times, rss = load(out)
+    with open(os.path.join(out, "machine.txt")) as f:
+        print("```\n" + f.read().rstrip() + "\n```\n")
+    summary = []
+    for w, title in WORKLOADS:
+        base = times.get((w, "mimalloc"))
+        base_rss = rss.get((w, "mimalloc"))
+        print("### %s (`%s`)\n" % (title, w))
+        print("| allocator | median (s) | mean +- stddev (s) | rel. stddev | time / mimalloc (median) | min / mimalloc min | peak RSS (MiB) | RSS / mimalloc | target |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c in ORDER:
+            r = times.get((w, c))
+            if r is None:
+                continue
+            mean, sd, med = r["mean"], r["stddev"] or 0.0, r["median"]
+            ratio = min_ratio = None
+            if base:
+                ratio = med / base["median"]
+                min_ratio = r["min"] / base["min"]
+            kb = rss.get((w, c))
+            rss_ratio = kb / base_rss if kb and base_rss else None
+            verdict = ""
+            t = TARGETS.get(c, {}).get(w)
+            if t and ratio is not None:
+                ok_t = ratio <= t[0]
+                ok_r = t[1] is None or (rss_ratio is not None and rss_ratio <= t[1])
+                verdict = "time <= %.2fx%s: %s" % (t[0], ", RSS <= %.2fx" % t[1] if t[1] else "",
+                                                  "met" if ok_t and ok_r else "**missed**")
+                summary.append((w, c, ratio, rss_ratio, verdict))
+            print("| %s | %.3f | %.3f +- %.3f | %.1f%% | %s | %s | %s | %s | %s |" % (
+                c, med, mean, sd, 100 * sd / mean,
+                "%.2fx" % ratio if ratio is not None else "-",
+                "%.2fx" % min_ratio if min_ratio is not None else "-",
+                "%.1f" % (kb / 1024) if kb else "-",
+                "%.2fx" % rss_ratio if rss_ratio else "-", verdict))
+        print()
+    unwind = os.path.join(out, "unwind.txt")
+    if os.path.exists(unwind):
+        with open(unwind) as f:
+            print("### stack capture (bench_unwind)\n\n```\n" + f.read().rstrip() + "\n```")
+
+
+if __name__ == "__main__":
+    main()
