@@ -18,7 +18,9 @@
  *
  * Usage: stress_threads [--require-stats] [--snapshot DIR] [--rounds N] [--ops N]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
