@@ -41,6 +41,8 @@ typedef struct ms_frame {
   const char *module_path;/* the module's path, NULL when none */
   uint32_t quality;       /* ms_sym_quality_t */
   uint32_t internal;      /* 1: frame of memscope itself or of mimalloc (hidden from stacks) */
+  uint64_t key_hash;      /* hash of the symbolised identity (function, file, line, or module
+                             basename + offset): equal across runs despite ASLR */
 } ms_frame_t;
 
 typedef struct ms_mstack {
@@ -48,7 +50,9 @@ typedef struct ms_mstack {
   uint32_t *frames;       /* indexes into model->frames, innermost first */
   uint32_t raw_depth;     /* depth in the dump, before hiding */
   uint32_t key;           /* symbolic identity: stacks with the same key have the same
-                             symbolised frames (ASLR-independent); index into model->keys */
+                             symbolised frames (ASLR-independent); 0..n_keys-1 */
+  uint64_t key_hash;      /* hash of the shown frames' key_hash sequence: compare stacks of
+                             different dumps (diff) with this */
 } ms_mstack_t;
 
 /* ------------------------------------------------------------------ sites, leaks */
@@ -207,7 +211,7 @@ typedef struct ms_model {
   uint32_t n_stacks;    ms_mstack_t *stacks;    /* same numbering as dump->stacks */
   uint32_t n_keys;                              /* distinct symbolic stacks */
   const char **key_text;                        /* per key: canonical text used to match
-                                                   stacks across dumps (diff) */
+                                                   stacks across dumps; NULL in this version, use key_hash */
   uint32_t n_modules;   ms_mmodule_t *modules;  /* same numbering as dump->modules */
 
   uint32_t n_sites;     ms_msite_t *sites;      /* sorted: live bytes, then total bytes, desc */

@@ -1,0 +1,157 @@
+/* cmd_convert.c — `memscope convert DUMP -o OUT [--format json|html|svg|folded|text]`.
+ *
+ * The format comes from --format or else OUT's extension. html and svg are drawn by the
+ * reports library (export/report/, msreport); a build without it says so and exits 2. The
+ * output is written to OUT.tmp and renamed, so a failed conversion never leaves a file that
+ * looks complete.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json_out.h"
+#if defined(MS_HAVE_HTML) || defined(MS_HAVE_SVG)
+#include "report.h"
+#endif
+
+static const char help[] =
+    "usage: memscope convert DUMP -o OUT [--format FORMAT] [options]\n"
+    "\n"
+    "Convert a memscope dump (.msp) into another format. OUT '-' writes to standard output.\n"
+    "\n"
+    "  -o, --output OUT     file to write (required)\n"
+    "  -f, --format FORMAT  json | html | svg | folded | text; default: from OUT's extension\n"
+    "                       (.json .html .htm .svg .folded .txt)\n"
+    "      --chart NAME     svg only: timeline | flamegraph | sites (default: all three)\n"
+    "      --weight W       folded only: live (bytes, default) | live-count | total | count |\n"
+    "                       peak | temp\n"
+    "      --top N          json: list at most N sites and leaks (default: all)\n"
+    "      --no-symbols     do not read binaries; frames are module+offset\n"
+    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
+    "  -q, --quiet          no progress display\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit status: 0 success, 1 bad input file or unwritable output, 2 usage error.\n";
+
+typedef enum { F_NONE, F_JSON, F_HTML, F_SVG, F_FOLDED, F_TEXT } fmt_t;
+
+static fmt_t parse_format(const char *s) {
+  if (!strcmp(s, "json")) return F_JSON;
+  if (!strcmp(s, "html") || !strcmp(s, "htm")) return F_HTML;
+  if (!strcmp(s, "svg")) return F_SVG;
+  if (!strcmp(s, "folded") || !strcmp(s, "stacks")) return F_FOLDED;
+  if (!strcmp(s, "text") || !strcmp(s, "txt")) return F_TEXT;
+  return F_NONE;
+}
+
+static fmt_t format_from_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *dot = strrchr(slash ? slash : path, '.');
+  return dot ? parse_format(dot + 1) : F_NONE;
+}
+
+int _ms_cmd_convert(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
+      {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
+      {"top", required_argument, 0, 't'},    {"no-symbols", no_argument, 0, 'S'},
+      {"debug-dir", required_argument, 0, 'D'}, {"quiet", no_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  const char *out_path = NULL, *format = NULL, *chart = NULL, *weight = NULL;
+  uint64_t top = 0;
+  ms_load_options_t lo = {0};
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":o:f:hq", opts, NULL)) != -1) {
+    switch (c) {
+      case 'o': out_path = optarg; break;
+      case 'f': format = optarg; break;
+      case 'c': chart = optarg; break;
+      case 'w': weight = optarg; break;
+      case 't':
+        if (_ms_cli_parse_size(optarg, &top) != 0 || top > UINT32_MAX)
+          return _ms_cli_fail(MS_EXIT_USAGE, "convert: --top needs a number, got '%s'", optarg);
+        break;
+      case 'S': lo.no_symbols = 1; break;
+      case 'D': lo.debug_dir = optarg; break;
+      case 'q': lo.quiet = 1; break;
+      case 'h': fputs(help, stdout); return MS_EXIT_OK;
+      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "convert: option '%s' needs a value", argv[optind - 1]);
+      default: return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown option '%s' (see memscope convert --help)", argv[optind - 1]);
+    }
+  }
+  if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing DUMP (see memscope convert --help)");
+  if (argc - optind > 1) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unexpected argument '%s'", argv[optind + 1]);
+  if (!out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
+  const char *in_path = argv[optind];
+  fmt_t f = format ? parse_format(format) : format_from_name(out_path);
+  if (f == F_NONE) {
+    if (format) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown format '%s' (json, html, svg, folded, text)", format);
+    return _ms_cli_fail(MS_EXIT_USAGE, "convert: cannot tell the format from '%s'; use --format", out_path);
+  }
+  if (weight && f != F_FOLDED) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --weight applies to folded output only");
+  if (chart && f != F_SVG) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --chart applies to svg output only");
+  if (weight && strcmp(weight, "live") && strcmp(weight, "live-count") && strcmp(weight, "total") &&
+      strcmp(weight, "count") && strcmp(weight, "peak") && strcmp(weight, "temp"))
+    return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown weight '%s'", weight);
+#ifndef MS_HAVE_HTML
+  if (f == F_HTML) return _ms_cli_fail(MS_EXIT_USAGE, "html output not available in this build");
+#endif
+#ifndef MS_HAVE_SVG
+  if (f == F_SVG) return _ms_cli_fail(MS_EXIT_USAGE, "svg output not available in this build");
+#else
+  if (chart && strcmp(chart, "timeline") && strcmp(chart, "flamegraph") && strcmp(chart, "sites"))
+    return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown chart '%s' (timeline, flamegraph, sites)", chart);
+#endif
+
+  ms_loaded_t l;
+  int rc = _ms_cli_load(in_path, &lo, &l);
+  if (rc != MS_EXIT_OK) return rc;
+
+  int to_stdout = !strcmp(out_path, "-");
+  char *tmp = NULL;
+  FILE *out = stdout;
+  if (!to_stdout) {
+    size_t n = strlen(out_path) + 16;
+    tmp = malloc(n);
+    if (!tmp) {
+      _ms_cli_unload(&l);
+      return _ms_cli_fail(MS_EXIT_INPUT, "out of memory");
+    }
+    snprintf(tmp, n, "%s.tmp%ld", out_path, (long)getpid());
+    out = fopen(tmp, "w");
+    if (!out) {
+      rc = _ms_cli_fail(MS_EXIT_INPUT, "%s: cannot write: %s", out_path, strerror(errno));
+      free(tmp);
+      _ms_cli_unload(&l);
+      return rc;
+    }
+  }
+  int wr = 0;
+  switch (f) {
+    case F_JSON: wr = ms_json_write_limited(out, &l.model, (uint32_t)top); break;
+    case F_FOLDED: wr = ms_folded_write(out, &l.model, weight); break;
+    case F_TEXT: wr = ms_text_report_write(out, &l.model, top ? (unsigned)top : 10); break;
+#ifdef MS_HAVE_HTML
+    case F_HTML: wr = ms_html_write(out, &l.model); break;
+#endif
+#ifdef MS_HAVE_SVG
+    case F_SVG: wr = ms_svg_write(out, &l.model, chart); break;
+#endif
+    default: wr = -1; break;
+  }
+  if (fflush(out) != 0 || ferror(out)) wr = -1;
+  if (!to_stdout) {
+    if (fclose(out) != 0) wr = -1;
+    if (wr == 0 && rename(tmp, out_path) != 0) wr = -1;
+    if (wr != 0) unlink(tmp);
+  }
+  free(tmp);
+  _ms_cli_unload(&l);
+  if (wr != 0) return _ms_cli_fail(MS_EXIT_INPUT, "%s: could not write the output (error %d)", out_path, wr);
+  return MS_EXIT_OK;
+}

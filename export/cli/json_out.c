@@ -1,0 +1,618 @@
+/* json_out.c — the model as JSON (docs/JSON.md documents every field).
+ *
+ * The output must always be valid JSON whatever the dump held: strings from the tracked
+ * process (paths, variable names, thread names) are escaped, control characters become \u00XX
+ * and bytes that are not valid UTF-8 become U+FFFD. Addresses are strings ("0x...") because
+ * JSON numbers lose precision above 2^53 in most readers; counters stay numbers.
+ *
+ * Frames repeat across stacks, so each frame's JSON text is rendered once and reused: a dump
+ * with 100k stacks of 20 frames prints 2M frames but formats only the distinct addresses.
+ */
+#include "json_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope.h"
+
+/* ------------------------------------------------------------------ strings */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static int utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && s[1] < 0xa0) return 0;           /* overlong */
+    if (c == 0xed && s[1] >= 0xa0) return 0;          /* surrogates */
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80) return 0;
+    if (c == 0xf0 && s[1] < 0x90) return 0;           /* overlong */
+    if (c == 0xf4 && s[1] >= 0x90) return 0;          /* > U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+/* Escaped form of s (with quotes) into a growing buffer. */
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+} sbuf_t;
+
+static void sb_put(sbuf_t *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (b->n + n + 1 > cap) cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np) return;   /* output truncated: the caller checks ferror on the file instead */
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+
+static void sb_str(sbuf_t *b, const char *s) {
+  if (!s) {
+    sb_put(b, "null", 4);
+    return;
+  }
+  sb_put(b, "\"", 1);
+  const unsigned char *u = (const unsigned char *)s;
+  while (*u) {
+    const unsigned char *run = u;
+    /* Copy plain ASCII runs in one go. */
+    while (*u >= 0x20 && *u < 0x80 && *u != '"' && *u != '\\') u++;
+    if (u > run) sb_put(b, (const char *)run, (size_t)(u - run));
+    if (!*u) break;
+    char esc[8];
+    switch (*u) {
+      case '"': sb_put(b, "\\\"", 2); u++; continue;
+      case '\\': sb_put(b, "\\\\", 2); u++; continue;
+      case '\n': sb_put(b, "\\n", 2); u++; continue;
+      case '\t': sb_put(b, "\\t", 2); u++; continue;
+      case '\r': sb_put(b, "\\r", 2); u++; continue;
+      default: break;
+    }
+    if (*u < 0x20) {
+      snprintf(esc, sizeof esc, "\\u%04x", *u);
+      sb_put(b, esc, 6);
+      u++;
+      continue;
+    }
+    int l = utf8_len(u);
+    if (l == 0) {
+      sb_put(b, "\\ufffd", 6);
+      u++;
+    } else {
+      sb_put(b, (const char *)u, (size_t)l);
+      u += l;
+    }
+  }
+  sb_put(b, "\"", 1);
+}
+
+void ms_json_string(FILE *out, const char *s) {
+  sbuf_t b = {0};
+  sb_str(&b, s);
+  if (b.p) fwrite(b.p, 1, b.n, out);
+  free(b.p);
+}
+
+/* ------------------------------------------------------------------ writer state */
+
+typedef struct jw {
+  FILE *out;
+  const ms_model_t *m;
+  char **frame_json;    /* rendered frames, by model frame index */
+  uint32_t max_sites;
+} jw_t;
+
+static void put(jw_t *w, const char *s) { fputs(s, w->out); }
+
+static void key(jw_t *w, const char *k, int first) {
+  if (!first) fputc(',', w->out);
+  fputc('"', w->out);
+  fputs(k, w->out);
+  fputs("\":", w->out);
+}
+
+static void kv_u(jw_t *w, const char *k, uint64_t v, int first) {
+  key(w, k, first);
+  fprintf(w->out, "%llu", (unsigned long long)v);
+}
+static void kv_i(jw_t *w, const char *k, int64_t v, int first) {
+  key(w, k, first);
+  fprintf(w->out, "%lld", (long long)v);
+}
+static void kv_d(jw_t *w, const char *k, double v, int first) {
+  key(w, k, first);
+  fprintf(w->out, "%.4f", v);
+}
+static void kv_s(jw_t *w, const char *k, const char *v, int first) {
+  key(w, k, first);
+  ms_json_string(w->out, v);
+}
+static void kv_x(jw_t *w, const char *k, uint64_t v, int first) {
+  key(w, k, first);
+  fprintf(w->out, "\"0x%llx\"", (unsigned long long)v);
+}
+static void kv_idx(jw_t *w, const char *k, uint32_t v, int first) {  /* index or null */
+  key(w, k, first);
+  if (v == MS_DUMP_NONE) put(w, "null");
+  else fprintf(w->out, "%u", v);
+}
+
+static const char *frame_json(jw_t *w, uint32_t fi) {
+  if (w->frame_json[fi]) return w->frame_json[fi];
+  const ms_frame_t *f = &w->m->frames[fi];
+  sbuf_t b = {0};
+  char num[64];
+  sb_put(&b, "{\"function\":", 12);
+  sb_str(&b, f->function);
+  sb_put(&b, ",\"file\":", 8);
+  sb_str(&b, f->file);
+  int n = f->line ? snprintf(num, sizeof num, ",\"line\":%u", f->line)
+                  : snprintf(num, sizeof num, ",\"line\":null");
+  sb_put(&b, num, (size_t)n);
+  sb_put(&b, ",\"module\":", 10);
+  sb_str(&b, f->module_path);
+  n = snprintf(num, sizeof num, ",\"address\":\"0x%llx\"", (unsigned long long)f->address);
+  sb_put(&b, num, (size_t)n);
+  if (f->module != MS_DUMP_NONE) {
+    n = snprintf(num, sizeof num, ",\"offset\":\"0x%llx\"", (unsigned long long)f->offset);
+    sb_put(&b, num, (size_t)n);
+  }
+  sb_put(&b, "}", 1);
+  w->frame_json[fi] = b.p;
+  return b.p ? b.p : "null";
+}
+
+static void stack(jw_t *w, const char *k, uint32_t s, int first) {
+  key(w, k, first);
+  if (s >= w->m->n_stacks) {
+    put(w, "[]");
+    return;
+  }
+  const ms_mstack_t *st = &w->m->stacks[s];
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < st->depth; i++) {
+    if (i) fputc(',', w->out);
+    put(w, frame_json(w, st->frames[i]));
+  }
+  fputc(']', w->out);
+}
+
+static void location(jw_t *w, const char *k, uint32_t s, int first) {
+  char buf[1024];
+  ms_stack_label(w->m, s, buf, sizeof buf);
+  kv_s(w, k, buf, first);
+}
+
+/* ------------------------------------------------------------------ sections */
+
+static const char *reason_name(uint32_t r) {
+  switch (r) {
+    case MS_DUMP_REASON_SNAPSHOT: return "snapshot";
+    case MS_DUMP_REASON_EXIT: return "exit";
+    case MS_DUMP_REASON_SIGNAL: return "signal";
+    default: return "unknown";
+  }
+}
+
+static const char *event_name(uint32_t k) {
+  static const char *n[] = {"alloc", "track", "realloc", "free", "retain", "release", "refset"};
+  return k < sizeof n / sizeof n[0] ? n[k] : "unknown";
+}
+
+static const char *quality_name(uint32_t q) {
+  static const char *n[] = {"none", "offset", "symtab", "dwarf"};
+  return q < 4 ? n[q] : "none";
+}
+
+static void process(jw_t *w) {
+  const ms_dump_t *d = w->m->dump;
+  const ms_dump_process_t *p = &d->process;
+  key(w, "process", 0);
+  fputc('{', w->out);
+  kv_u(w, "pid", p->pid, 1);
+  kv_u(w, "ppid", p->ppid, 0);
+  kv_s(w, "exe", p->exe, 0);
+  /* cmdline as one string (for display) and argv as the exact list. */
+  sbuf_t b = {0};
+  for (uint32_t i = 0; i < p->argc; i++) {
+    if (i) sb_put(&b, " ", 1);
+    if (p->argv[i]) sb_put(&b, p->argv[i], strlen(p->argv[i]));
+  }
+  kv_s(w, "cmdline", b.p ? b.p : "", 0);
+  free(b.p);
+  key(w, "argv", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < p->argc; i++) {
+    if (i) fputc(',', w->out);
+    ms_json_string(w->out, p->argv[i] ? p->argv[i] : "");
+  }
+  fputc(']', w->out);
+  kv_u(w, "start_time_unix_ns", p->start_time_unix_ns, 0);
+  kv_u(w, "dump_time_ns", p->dump_time_ns, 0);
+  kv_s(w, "reason", reason_name(p->reason), 0);
+  kv_u(w, "sequence", p->sequence, 0);
+  fputc('}', w->out);
+
+  const ms_dump_options_t *o = &d->options;
+  key(w, "options", 0);
+  fputc('{', w->out);
+  kv_u(w, "sample_rate", o->sample_rate, 1);
+  kv_u(w, "stack_depth", o->stack_depth, 0);
+  kv_u(w, "interval_ms", o->interval_ms, 0);
+  kv_s(w, "checks", o->checks, 0);
+  fputc('}', w->out);
+}
+
+static void summary(jw_t *w) {
+  const ms_model_t *m = w->m;
+  const ms_dump_summary_t *s = &m->dump->summary;
+  key(w, "summary", 0);
+  fputc('{', w->out);
+  kv_u(w, "total_allocations", s->total_allocations, 1);
+  kv_u(w, "total_frees", s->total_frees, 0);
+  kv_u(w, "total_bytes", s->total_bytes, 0);
+  kv_u(w, "live_bytes", s->live_bytes, 0);
+  kv_u(w, "live_allocations", s->live_allocations, 0);
+  kv_u(w, "peak_live_bytes", s->peak_live_bytes, 0);
+  kv_u(w, "peak_time_ns", s->peak_time_ns, 0);
+  kv_u(w, "sample_rate", m->dump->options.sample_rate, 0);
+  kv_u(w, "usable_bytes", s->usable_bytes, 0);
+  kv_u(w, "header_bytes", s->header_bytes, 0);
+  kv_u(w, "rss_bytes", s->rss_bytes, 0);
+  kv_u(w, "peak_rss_bytes", s->peak_rss_bytes, 0);
+  kv_u(w, "sampled_allocations", s->sampled_allocations, 0);
+  kv_u(w, "live_sampled_bytes", m->live_sampled_bytes, 0);
+  kv_u(w, "leaked_bytes", m->leaked_bytes, 0);
+  kv_u(w, "leaked_allocations", m->leaked_count, 0);
+  kv_u(w, "temporary_allocations", m->temp_count, 0);
+  kv_u(w, "temporary_bytes", m->temp_bytes, 0);
+  kv_u(w, "stacks", m->n_stacks, 0);
+  kv_u(w, "sites", m->n_sites, 0);
+  kv_u(w, "errors", m->n_errors, 0);
+  fputc('}', w->out);
+}
+
+static void sites(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "sites", 0);
+  fputc('[', w->out);
+  uint32_t n = m->n_sites < w->max_sites ? m->n_sites : w->max_sites;
+  for (uint32_t i = 0; i < n; i++) {
+    const ms_msite_t *s = &m->sites[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_u(w, "id", i, 1);
+    kv_u(w, "bytes", s->live_bytes, 0);
+    kv_u(w, "count", s->live_count, 0);
+    kv_u(w, "peak_bytes", s->peak_bytes, 0);
+    kv_u(w, "peak_count", s->peak_count, 0);
+    kv_u(w, "total_bytes", s->total_bytes, 0);
+    kv_u(w, "total_count", s->total_count, 0);
+    kv_u(w, "temporary_bytes", s->temp_bytes, 0);
+    kv_u(w, "temporary_count", s->temp_count, 0);
+    kv_u(w, "realloc_count", s->realloc_count, 0);
+    key(w, "lifetimes", 0);
+    fputc('[', w->out);
+    for (int k = 0; k < MS_DUMP_LIFETIME_BUCKETS; k++)
+      fprintf(w->out, k ? ",%llu" : "%llu", (unsigned long long)s->lifetime[k]);
+    fputc(']', w->out);
+    kv_s(w, "tag", s->tag != MS_DUMP_NONE ? m->tags[s->tag].name : NULL, 0);
+    kv_s(w, "module", s->module < m->n_modules ? m->modules[s->module].path : NULL, 0);
+    location(w, "location", s->stack, 0);
+    stack(w, "stack", s->stack, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void leaks(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "leaks", 0);
+  fputc('[', w->out);
+  uint32_t n = m->n_leaks < w->max_sites ? m->n_leaks : w->max_sites;
+  for (uint32_t i = 0; i < n; i++) {
+    const ms_leak_t *l = &m->leaks[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_u(w, "bytes", l->bytes, 1);
+    kv_u(w, "count", l->count, 0);
+    kv_u(w, "sampled", l->sampled, 0);
+    kv_u(w, "first_time_ns", l->first_time_ns, 0);
+    kv_idx(w, "site", l->site < w->max_sites ? l->site : MS_DUMP_NONE, 0);
+    location(w, "location", l->stack, 0);
+    stack(w, "stack", l->stack, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void thread_ref(jw_t *w, const char *k, uint32_t t, int first) {
+  key(w, k, first);
+  if (t < w->m->n_threads) fprintf(w->out, "%llu", (unsigned long long)w->m->threads[t].tid);
+  else put(w, "null");
+}
+
+static void variables(jw_t *w) {
+  const ms_model_t *m = w->m;
+  static const char *states[] = {"live", "freed", "leaked"};
+  key(w, "variables", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_variables; i++) {
+    const ms_mvariable_t *v = &m->variables[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "name", v->name, 1);
+    kv_s(w, "type", v->type, 0);
+    kv_x(w, "address", v->address, 0);
+    kv_u(w, "size", v->size, 0);
+    kv_s(w, "file", v->file, 0);
+    kv_u(w, "line", v->line, 0);
+    kv_u(w, "alloc_time_ns", v->alloc_time_ns, 0);
+    key(w, "free_time_ns", 0);
+    if (v->state == MS_VAR_FREED) fprintf(w->out, "%llu", (unsigned long long)v->free_time_ns);
+    else put(w, "null");
+    kv_u(w, "lifetime_ns", v->lifetime_ns, 0);
+    kv_s(w, "state", v->state < 3 ? states[v->state] : "live", 0);
+    thread_ref(w, "thread", v->thread, 0);
+    kv_i(w, "max_refcount", v->max_refcount, 0);
+    kv_i(w, "final_refcount", v->final_refcount, 0);
+    key(w, "refcount_unbalanced", 0);
+    put(w, v->refcount_unbalanced ? "true" : "false");
+    kv_u(w, "reallocs", v->n_reallocs, 0);
+    for (int pass = 0; pass < 2; pass++) {
+      /* pass 0: reference-count events only (INTERFACE.md's ref_events); pass 1: all. */
+      key(w, pass ? "events" : "ref_events", 0);
+      fputc('[', w->out);
+      int firstev = 1;
+      for (uint32_t e = 0; e < v->n_events; e++) {
+        const ms_dump_event_t *ev = &v->events[e];
+        int is_ref = ev->kind == MS_EV_RETAIN || ev->kind == MS_EV_RELEASE || ev->kind == MS_EV_REFSET;
+        if (!pass && !is_ref) continue;
+        if (!firstev) fputc(',', w->out);
+        firstev = 0;
+        fputc('{', w->out);
+        kv_u(w, "time_ns", ev->time_ns, 1);
+        kv_s(w, "kind", event_name(ev->kind), 0);
+        if (is_ref) kv_i(w, "count", ev->count, 0);
+        kv_x(w, "address", ev->address, 0);
+        kv_u(w, "size", ev->size, 0);
+        thread_ref(w, "thread", ev->thread, 0);
+        fputc('}', w->out);
+      }
+      fputc(']', w->out);
+    }
+    stack(w, "alloc_stack", v->alloc_stack, 0);
+    stack(w, "free_stack", v->free_stack, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void errors(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "errors", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_errors; i++) {
+    const ms_merror_t *e = &m->errors[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "kind", e->kind_name, 1);
+    kv_x(w, "address", e->address, 0);
+    kv_u(w, "size", e->size, 0);
+    kv_u(w, "time_ns", e->time_ns, 0);
+    thread_ref(w, "thread", e->thread, 0);
+    kv_s(w, "detail", e->detail, 0);
+    location(w, "location", e->stack, 0);
+    stack(w, "stack", e->stack, 0);
+    stack(w, "alloc_stack", e->alloc_stack, 0);
+    stack(w, "free_stack", e->free_stack, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void timeline(jw_t *w) {
+  const ms_dump_t *d = w->m->dump;
+  key(w, "timeline", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < d->n_timeline; i++) {
+    const ms_dump_point_t *p = &d->timeline[i];
+    fprintf(w->out, "%s{\"time_ns\":%llu,\"live_bytes\":%llu,\"rss_bytes\":%llu}", i ? "," : "",
+            (unsigned long long)p->time_ns, (unsigned long long)p->live_bytes,
+            (unsigned long long)p->rss_bytes);
+  }
+  fputc(']', w->out);
+}
+
+static void classes(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "size_classes", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_classes; i++) {
+    const ms_mclass_t *c = &m->classes[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_u(w, "size", c->size, 1);
+    kv_u(w, "count", c->live_count, 0);
+    kv_u(w, "allocations", c->allocations, 0);
+    kv_u(w, "frees", c->frees, 0);
+    kv_u(w, "requested_bytes", c->requested_bytes, 0);
+    kv_u(w, "usable_bytes", c->usable_bytes, 0);
+    kv_u(w, "waste_bytes", c->waste_bytes, 0);
+    kv_d(w, "waste_ratio", c->waste_ratio, 0);
+    kv_u(w, "total_requested", c->total_requested, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+
+  const ms_fragmentation_t *f = &m->fragmentation;
+  key(w, "fragmentation", 0);
+  fputc('{', w->out);
+  kv_u(w, "requested_bytes", f->requested_bytes, 1);
+  kv_u(w, "usable_bytes", f->usable_bytes, 0);
+  kv_u(w, "header_bytes", f->header_bytes, 0);
+  kv_u(w, "class_waste_bytes", f->class_waste_bytes, 0);
+  kv_u(w, "rss_bytes", f->rss_bytes, 0);
+  kv_u(w, "peak_rss_bytes", f->peak_rss_bytes, 0);
+  kv_u(w, "rss_overhead_bytes", f->rss_overhead_bytes, 0);
+  kv_d(w, "internal_ratio", f->internal_ratio, 0);
+  kv_d(w, "rss_ratio", f->rss_ratio, 0);
+  key(w, "worst_class_size", 0);
+  if (f->worst_class < m->n_classes) fprintf(w->out, "%llu", (unsigned long long)m->classes[f->worst_class].size);
+  else put(w, "null");
+  fputc('}', w->out);
+}
+
+static void threads(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "threads", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_threads; i++) {
+    const ms_mthread_t *t = &m->threads[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_u(w, "tid", t->tid, 1);
+    kv_s(w, "name", t->name, 0);
+    key(w, "alive", 0);
+    put(w, t->alive ? "true" : "false");
+    kv_u(w, "allocations", t->allocations, 0);
+    kv_u(w, "frees", t->frees, 0);
+    kv_u(w, "allocated_bytes", t->allocated_bytes, 0);
+    kv_u(w, "freed_bytes", t->freed_bytes, 0);
+    kv_u(w, "live_bytes", t->live_bytes, 0);
+    kv_u(w, "live_count", t->live_count, 0);
+    key(w, "top_location", 0);
+    if (t->top_stack != MS_DUMP_NONE) {
+      char buf[1024];
+      ms_stack_label(m, t->top_stack, buf, sizeof buf);
+      ms_json_string(w->out, buf);
+    } else {
+      put(w, "null");
+    }
+    kv_u(w, "top_location_bytes", t->top_stack_bytes, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void modules(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "modules", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_modules; i++) {
+    const ms_mmodule_t *mm = &m->modules[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "path", mm->path, 1);
+    kv_s(w, "name", mm->name, 0);
+    kv_x(w, "base", mm->base, 0);
+    kv_x(w, "start", mm->start, 0);
+    kv_x(w, "end", mm->end, 0);
+    kv_s(w, "build_id", mm->build_id, 0);
+    kv_s(w, "symbols", quality_name(mm->symbols), 0);
+    key(w, "build_id_mismatch", 0);
+    put(w, mm->build_id_mismatch ? "true" : "false");
+    key(w, "internal", 0);
+    put(w, mm->internal ? "true" : "false");
+    kv_u(w, "sites", mm->n_sites, 0);
+    kv_u(w, "live_bytes", mm->live_bytes, 0);
+    kv_u(w, "live_count", mm->live_count, 0);
+    kv_u(w, "total_bytes", mm->total_bytes, 0);
+    kv_u(w, "total_count", mm->total_count, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+
+  key(w, "crossings", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_crossings; i++) {
+    const ms_mcrossing_t *c = &m->crossings[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "alloc_module", m->modules[c->alloc_module].path, 1);
+    kv_s(w, "free_module", m->modules[c->free_module].path, 0);
+    kv_u(w, "count", c->count, 0);
+    kv_u(w, "bytes", c->bytes, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void tags(jw_t *w) {
+  const ms_model_t *m = w->m;
+  key(w, "tags", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_tags; i++) {
+    const ms_mtag_t *t = &m->tags[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "name", t->name, 1);
+    kv_u(w, "sites", t->n_sites, 0);
+    kv_u(w, "live_bytes", t->live_bytes, 0);
+    kv_u(w, "live_count", t->live_count, 0);
+    kv_u(w, "total_bytes", t->total_bytes, 0);
+    kv_u(w, "total_count", t->total_count, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+static void findings(jw_t *w) {
+  const ms_model_t *m = w->m;
+  static const char *sev[] = {"info", "warning", "error"};
+  key(w, "findings", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < m->n_findings; i++) {
+    const ms_finding_t *f = &m->findings[i];
+    if (i) fputc(',', w->out);
+    fputc('{', w->out);
+    kv_s(w, "kind", f->kind_name, 1);
+    kv_s(w, "severity", f->severity < 3 ? sev[f->severity] : "info", 0);
+    kv_idx(w, "site", f->site < w->max_sites ? f->site : MS_DUMP_NONE, 0);
+    kv_s(w, "location", f->location, 0);
+    kv_u(w, "bytes", f->bytes, 0);
+    kv_u(w, "count", f->count, 0);
+    kv_s(w, "message", f->message, 0);
+    stack(w, "stack", f->stack, 0);
+    fputc('}', w->out);
+  }
+  fputc(']', w->out);
+}
+
+int ms_json_write_limited(FILE *out, const ms_model_t *m, uint32_t max_sites) {
+  jw_t w = {out, m, calloc(m->n_frames ? m->n_frames : 1, sizeof(char *)),
+            max_sites ? max_sites : UINT32_MAX};
+  if (!w.frame_json) return -1;
+  fputc('{', out);
+  kv_u(&w, "format_version", m->dump->format_version, 1);
+  kv_s(&w, "generator", "memscope " /* version */ "0.1.0", 0);
+  process(&w);
+  summary(&w);
+  sites(&w);
+  leaks(&w);
+  variables(&w);
+  errors(&w);
+  timeline(&w);
+  classes(&w);
+  threads(&w);
+  modules(&w);
+  tags(&w);
+  findings(&w);
+  fputs("}\n", out);
+  for (uint32_t i = 0; i < m->n_frames; i++) free(w.frame_json[i]);
+  free(w.frame_json);
+  return ferror(out) ? -1 : 0;
+}
+
+int ms_json_write(FILE *out, const ms_model_t *m) { return ms_json_write_limited(out, m, 0); }

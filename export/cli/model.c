@@ -1,0 +1,914 @@
+/* model.c — build the converter's model from a dump (see model.h).
+ *
+ * Order of work: symbolise every distinct address once (the expensive part, cached per
+ * address here and per module in the symboliser), map stacks onto those frames hiding
+ * memscope's and mimalloc's frames at the top, give every stack a symbolic identity, then
+ * derive the views (sites, leaks, threads, modules, tags, variables, fragmentation) and
+ * finally the findings, which only read the views. Everything is linear or n log n in the
+ * dump's size: a million live allocations and 100k stacks must convert in seconds.
+ *
+ * The dump is untrusted but already validated by the reader; indexes are still checked here
+ * (cheaply) so that a model can also be built from a hand-made ms_dump_t in tests.
+ */
+#include "model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope.h"
+#include "symbolize.h"
+
+/* ------------------------------------------------------------------ private state */
+
+typedef struct arena_chunk {
+  struct arena_chunk *next;
+  size_t used, cap;
+  char data[];
+} arena_chunk_t;
+
+typedef struct model_priv {
+  ms_symbolizer_t *sym;
+  arena_chunk_t *arena;
+  uint32_t *frame_pool;   /* all stacks' frame indexes */
+} model_priv_t;
+
+static void *arena_alloc(model_priv_t *p, size_t n) {
+  n = (n + 7) & ~(size_t)7;
+  if (!p->arena || p->arena->cap - p->arena->used < n) {
+    size_t cap = n > 65536 ? n : 65536;
+    arena_chunk_t *c = malloc(sizeof *c + cap);
+    if (!c) return NULL;
+    c->next = p->arena;
+    c->used = 0;
+    c->cap = cap;
+    p->arena = c;
+  }
+  void *r = p->arena->data + p->arena->used;
+  p->arena->used += n;
+  return r;
+}
+
+static const char *arena_printf(model_priv_t *p, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) return "";
+  size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+  char *s = arena_alloc(p, len + 1);
+  if (!s) return "";
+  memcpy(s, buf, len);
+  s[len] = 0;
+  return s;
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+static uint64_t mix64(uint64_t x) {  /* splitmix64 finaliser */
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+  h ^= 0xcbf29ce484222325ULL;
+  for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+  return mix64(h);
+}
+
+static const char *base_name(const char *path) {
+  if (!path) return NULL;
+  const char *b = strrchr(path, '/');
+  return b ? b + 1 : path;
+}
+
+static uint64_t frame_key(const ms_frame_t *f) {
+  uint64_t h;
+  if (f->function) {
+    h = hash_str(1, f->function);
+    if (f->file) h = hash_str(h, base_name(f->file));
+    h = mix64(h + f->line);
+  } else if (f->module != MS_DUMP_NONE) {
+    h = hash_str(2, base_name(f->module_path));
+    h = mix64(h ^ f->offset);
+  } else {
+    h = mix64(3 ^ mix64(f->address));
+  }
+  return h ? h : 1;
+}
+
+/* Modules whose frames are allocation plumbing rather than the code to fix: the C library's
+ * strdup/asprintf/fopen, the C++ runtime's operator new and containers, the loader. */
+static int is_plumbing_module(const char *path) {
+  const char *b = base_name(path);
+  if (!b) return 0;
+  return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
+         strncmp(b, "libstdc++", 9) == 0 || strncmp(b, "libgcc_s", 8) == 0 ||
+         strncmp(b, "ld-linux", 8) == 0;
+}
+
+const char *ms_error_kind_name(uint32_t kind) {
+  switch (kind) {
+    case MS_ERR_DOUBLE_FREE: return "double_free";
+    case MS_ERR_INVALID_FREE: return "invalid_free";
+    case MS_ERR_BUFFER_OVERFLOW: return "buffer_overflow";
+    case MS_ERR_USE_AFTER_FREE: return "use_after_free";
+    case MS_ERR_BUFFER_UNDERFLOW: return "buffer_underflow";
+    default: return "unknown";
+  }
+}
+
+const char *ms_fmt_bytes(uint64_t b, char *buf, size_t len) {
+  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = (double)b;
+  int u = 0;
+  while (v >= 1024.0 && u < 5) {
+    v /= 1024.0;
+    u++;
+  }
+  if (u == 0) snprintf(buf, len, "%llu B", (unsigned long long)b);
+  else snprintf(buf, len, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+int ms_frame_label(const ms_frame_t *f, char *buf, size_t len) {
+  if (!f) return snprintf(buf, len, "(none)");
+  if (f->function && f->file)
+    return snprintf(buf, len, "%s (%s:%u)", f->function, f->file, f->line);
+  if (f->function && f->module_path)
+    return snprintf(buf, len, "%s (%s)", f->function, base_name(f->module_path));
+  if (f->function) return snprintf(buf, len, "%s", f->function);
+  if (f->module != MS_DUMP_NONE)
+    return snprintf(buf, len, "%s+0x%llx", f->module_path ? base_name(f->module_path) : "?",
+                    (unsigned long long)f->offset);
+  return snprintf(buf, len, "0x%llx", (unsigned long long)f->address);
+}
+
+const ms_frame_t *ms_model_frame(const ms_model_t *m, uint32_t stack, uint32_t i) {
+  if (stack >= m->n_stacks || i >= m->stacks[stack].depth) return NULL;
+  return &m->frames[m->stacks[stack].frames[i]];
+}
+
+/* Index of the first shown frame that is user code, i.e. not allocation plumbing; 0 if all are
+ * plumbing, depth (== none) if the stack is empty. */
+static uint32_t first_user_frame(const ms_model_t *m, uint32_t stack) {
+  if (stack >= m->n_stacks) return 0;
+  const ms_mstack_t *st = &m->stacks[stack];
+  for (uint32_t i = 0; i < st->depth; i++)
+    if (!is_plumbing_module(m->frames[st->frames[i]].module_path)) return i;
+  return 0;
+}
+
+int ms_stack_label(const ms_model_t *m, uint32_t stack, char *buf, size_t len) {
+  if (stack >= m->n_stacks || m->stacks[stack].depth == 0) return snprintf(buf, len, "(no stack)");
+  return ms_frame_label(ms_model_frame(m, stack, first_user_frame(m, stack)), buf, len);
+}
+
+/* ------------------------------------------------------------------ address table */
+
+typedef struct addr_map {
+  uint64_t *keys;
+  uint32_t *vals;
+  size_t mask;
+} addr_map_t;
+
+static int addr_map_init(addr_map_t *h, size_t expect) {
+  size_t cap = 64;
+  while (cap < expect * 2) cap <<= 1;
+  h->keys = malloc(cap * sizeof *h->keys);
+  h->vals = malloc(cap * sizeof *h->vals);
+  h->mask = cap - 1;
+  if (!h->keys || !h->vals) return -1;
+  memset(h->vals, 0xff, cap * sizeof *h->vals);  /* UINT32_MAX = empty */
+  return 0;
+}
+
+/* Returns the slot for key; *found says whether it was present. */
+static size_t addr_map_slot(const addr_map_t *h, uint64_t key, int *found) {
+  size_t i = mix64(key) & h->mask;
+  while (h->vals[i] != UINT32_MAX) {
+    if (h->keys[i] == key) {
+      *found = 1;
+      return i;
+    }
+    i = (i + 1) & h->mask;
+  }
+  *found = 0;
+  return i;
+}
+
+static void addr_map_free(addr_map_t *h) {
+  free(h->keys);
+  free(h->vals);
+}
+
+/* ------------------------------------------------------------------ build steps */
+
+static void progress(const ms_model_options_t *o, const char *stage, uint64_t done, uint64_t total) {
+  if (o && o->progress) o->progress(o->progress_ctx, stage, done, total);
+}
+
+static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt) {
+  const ms_dump_t *d = m->dump;
+  model_priv_t *p = m->priv_;
+  size_t total = 0;
+  for (uint32_t s = 0; s < d->n_stacks; s++) total += d->stacks[s].depth;
+
+  addr_map_t map;
+  if (addr_map_init(&map, total + 1) != 0) {
+    addr_map_free(&map);
+    return MS_ENOMEM;
+  }
+  uint32_t *raw = malloc((total ? total : 1) * sizeof *raw);   /* frame per raw position */
+  p->frame_pool = malloc((total ? total : 1) * sizeof *p->frame_pool);
+  m->stacks = calloc(d->n_stacks ? d->n_stacks : 1, sizeof *m->stacks);
+  uint32_t cap = 1024;
+  m->frames = malloc(cap * sizeof *m->frames);
+  if (!raw || !p->frame_pool || !m->stacks || !m->frames) goto oom;
+
+  /* Pass 1: distinct addresses, symbolised once each. */
+  size_t pos = 0;
+  uint64_t every = total / 100 + 1;
+  for (uint32_t s = 0; s < d->n_stacks; s++) {
+    const ms_dump_stack_t *ds = &d->stacks[s];
+    for (uint32_t i = 0; i < ds->depth; i++, pos++) {
+      uint64_t a = ds->frames[i];
+      int found;
+      size_t slot = addr_map_slot(&map, a, &found);
+      if (!found) {
+        if (m->n_frames == cap) {
+          cap *= 2;
+          ms_frame_t *nf = realloc(m->frames, cap * sizeof *nf);
+          if (!nf) goto oom;
+          m->frames = nf;
+        }
+        ms_frame_t *f = &m->frames[m->n_frames];
+        ms_symbolize(p->sym, a, f);
+        f->key_hash = frame_key(f);
+        map.keys[slot] = a;
+        map.vals[slot] = m->n_frames++;
+      }
+      raw[pos] = map.vals[slot];
+      if (pos % every == 0) progress(opt, "symbolising", pos, total);
+    }
+  }
+  progress(opt, "symbolising", total, total);
+
+  /* Pass 2: stacks with the top internal frames hidden, and their symbolic identity. */
+  addr_map_t keys;
+  if (addr_map_init(&keys, d->n_stacks + 1) != 0) {
+    addr_map_free(&keys);
+    goto oom;
+  }
+  pos = 0;
+  size_t out = 0;
+  for (uint32_t s = 0; s < d->n_stacks; s++) {
+    const ms_dump_stack_t *ds = &d->stacks[s];
+    ms_mstack_t *st = &m->stacks[s];
+    uint32_t skip = 0;
+    while (skip < ds->depth && m->frames[raw[pos + skip]].internal) skip++;
+    st->raw_depth = ds->depth;
+    st->depth = ds->depth - skip;
+    st->frames = p->frame_pool + out;
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (uint32_t i = skip; i < ds->depth; i++) {
+      uint32_t fi = raw[pos + i];
+      p->frame_pool[out++] = fi;
+      h = mix64(h ^ m->frames[fi].key_hash) + i;
+    }
+    st->key_hash = h ? h : 1;
+    pos += ds->depth;
+    int found;
+    size_t slot = addr_map_slot(&keys, st->key_hash, &found);
+    if (!found) {
+      keys.keys[slot] = st->key_hash;
+      keys.vals[slot] = m->n_keys++;
+    }
+    st->key = keys.vals[slot];
+  }
+  addr_map_free(&keys);
+  addr_map_free(&map);
+  free(raw);
+  return 0;
+oom:
+  addr_map_free(&map);
+  free(raw);
+  return MS_ENOMEM;
+}
+
+static int build_modules(ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  model_priv_t *p = m->priv_;
+  m->n_modules = d->n_modules;
+  m->modules = calloc(d->n_modules ? d->n_modules : 1, sizeof *m->modules);
+  if (!m->modules) return MS_ENOMEM;
+  for (uint32_t i = 0; i < d->n_modules; i++) {
+    const ms_dump_module_t *dm = &d->modules[i];
+    ms_mmodule_t *mm = &m->modules[i];
+    mm->path = dm->path ? dm->path : "?";
+    mm->name = base_name(mm->path);
+    mm->base = dm->base;
+    mm->start = dm->start;
+    mm->end = dm->end;
+    uint32_t n = dm->build_id_len <= 32 ? dm->build_id_len : 32;
+    for (uint32_t k = 0; k < n; k++) snprintf(mm->build_id + 2 * k, 3, "%02x", dm->build_id[k]);
+    mm->symbols = ms_symbolizer_module_quality(p->sym, i, &mm->build_id_mismatch);
+    mm->internal = (uint32_t)ms_symbolizer_module_internal(p->sym, i);
+  }
+  return 0;
+}
+
+/* Sorting with a context pointer (qsort has none; the converter is single-threaded). */
+static const ms_model_t *g_sort_model;
+static int cmp_site_live(const void *a, const void *b) {
+  const ms_msite_t *x = a, *y = b;
+  if (x->live_bytes != y->live_bytes) return x->live_bytes < y->live_bytes ? 1 : -1;
+  if (x->total_bytes != y->total_bytes) return x->total_bytes < y->total_bytes ? 1 : -1;
+  return x->dump_index < y->dump_index ? -1 : x->dump_index > y->dump_index;
+}
+#define SITE_ORDER_CMP(NAME, FIELD)                                       \
+  static int NAME(const void *a, const void *b) {                         \
+    const ms_msite_t *x = &g_sort_model->sites[*(const uint32_t *)a];     \
+    const ms_msite_t *y = &g_sort_model->sites[*(const uint32_t *)b];     \
+    if (x->FIELD != y->FIELD) return x->FIELD < y->FIELD ? 1 : -1;        \
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;          \
+  }
+SITE_ORDER_CMP(cmp_by_peak, peak_bytes)
+SITE_ORDER_CMP(cmp_by_total, total_bytes)
+SITE_ORDER_CMP(cmp_by_count, total_count)
+SITE_ORDER_CMP(cmp_by_temp, temp_count)
+
+static uint32_t site_module(const ms_model_t *m, uint32_t stack) {
+  const ms_frame_t *f = ms_model_frame(m, stack, first_user_frame(m, stack));
+  return f ? f->module : MS_DUMP_NONE;
+}
+
+static int build_sites(ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  m->n_sites = d->n_sites;
+  size_t n = d->n_sites ? d->n_sites : 1;
+  m->sites = calloc(n, sizeof *m->sites);
+  m->by_peak = malloc(n * sizeof(uint32_t));
+  m->by_total = malloc(n * sizeof(uint32_t));
+  m->by_count = malloc(n * sizeof(uint32_t));
+  m->by_temp = malloc(n * sizeof(uint32_t));
+  m->n_tags = d->n_tags;
+  m->tags = calloc(d->n_tags ? d->n_tags : 1, sizeof *m->tags);
+  if (!m->sites || !m->by_peak || !m->by_total || !m->by_count || !m->by_temp || !m->tags)
+    return MS_ENOMEM;
+  for (uint32_t t = 0; t < d->n_tags; t++) m->tags[t].name = d->tags[t] ? d->tags[t] : "?";
+  for (uint32_t i = 0; i < d->n_sites; i++) {
+    const ms_dump_site_t *ds = &d->sites[i];
+    ms_msite_t *s = &m->sites[i];
+    s->dump_index = i;
+    s->stack = ds->stack < m->n_stacks ? ds->stack : MS_DUMP_NONE;
+    s->tag = ds->tag < d->n_tags ? ds->tag : MS_DUMP_NONE;
+    s->module = s->stack != MS_DUMP_NONE ? site_module(m, s->stack) : MS_DUMP_NONE;
+    s->live_bytes = ds->live_bytes;
+    s->live_count = ds->live_count;
+    s->total_bytes = ds->total_bytes;
+    s->total_count = ds->total_count;
+    s->peak_bytes = ds->peak_bytes;
+    s->peak_count = ds->peak_count;
+    s->temp_bytes = ds->temp_bytes;
+    s->temp_count = ds->temp_count;
+    s->realloc_count = ds->realloc_count;
+    memcpy(s->lifetime, ds->lifetime, sizeof s->lifetime);
+    s->avg_size = s->total_count ? (double)s->total_bytes / (double)s->total_count : 0.0;
+    m->temp_bytes += s->temp_bytes;
+    m->temp_count += s->temp_count;
+    if (s->module != MS_DUMP_NONE && s->module < m->n_modules) {
+      ms_mmodule_t *mm = &m->modules[s->module];
+      mm->live_bytes += s->live_bytes;
+      mm->live_count += s->live_count;
+      mm->total_bytes += s->total_bytes;
+      mm->total_count += s->total_count;
+      mm->n_sites++;
+    }
+    if (s->tag != MS_DUMP_NONE) {
+      ms_mtag_t *t = &m->tags[s->tag];
+      t->live_bytes += s->live_bytes;
+      t->live_count += s->live_count;
+      t->total_bytes += s->total_bytes;
+      t->total_count += s->total_count;
+      t->n_sites++;
+    }
+  }
+  qsort(m->sites, m->n_sites, sizeof *m->sites, cmp_site_live);
+  for (uint32_t i = 0; i < m->n_sites; i++)
+    m->by_peak[i] = m->by_total[i] = m->by_count[i] = m->by_temp[i] = i;
+  g_sort_model = m;
+  qsort(m->by_peak, m->n_sites, sizeof(uint32_t), cmp_by_peak);
+  qsort(m->by_total, m->n_sites, sizeof(uint32_t), cmp_by_total);
+  qsort(m->by_count, m->n_sites, sizeof(uint32_t), cmp_by_count);
+  qsort(m->by_temp, m->n_sites, sizeof(uint32_t), cmp_by_temp);
+  return 0;
+}
+
+static int cmp_leak(const void *a, const void *b) {
+  const ms_leak_t *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  if (x->count != y->count) return x->count < y->count ? 1 : -1;
+  return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* Live samples grouped by symbolic stack (so stacks that differ only in hidden frames merge),
+ * and the per-thread live view, in one pass over the allocations. */
+static int build_leaks_threads(ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  m->is_exit = d->process.reason == MS_DUMP_REASON_EXIT;
+  m->n_threads = d->n_threads;
+  m->threads = calloc(d->n_threads ? d->n_threads : 1, sizeof *m->threads);
+  if (!m->threads) return MS_ENOMEM;
+  for (uint32_t t = 0; t < d->n_threads; t++) {
+    const ms_dump_thread_t *dt = &d->threads[t];
+    ms_mthread_t *mt = &m->threads[t];
+    mt->tid = dt->tid;
+    mt->name = dt->name;
+    mt->alive = dt->alive;
+    mt->allocations = dt->allocations;
+    mt->frees = dt->frees;
+    mt->allocated_bytes = dt->allocated_bytes;
+    mt->freed_bytes = dt->freed_bytes;
+    mt->top_stack = MS_DUMP_NONE;
+  }
+
+  ms_leak_t *by_key = calloc(m->n_keys ? m->n_keys : 1, sizeof *by_key);
+  if (!by_key) return MS_ENOMEM;
+  for (uint32_t k = 0; k < m->n_keys; k++) {
+    by_key[k].stack = MS_DUMP_NONE;
+    by_key[k].site = MS_DUMP_NONE;
+    by_key[k].first_time_ns = UINT64_MAX;
+  }
+  /* (thread, stack) -> live bytes, for each thread's top stack. */
+  addr_map_t ts;
+  uint64_t *ts_bytes = malloc(((size_t)d->n_allocs + 1) * sizeof *ts_bytes);
+  if (!ts_bytes || addr_map_init(&ts, (size_t)d->n_allocs + 1) != 0) {
+    free(ts_bytes);
+    addr_map_free(&ts);
+    free(by_key);
+    return MS_ENOMEM;
+  }
+  uint32_t n_ts = 0;
+  for (uint32_t i = 0; i < d->n_allocs; i++) {
+    const ms_dump_alloc_t *a = &d->allocs[i];
+    uint64_t w = a->weight_bytes ? a->weight_bytes : a->size;
+    /* A sample of size s weighted w stands for w/s allocations of that size. */
+    uint64_t c = a->size ? (w + a->size / 2) / a->size : 1;
+    if (c == 0) c = 1;
+    m->live_sampled_bytes += w;
+    m->live_sampled_count += c;
+    if (a->stack < m->n_stacks) {
+      ms_leak_t *l = &by_key[m->stacks[a->stack].key];
+      if (l->stack == MS_DUMP_NONE) l->stack = a->stack;
+      l->bytes += w;
+      l->count += c;
+      l->sampled++;
+      if (a->time_ns < l->first_time_ns) l->first_time_ns = a->time_ns;
+    }
+    if (a->thread < m->n_threads) {
+      ms_mthread_t *mt = &m->threads[a->thread];
+      mt->live_bytes += w;
+      mt->live_count += c;
+      if (a->stack < m->n_stacks) {
+        uint64_t key = ((uint64_t)a->thread << 32) | a->stack;
+        int found;
+        size_t slot = addr_map_slot(&ts, key, &found);
+        if (!found) {
+          ts.keys[slot] = key;
+          ts.vals[slot] = n_ts;
+          ts_bytes[n_ts++] = 0;
+        }
+        uint64_t b = ts_bytes[ts.vals[slot]] += w;
+        if (b > mt->top_stack_bytes) {
+          mt->top_stack_bytes = b;
+          mt->top_stack = a->stack;
+        }
+      }
+    }
+  }
+  addr_map_free(&ts);
+  free(ts_bytes);
+
+  /* Statistics-only or allocation-less dumps: fall back to the sites' live counters. */
+  if (d->n_allocs == 0) {
+    for (uint32_t i = 0; i < m->n_sites; i++) {
+      const ms_msite_t *s = &m->sites[i];
+      if (s->stack == MS_DUMP_NONE || s->live_bytes == 0) continue;
+      ms_leak_t *l = &by_key[m->stacks[s->stack].key];
+      if (l->stack == MS_DUMP_NONE) l->stack = s->stack;
+      l->bytes += s->live_bytes;
+      l->count += s->live_count;
+    }
+  }
+
+  if (m->is_exit) {
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < m->n_keys; k++)
+      if (by_key[k].stack != MS_DUMP_NONE && by_key[k].bytes) by_key[n++] = by_key[k];
+    m->n_leaks = n;
+    m->leaks = by_key;
+    qsort(m->leaks, n, sizeof *m->leaks, cmp_leak);
+    /* The site with the same identity, for the reports' cross-links. */
+    for (uint32_t i = 0; i < m->n_leaks; i++) {
+      ms_leak_t *l = &m->leaks[i];
+      if (l->first_time_ns == UINT64_MAX) l->first_time_ns = 0;
+      m->leaked_bytes += l->bytes;
+      m->leaked_count += l->count;
+    }
+    if (m->n_leaks) {
+      uint32_t *site_of_key = malloc((size_t)m->n_keys * sizeof *site_of_key);
+      if (!site_of_key) return MS_ENOMEM;
+      memset(site_of_key, 0xff, (size_t)m->n_keys * sizeof *site_of_key);
+      for (uint32_t i = m->n_sites; i-- > 0;)   /* smallest index (largest live) wins */
+        if (m->sites[i].stack != MS_DUMP_NONE) site_of_key[m->stacks[m->sites[i].stack].key] = i;
+      for (uint32_t i = 0; i < m->n_leaks; i++)
+        m->leaks[i].site = site_of_key[m->stacks[m->leaks[i].stack].key];
+      free(site_of_key);
+    }
+  } else {
+    free(by_key);
+  }
+  return 0;
+}
+
+static int cmp_crossing(const void *a, const void *b) {
+  const ms_mcrossing_t *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+static uint32_t stack_or_none(const ms_model_t *m, uint32_t s) {
+  return s < m->n_stacks ? s : MS_DUMP_NONE;
+}
+
+static int build_misc(ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  m->crossings = calloc(d->n_crossings ? d->n_crossings : 1, sizeof *m->crossings);
+  m->variables = calloc(d->n_variables ? d->n_variables : 1, sizeof *m->variables);
+  m->errors = calloc(d->n_errors ? d->n_errors : 1, sizeof *m->errors);
+  m->classes = calloc(d->n_classes ? d->n_classes : 1, sizeof *m->classes);
+  if (!m->crossings || !m->variables || !m->errors || !m->classes) return MS_ENOMEM;
+
+  for (uint32_t i = 0; i < d->n_crossings; i++) {
+    const ms_dump_crossing_t *c = &d->crossings[i];
+    if (c->alloc_module >= m->n_modules || c->free_module >= m->n_modules) continue;
+    ms_mcrossing_t *o = &m->crossings[m->n_crossings++];
+    o->alloc_module = c->alloc_module;
+    o->free_module = c->free_module;
+    o->count = c->count;
+    o->bytes = c->bytes;
+  }
+  qsort(m->crossings, m->n_crossings, sizeof *m->crossings, cmp_crossing);
+
+  uint64_t now = d->process.dump_time_ns;
+  m->n_variables = d->n_variables;
+  for (uint32_t i = 0; i < d->n_variables; i++) {
+    const ms_dump_variable_t *dv = &d->variables[i];
+    ms_mvariable_t *v = &m->variables[i];
+    v->name = dv->name ? dv->name : "?";
+    v->type = dv->type ? dv->type : "?";
+    v->file = dv->file ? dv->file : "?";
+    v->line = dv->line;
+    v->address = dv->address;
+    v->size = dv->size;
+    v->alloc_time_ns = dv->alloc_time_ns;
+    v->free_time_ns = dv->freed ? dv->free_time_ns : 0;
+    v->state = dv->freed ? MS_VAR_FREED : m->is_exit ? MS_VAR_LEAKED : MS_VAR_LIVE;
+    uint64_t end = dv->freed ? dv->free_time_ns : now;
+    v->lifetime_ns = end > dv->alloc_time_ns ? end - dv->alloc_time_ns : 0;
+    v->thread = dv->thread < m->n_threads ? dv->thread : MS_DUMP_NONE;
+    v->alloc_stack = stack_or_none(m, dv->alloc_stack);
+    v->free_stack = stack_or_none(m, dv->free_stack);
+    v->n_events = dv->n_events;
+    v->events = dv->events;
+    int have_ref = 0;
+    for (uint32_t e = 0; e < dv->n_events; e++) {
+      const ms_dump_event_t *ev = &dv->events[e];
+      if (ev->kind == MS_EV_REALLOC) v->n_reallocs++;
+      if (ev->kind == MS_EV_RETAIN || ev->kind == MS_EV_RELEASE || ev->kind == MS_EV_REFSET) {
+        if (!have_ref || ev->count > v->max_refcount) v->max_refcount = ev->count;
+        v->final_refcount = ev->count;
+        have_ref = 1;
+        if (ev->count < 0) v->refcount_unbalanced = 1;
+      }
+    }
+    if (have_ref && dv->freed && v->final_refcount > 0) v->refcount_unbalanced = 1;
+  }
+
+  m->n_errors = d->n_errors;
+  for (uint32_t i = 0; i < d->n_errors; i++) {
+    const ms_dump_error_t *de = &d->errors[i];
+    ms_merror_t *e = &m->errors[i];
+    e->kind = de->kind;
+    e->kind_name = ms_error_kind_name(de->kind);
+    e->thread = de->thread < m->n_threads ? de->thread : MS_DUMP_NONE;
+    e->address = de->address;
+    e->size = de->size;
+    e->time_ns = de->time_ns;
+    e->stack = stack_or_none(m, de->stack);
+    e->alloc_stack = stack_or_none(m, de->alloc_stack);
+    e->free_stack = stack_or_none(m, de->free_stack);
+    e->detail = de->detail;
+  }
+
+  m->n_classes = d->n_classes;
+  ms_fragmentation_t *fr = &m->fragmentation;
+  fr->worst_class = MS_DUMP_NONE;
+  uint64_t worst = 0;
+  for (uint32_t i = 0; i < d->n_classes; i++) {
+    const ms_dump_class_t *dc = &d->classes[i];
+    ms_mclass_t *c = &m->classes[i];
+    c->size = dc->size;
+    c->allocations = dc->allocations;
+    c->frees = dc->frees;
+    c->live_count = dc->allocations > dc->frees ? dc->allocations - dc->frees : 0;
+    c->requested_bytes = dc->requested_bytes;
+    c->usable_bytes = dc->usable_bytes;
+    c->total_requested = dc->total_requested;
+    c->waste_bytes = dc->usable_bytes > dc->requested_bytes ? dc->usable_bytes - dc->requested_bytes : 0;
+    c->waste_ratio = dc->usable_bytes ? (double)c->waste_bytes / (double)dc->usable_bytes : 0.0;
+    if (c->waste_bytes > worst) {
+      worst = c->waste_bytes;
+      fr->worst_class = i;
+    }
+  }
+  const ms_dump_summary_t *su = &d->summary;
+  fr->requested_bytes = su->live_bytes;
+  fr->usable_bytes = su->usable_bytes;
+  fr->header_bytes = su->header_bytes;
+  uint64_t over = su->usable_bytes > su->live_bytes ? su->usable_bytes - su->live_bytes : 0;
+  fr->class_waste_bytes = over > su->header_bytes ? over - su->header_bytes : 0;
+  fr->rss_bytes = su->rss_bytes;
+  fr->peak_rss_bytes = su->peak_rss_bytes;
+  fr->rss_overhead_bytes = su->rss_bytes > su->usable_bytes ? su->rss_bytes - su->usable_bytes : 0;
+  fr->internal_ratio = su->usable_bytes ? (double)over / (double)su->usable_bytes : 0.0;
+  fr->rss_ratio = su->rss_bytes ? (double)su->live_bytes / (double)su->rss_bytes : 0.0;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ findings */
+
+typedef struct finding_list {
+  ms_finding_t *v;
+  uint32_t n, cap;
+} finding_list_t;
+
+static ms_finding_t *add_finding(finding_list_t *fl, uint32_t kind, uint32_t sev) {
+  static const char *names[] = {"temporary", "realloc_growth", "tiny", "only_grows", "leak",
+                                "fragmentation", "refcount", "memory_error"};
+  if (fl->n == fl->cap) {
+    uint32_t cap = fl->cap ? fl->cap * 2 : 32;
+    ms_finding_t *nv = realloc(fl->v, cap * sizeof *nv);
+    if (!nv) return NULL;
+    fl->v = nv;
+    fl->cap = cap;
+  }
+  ms_finding_t *f = &fl->v[fl->n++];
+  memset(f, 0, sizeof *f);
+  f->kind = kind;
+  f->kind_name = names[kind];
+  f->severity = sev;
+  f->site = MS_DUMP_NONE;
+  f->stack = MS_DUMP_NONE;
+  return f;
+}
+
+static const char *site_location(ms_model_t *m, uint32_t stack) {
+  char buf[768];
+  ms_stack_label(m, stack, buf, sizeof buf);
+  return arena_printf(m->priv_, "%s", buf);
+}
+
+/* Thresholds: a finding must name something worth changing, not every small site. */
+#define MS_FIND_MAX_PER_KIND 5
+#define MS_TEMP_MIN_COUNT 100        /* temporary allocations from one site */
+#define MS_REALLOC_MIN 16            /* reallocs of blocks from one site */
+#define MS_TINY_MAX_AVG 32.0         /* bytes */
+#define MS_TINY_MIN_COUNT 1000
+#define MS_GROW_MIN_COUNT 100
+#define MS_GROW_MIN_BYTES (1u << 20)
+#define MS_FRAG_MIN_WASTE (1u << 20)
+
+static int site_finding(ms_model_t *m, finding_list_t *fl, uint32_t kind, uint32_t sev,
+                        uint32_t site, uint64_t bytes, uint64_t count, const char *fmt, ...) {
+  ms_finding_t *f = add_finding(fl, kind, sev);
+  if (!f) return MS_ENOMEM;
+  const ms_msite_t *s = &m->sites[site];
+  f->site = site;
+  f->stack = s->stack;
+  f->bytes = bytes;
+  f->count = count;
+  f->location = site_location(m, s->stack);
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  f->message = arena_printf(m->priv_, "%s", msg);
+  return 0;
+}
+
+static int cmp_finding(const void *a, const void *b) {
+  const ms_finding_t *x = a, *y = b;
+  if (x->severity != y->severity) return x->severity < y->severity ? 1 : -1;
+  if (x->kind != y->kind) return x->kind == MS_FIND_MEMORY_ERROR ? -1 : y->kind == MS_FIND_MEMORY_ERROR ? 1 :
+                                   x->kind == MS_FIND_LEAK ? -1 : y->kind == MS_FIND_LEAK ? 1 : 0;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+static int build_findings(ms_model_t *m) {
+  finding_list_t fl = {0};
+  char b1[32], b2[32];
+  int rc = 0;
+  uint32_t n;
+
+  /* Memory errors first: they are bugs, not tuning. One per kind. */
+  for (uint32_t kind = 0; kind <= MS_ERR_BUFFER_UNDERFLOW + 1 && rc == 0; kind++) {
+    uint32_t cnt = 0, first = MS_DUMP_NONE;
+    for (uint32_t i = 0; i < m->n_errors; i++)
+      if (m->errors[i].kind == kind || (kind > MS_ERR_BUFFER_UNDERFLOW && m->errors[i].kind > MS_ERR_BUFFER_UNDERFLOW)) {
+        if (first == MS_DUMP_NONE) first = i;
+        cnt++;
+      }
+    if (!cnt) continue;
+    ms_finding_t *f = add_finding(&fl, MS_FIND_MEMORY_ERROR, MS_SEV_ERROR);
+    if (!f) return MS_ENOMEM;
+    f->stack = m->errors[first].stack;
+    f->count = cnt;
+    f->location = site_location(m, f->stack);
+    f->message = arena_printf(m->priv_, "%u %s error%s detected, first at %s", cnt,
+                              m->errors[first].kind_name, cnt == 1 ? "" : "s", f->location);
+  }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->n_leaks && n < MS_FIND_MAX_PER_KIND && rc == 0; i++, n++) {
+    const ms_leak_t *l = &m->leaks[i];
+    ms_finding_t *f = add_finding(&fl, MS_FIND_LEAK, MS_SEV_ERROR);
+    if (!f) return MS_ENOMEM;
+    f->site = l->site;
+    f->stack = l->stack;
+    f->bytes = l->bytes;
+    f->count = l->count;
+    f->location = site_location(m, l->stack);
+    f->message = arena_printf(m->priv_, "%s in %llu block%s allocated at %s %s never freed",
+                              ms_fmt_bytes(l->bytes, b1, sizeof b1), (unsigned long long)l->count,
+                              l->count == 1 ? "" : "s", f->location, l->count == 1 ? "was" : "were");
+  }
+
+  n = 0;
+  for (uint32_t k = 0; k < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; k++) {
+    const ms_msite_t *s = &m->sites[m->by_temp[k]];
+    if (s->temp_count < MS_TEMP_MIN_COUNT) break;
+    if (s->temp_count * 2 < s->total_count) continue;
+    n++;
+    rc = site_finding(m, &fl, MS_FIND_TEMPORARY, MS_SEV_WARNING, m->by_temp[k], s->temp_bytes,
+                      s->temp_count,
+                      "%llu of %llu allocations at %s are freed almost at once (temporary): "
+                      "reuse one buffer or use the stack",
+                      (unsigned long long)s->temp_count, (unsigned long long)s->total_count,
+                      site_location(m, s->stack));
+  }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->n_sites && rc == 0; i++) {
+    const ms_msite_t *s = &m->sites[i];
+    if (s->realloc_count < MS_REALLOC_MIN || n >= MS_FIND_MAX_PER_KIND) continue;
+    n++;
+    rc = site_finding(m, &fl, MS_FIND_REALLOC_GROWTH, MS_SEV_INFO, i, s->total_bytes,
+                      s->realloc_count,
+                      "blocks from %s were grown by realloc %llu times: reserve the final "
+                      "capacity up front or grow geometrically",
+                      site_location(m, s->stack), (unsigned long long)s->realloc_count);
+  }
+
+  n = 0;
+  for (uint32_t k = 0; k < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; k++) {
+    uint32_t i = m->by_count[k];
+    const ms_msite_t *s = &m->sites[i];
+    if (s->total_count < MS_TINY_MIN_COUNT) break;
+    if (s->avg_size > MS_TINY_MAX_AVG) continue;
+    n++;
+    rc = site_finding(m, &fl, MS_FIND_TINY, MS_SEV_INFO, i, s->total_bytes, s->total_count,
+                      "%llu tiny allocations (%.1f bytes on average) at %s: allocate them in "
+                      "batches or from a pool/arena",
+                      (unsigned long long)s->total_count, s->avg_size, site_location(m, s->stack));
+  }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; i++) {
+    const ms_msite_t *s = &m->sites[i];
+    if (s->live_bytes < MS_GROW_MIN_BYTES) break;   /* sites are sorted by live bytes */
+    if (s->total_count < MS_GROW_MIN_COUNT || s->live_count < s->total_count) continue;
+    n++;
+    rc = site_finding(m, &fl, MS_FIND_ONLY_GROWS, MS_SEV_WARNING, i, s->live_bytes, s->live_count,
+                      "%s has never freed any of its %llu allocations (%s live): if it is a "
+                      "cache or a list, bound it or release entries",
+                      site_location(m, s->stack), (unsigned long long)s->live_count,
+                      ms_fmt_bytes(s->live_bytes, b1, sizeof b1));
+  }
+
+  const ms_fragmentation_t *fr = &m->fragmentation;
+  if (rc == 0 && fr->worst_class != MS_DUMP_NONE) {
+    const ms_mclass_t *c = &m->classes[fr->worst_class];
+    if (c->waste_bytes >= MS_FRAG_MIN_WASTE && c->waste_ratio >= 0.25) {
+      ms_finding_t *f = add_finding(&fl, MS_FIND_FRAGMENTATION, MS_SEV_INFO);
+      if (!f) return MS_ENOMEM;
+      f->bytes = c->waste_bytes;
+      f->count = c->live_count;
+      f->location = arena_printf(m->priv_, "size class %llu", (unsigned long long)c->size);
+      f->message = arena_printf(m->priv_,
+                                "size class %llu wastes %s (%.0f%% of its usable bytes) on "
+                                "rounding: requests just above a class boundary; round sizes down "
+                                "or pack small objects",
+                                (unsigned long long)c->size, ms_fmt_bytes(c->waste_bytes, b2, sizeof b2),
+                                c->waste_ratio * 100.0);
+    }
+  }
+
+  for (uint32_t i = 0; i < m->n_variables && rc == 0; i++) {
+    const ms_mvariable_t *v = &m->variables[i];
+    if (!v->refcount_unbalanced) continue;
+    ms_finding_t *f = add_finding(&fl, MS_FIND_REFCOUNT, MS_SEV_WARNING);
+    if (!f) return MS_ENOMEM;
+    f->stack = v->alloc_stack;
+    f->bytes = v->size;
+    f->count = (uint64_t)(v->final_refcount < 0 ? -v->final_refcount : v->final_refcount);
+    f->location = arena_printf(m->priv_, "%s (%s:%u)", v->name, v->file, v->line);
+    f->message = arena_printf(m->priv_,
+                              "reference count of %s (%s:%u) is unbalanced: final count %lld%s",
+                              v->name, v->file, v->line, (long long)v->final_refcount,
+                              v->state == MS_VAR_FREED ? " when it was freed" : "");
+  }
+  if (rc != 0) {
+    free(fl.v);
+    return rc;
+  }
+  qsort(fl.v, fl.n, sizeof *fl.v, cmp_finding);
+  m->findings = fl.v;
+  m->n_findings = fl.n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+int ms_model_build(ms_model_t *m, const ms_dump_t *d, const ms_model_options_t *opt, char *err,
+                   size_t errlen) {
+  memset(m, 0, sizeof *m);
+  m->dump = d;
+  model_priv_t *p = calloc(1, sizeof *p);
+  if (!p) goto oom;
+  m->priv_ = p;
+  p->sym = ms_symbolizer_new(d->modules, d->n_modules, opt ? opt->debug_dir : NULL,
+                             opt ? opt->no_symbols : 0);
+  if (!p->sym) goto oom;
+  if (build_frames_and_stacks(m, opt) != 0) goto oom;
+  if (build_modules(m) != 0) goto oom;
+  if (build_sites(m) != 0) goto oom;
+  if (build_leaks_threads(m) != 0) goto oom;
+  if (build_misc(m) != 0) goto oom;
+  if (build_findings(m) != 0) goto oom;
+  return 0;
+oom:
+  if (err && errlen) snprintf(err, errlen, "out of memory while building the model");
+  ms_model_free(m);
+  return MS_ENOMEM;
+}
+
+void ms_model_free(ms_model_t *m) {
+  model_priv_t *p = m->priv_;
+  if (p) {
+    ms_symbolizer_free(p->sym);
+    while (p->arena) {
+      arena_chunk_t *n = p->arena->next;
+      free(p->arena);
+      p->arena = n;
+    }
+    free(p->frame_pool);
+    free(p);
+  }
+  free(m->frames);
+  free(m->stacks);
+  free(m->modules);
+  free(m->sites);
+  free(m->by_peak);
+  free(m->by_total);
+  free(m->by_count);
+  free(m->by_temp);
+  free(m->leaks);
+  free(m->threads);
+  free(m->tags);
+  free(m->crossings);
+  free(m->variables);
+  free(m->errors);
+  free(m->classes);
+  free(m->findings);
+  memset(m, 0, sizeof *m);
+}

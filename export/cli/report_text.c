@@ -1,0 +1,197 @@
+/* report_text.c — `memscope report`: a plain-text summary in the spirit of heaptrack_print.
+ *
+ * Sections, most actionable first: summary, memory errors, leaks (exit dumps), findings,
+ * then top sites by peak contribution, live bytes, total bytes, allocation count and
+ * temporary allocations, then threads, modules and tags when there is more than one. Every
+ * site is printed with its symbolised stack (memscope's own frames hidden).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define STACK_LINES 8   /* frames printed per stack; the rest is summarised */
+
+static void print_stack(FILE *out, const ms_model_t *m, uint32_t stack, const char *indent) {
+  char buf[1024];
+  if (stack >= m->n_stacks || m->stacks[stack].depth == 0) {
+    fprintf(out, "%s(no stack recorded)\n", indent);
+    return;
+  }
+  const ms_mstack_t *st = &m->stacks[stack];
+  uint32_t n = st->depth < STACK_LINES ? st->depth : STACK_LINES;
+  for (uint32_t i = 0; i < n; i++) {
+    ms_frame_label(&m->frames[st->frames[i]], buf, sizeof buf);
+    fprintf(out, "%s%s %s\n", indent, i ? "  " : "at", buf);
+  }
+  if (st->depth > n) fprintf(out, "%s  ... %u more frames\n", indent, st->depth - n);
+}
+
+static double secs(uint64_t ns) { return (double)ns / 1e9; }
+
+static const char *reason_text(uint32_t r) {
+  return r == MS_DUMP_REASON_EXIT ? "at exit" : r == MS_DUMP_REASON_SIGNAL ? "on signal" : "snapshot";
+}
+
+static void summary(FILE *out, const ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  const ms_dump_summary_t *s = &d->summary;
+  char a[32], b[32], c[32];
+  fprintf(out, "memscope report: pid %" PRIu64 " %s, dump taken %s after %.3f s\n",
+          d->process.pid, d->process.exe ? d->process.exe : "?", reason_text(d->process.reason),
+          secs(d->process.dump_time_ns));
+  if (d->process.argc) {
+    fputs("command:", out);
+    for (uint32_t i = 0; i < d->process.argc && i < 32; i++)
+      fprintf(out, " %s", d->process.argv[i] ? d->process.argv[i] : "");
+    fputc('\n', out);
+  }
+  uint64_t rate = d->options.sample_rate;
+  if (rate == 1) fputs("sampling: every allocation (exact)\n", out);
+  else if (rate == 0) fputs("sampling: off (statistics only, no stacks)\n", out);
+  else fprintf(out, "sampling: one sample per %s on average (figures per site are estimates)\n",
+               ms_fmt_bytes(rate, a, sizeof a));
+  fputs("\nSUMMARY\n", out);
+  fprintf(out, "  allocations:       %" PRIu64 " (%s), frees: %" PRIu64 "\n", s->total_allocations,
+          ms_fmt_bytes(s->total_bytes, a, sizeof a), s->total_frees);
+  fprintf(out, "  peak live:         %s at %.3f s\n", ms_fmt_bytes(s->peak_live_bytes, a, sizeof a),
+          secs(s->peak_time_ns));
+  fprintf(out, "  live at dump:      %s in %" PRIu64 " blocks\n", ms_fmt_bytes(s->live_bytes, a, sizeof a),
+          s->live_allocations);
+  if (m->is_exit)
+    fprintf(out, "  leaked:            %s in %" PRIu64 " blocks from %u stacks\n",
+            ms_fmt_bytes(m->leaked_bytes, a, sizeof a), m->leaked_count, m->n_leaks);
+  if (m->temp_count)
+    fprintf(out, "  temporary:         %" PRIu64 " allocations (%.1f%% of all)\n", m->temp_count,
+            s->total_allocations ? 100.0 * (double)m->temp_count / (double)s->total_allocations : 0.0);
+  fprintf(out, "  heap overhead:     usable %s, of which memscope headers %s, size-class rounding %s\n",
+          ms_fmt_bytes(m->fragmentation.usable_bytes, a, sizeof a),
+          ms_fmt_bytes(m->fragmentation.header_bytes, b, sizeof b),
+          ms_fmt_bytes(m->fragmentation.class_waste_bytes, c, sizeof c));
+  if (s->rss_bytes)
+    fprintf(out, "  RSS:               %s (peak %s)\n", ms_fmt_bytes(s->rss_bytes, a, sizeof a),
+            ms_fmt_bytes(s->peak_rss_bytes, b, sizeof b));
+  fprintf(out, "  sites: %u, stacks: %u, threads: %u, errors: %u\n", m->n_sites, m->n_stacks,
+          m->n_threads, m->n_errors);
+}
+
+typedef uint64_t (*site_metric_t)(const ms_msite_t *);
+static uint64_t m_peak(const ms_msite_t *s) { return s->peak_bytes; }
+static uint64_t m_live(const ms_msite_t *s) { return s->live_bytes; }
+static uint64_t m_total(const ms_msite_t *s) { return s->total_bytes; }
+static uint64_t m_count(const ms_msite_t *s) { return s->total_count; }
+static uint64_t m_temp(const ms_msite_t *s) { return s->temp_count; }
+
+static void top_sites(FILE *out, const ms_model_t *m, const char *title, const uint32_t *order,
+                      site_metric_t metric, int is_count, unsigned top) {
+  char a[32], b[32];
+  unsigned shown = 0;
+  for (uint32_t k = 0; k < m->n_sites && shown < top; k++) {
+    uint32_t i = order ? order[k] : k;
+    const ms_msite_t *s = &m->sites[i];
+    uint64_t v = metric(s);
+    if (!v) break;
+    if (!shown) fprintf(out, "\n%s\n", title);
+    shown++;
+    if (is_count)
+      fprintf(out, "  %u. %" PRIu64 " allocations (%s total, %s live)\n", shown, v,
+              ms_fmt_bytes(s->total_bytes, a, sizeof a), ms_fmt_bytes(s->live_bytes, b, sizeof b));
+    else
+      fprintf(out, "  %u. %s (%" PRIu64 " allocations, %" PRIu64 " live)\n", shown,
+              ms_fmt_bytes(v, a, sizeof a), s->total_count, s->live_count);
+    print_stack(out, m, s->stack, "       ");
+  }
+}
+
+int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
+  char a[32];
+  if (!top) top = 10;
+  summary(out, m);
+
+  if (m->n_errors) {
+    fprintf(out, "\nMEMORY ERRORS (%u)\n", m->n_errors);
+    for (uint32_t i = 0; i < m->n_errors && i < top; i++) {
+      const ms_merror_t *e = &m->errors[i];
+      fprintf(out, "  %u. %s at 0x%" PRIx64 " (%" PRIu64 " bytes)%s%s\n", i + 1, e->kind_name,
+              e->address, e->size, e->detail ? ": " : "", e->detail ? e->detail : "");
+      print_stack(out, m, e->stack, "       ");
+      if (e->alloc_stack != MS_DUMP_NONE) {
+        fputs("     allocated:\n", out);
+        print_stack(out, m, e->alloc_stack, "       ");
+      }
+      if (e->free_stack != MS_DUMP_NONE) {
+        fputs("     freed:\n", out);
+        print_stack(out, m, e->free_stack, "       ");
+      }
+    }
+  }
+
+  if (m->is_exit) {
+    if (m->n_leaks == 0) {
+      fputs("\nLEAKS\n  none: every tracked allocation was freed\n", out);
+    } else {
+      fprintf(out, "\nLEAKS (%s in %" PRIu64 " blocks, %u stacks)\n",
+              ms_fmt_bytes(m->leaked_bytes, a, sizeof a), m->leaked_count, m->n_leaks);
+      for (uint32_t i = 0; i < m->n_leaks && i < top; i++) {
+        const ms_leak_t *l = &m->leaks[i];
+        fprintf(out, "  %u. %s in %" PRIu64 " block%s\n", i + 1, ms_fmt_bytes(l->bytes, a, sizeof a),
+                l->count, l->count == 1 ? "" : "s");
+        print_stack(out, m, l->stack, "       ");
+      }
+    }
+  }
+
+  if (m->n_findings) {
+    static const char *sev[] = {"info", "warning", "error"};
+    fprintf(out, "\nFINDINGS (%u)\n", m->n_findings);
+    for (uint32_t i = 0; i < m->n_findings; i++)
+      fprintf(out, "  [%s] %s: %s\n", m->findings[i].severity < 3 ? sev[m->findings[i].severity] : "info",
+              m->findings[i].kind_name, m->findings[i].message);
+  }
+
+  top_sites(out, m, "PEAK CONTRIBUTIONS (live at the peak)", m->by_peak, m_peak, 0, top);
+  top_sites(out, m, "MOST MEMORY LIVE AT DUMP", NULL, m_live, 0, top);
+  top_sites(out, m, "MOST BYTES ALLOCATED", m->by_total, m_total, 0, top);
+  top_sites(out, m, "MOST ALLOCATIONS", m->by_count, m_count, 1, top);
+  top_sites(out, m, "MOST TEMPORARY ALLOCATIONS", m->by_temp, m_temp, 1, top);
+
+  if (m->n_threads > 1) {
+    fprintf(out, "\nTHREADS (%u)\n", m->n_threads);
+    for (uint32_t i = 0; i < m->n_threads && i < 64; i++) {
+      const ms_mthread_t *t = &m->threads[i];
+      fprintf(out, "  tid %" PRIu64 "%s%s%s: %" PRIu64 " allocations, %s allocated, %s live%s\n",
+              t->tid, t->name ? " (" : "", t->name ? t->name : "", t->name ? ")" : "", t->allocations,
+              ms_fmt_bytes(t->allocated_bytes, a, sizeof a),
+              ms_fmt_bytes(t->live_bytes, (char[32]){0}, 32), t->alive ? "" : " [exited]");
+    }
+  }
+  if (m->n_crossings) {
+    fputs("\nMODULE CROSSINGS (allocated in one module, freed in another)\n", out);
+    for (uint32_t i = 0; i < m->n_crossings && i < top; i++) {
+      const ms_mcrossing_t *c = &m->crossings[i];
+      fprintf(out, "  %s -> %s: %" PRIu64 " blocks, %s\n", m->modules[c->alloc_module].name,
+              m->modules[c->free_module].name, c->count, ms_fmt_bytes(c->bytes, a, sizeof a));
+    }
+  }
+  if (m->n_tags) {
+    fputs("\nTAGS\n", out);
+    for (uint32_t i = 0; i < m->n_tags; i++)
+      fprintf(out, "  %s: %s live, %s allocated in %" PRIu64 " allocations\n", m->tags[i].name,
+              ms_fmt_bytes(m->tags[i].live_bytes, a, sizeof a),
+              ms_fmt_bytes(m->tags[i].total_bytes, (char[32]){0}, 32), m->tags[i].total_count);
+  }
+  if (m->n_variables) {
+    static const char *states[] = {"live", "freed", "leaked"};
+    fprintf(out, "\nNAMED VARIABLES (%u)\n", m->n_variables);
+    for (uint32_t i = 0; i < m->n_variables && i < 50; i++) {
+      const ms_mvariable_t *v = &m->variables[i];
+      fprintf(out, "  %s (%s) %s:%u: %" PRIu64 " bytes, %s after %.6f s", v->name, v->type, v->file,
+              v->line, v->size, v->state < 3 ? states[v->state] : "?", secs(v->lifetime_ns));
+      if (v->max_refcount || v->final_refcount)
+        fprintf(out, ", refcount max %lld final %lld%s", (long long)v->max_refcount,
+                (long long)v->final_refcount, v->refcount_unbalanced ? " (UNBALANCED)" : "");
+      fputc('\n', out);
+    }
+  }
+  return ferror(out) ? -1 : 0;
+}

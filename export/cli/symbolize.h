@@ -1,0 +1,40 @@
+/* symbolize.h — turn return addresses from a dump into function, file and line.
+ *
+ * Symbolisation happens in the converter, never in the tracked process. The symboliser is
+ * given the dump's module map; for each address it finds the module, opens that module's
+ * binary once (or its /usr/lib/debug/.build-id file), checks that the build-id matches what
+ * the tracked process had loaded, and asks DWARF for file:line and the symbol table for the
+ * function. It degrades to module+offset when the binary is missing, stripped or different.
+ */
+#ifndef MEMSCOPE_CLI_SYMBOLIZE_H
+#define MEMSCOPE_CLI_SYMBOLIZE_H
+
+#include <stdint.h>
+
+#include "dump.h"
+#include "model.h"
+
+typedef struct ms_symbolizer ms_symbolizer_t;
+
+/* mods must outlive the symboliser. debug_dir NULL = /usr/lib/debug. no_files: never open
+ * binaries (module+offset only). Returns NULL only when out of memory. */
+ms_symbolizer_t *ms_symbolizer_new(const ms_dump_module_t *mods, uint32_t n_mods,
+                                   const char *debug_dir, int no_files);
+
+/* Fill f for address. Strings in f are owned by the symboliser. Each module's binary is opened
+ * on first use; callers cache per address (the model does). */
+void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f);
+
+/* Index of the module containing address, or MS_DUMP_NONE. */
+uint32_t ms_symbolizer_module_of(const ms_symbolizer_t *s, uint64_t address);
+
+/* After symbolising: the best quality reached for module i, and whether its file's build-id
+ * differed from the dump's. */
+uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint32_t *mismatch);
+
+/* 1 when the module is memscope's own library or mimalloc (frames hidden from stack tops). */
+int ms_symbolizer_module_internal(const ms_symbolizer_t *s, uint32_t i);
+
+void ms_symbolizer_free(ms_symbolizer_t *s);
+
+#endif /* MEMSCOPE_CLI_SYMBOLIZE_H */
