@@ -7,4 +7,20 @@ if(TARGET mscli)
   add_executable(gen_dump ${MS_CLI_TEST_DIR}/gen_dump.c)
   target_link_libraries(gen_dump PRIVATE msdump)
   target_compile_options(gen_dump PRIVATE -g)
+
+  # A -g program to symbolise, a stripped copy and its separate debug file.
+  add_executable(ms_symtarget ${MS_CLI_TEST_DIR}/symtarget.c)
+  target_compile_options(ms_symtarget PRIVATE -g -O1)
+  set_target_properties(ms_symtarget PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set(_st ${CMAKE_CURRENT_BINARY_DIR}/ms_symtarget)
+  add_custom_command(OUTPUT ${_st}.stripped ${_st}.debug
+    COMMAND ${CMAKE_OBJCOPY} --strip-all ${_st} ${_st}.stripped
+    COMMAND ${CMAKE_OBJCOPY} --only-keep-debug ${_st} ${_st}.debug
+    DEPENDS ms_symtarget COMMENT "Stripping ms_symtarget" VERBATIM)
+  add_custom_target(ms_symtarget_variants ALL DEPENDS ${_st}.stripped ${_st}.debug)
+
+  ms_unit_test(symbolize SOURCES test_symbolize.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
+  add_dependencies(test_symbolize ms_symtarget_variants)
+  target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"
+    MS_SYMTARGET_STRIPPED="${_st}.stripped" MS_SYMTARGET_DEBUG="${_st}.debug")
 endif()

@@ -228,6 +228,7 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
   uint32_t *raw = malloc((total ? total : 1) * sizeof *raw);   /* frame per raw position */
   p->frame_pool = malloc((total ? total : 1) * sizeof *p->frame_pool);
   m->stacks = calloc(d->n_stacks ? d->n_stacks : 1, sizeof *m->stacks);
+  m->n_stacks = d->n_stacks;
   uint32_t cap = 1024;
   m->frames = malloc(cap * sizeof *m->frames);
   if (!raw || !p->frame_pool || !m->stacks || !m->frames) goto oom;
