@@ -9,7 +9,9 @@
  *   libunwind unw_init_local + unw_step loop (the slow, general API)
  *   a frame-pointer walk         (fast, but only right when every frame keeps a frame pointer)
  * It prints, per method and chain flavour, the frames found and the median ns per capture over
- * several repetitions. Usage: bench_unwind [depth=20] [iterations=100000]
+ * several repetitions. With threads > 1 the same measurement runs in that many threads at once
+ * (each thread's median is printed): shows whether a cache shared between threads contends.
+ * Usage: bench_unwind [depth=20] [iterations=100000] [threads=1]
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
@@ -31,7 +33,9 @@ int ms_chain_nofp(int depth, ms_chain_leaf_fn leaf, void *arg);
 
 typedef int (*capture_fn)(void **buf, int max);
 
-static uintptr_t stack_lo, stack_hi; /* this thread's stack, bounds the frame-pointer walk */
+static _Thread_local uintptr_t stack_lo, stack_hi; /* this thread's stack: bounds the FP walk */
+static pthread_barrier_t start_line;
+static int nthreads = 1;
 
 static int cap_glibc(void **buf, int max) { return backtrace(buf, max); }
 static int cap_unw_backtrace(void **buf, int max) { return unw_backtrace(buf, max); }
@@ -101,18 +105,25 @@ static void measure(const char *name, capture_fn fn, int depth, long iters) {
     double ns[REPS];
     struct run r = {fn, iters, 0, 0};
     for (int k = 0; k < REPS; k++) {
+      if (nthreads > 1) pthread_barrier_wait(&start_line); /* all threads measure together */
       chains[c].chain(depth, leaf, &r);
       ns[k] = r.ns;
     }
     qsort(ns, REPS, sizeof ns[0], cmp_double);
-    printf("%-28s %-5s frames=%-3d ns/capture median=%8.1f min=%8.1f max=%8.1f\n", name,
-           chains[c].label, r.frames, ns[REPS / 2], ns[0], ns[REPS - 1]);
+    printf("%-28s %-5s %s frames=%-3d ns/capture median=%8.1f min=%8.1f max=%8.1f\n", name,
+           chains[c].label, nthreads > 1 ? "(per thread)" : "", r.frames, ns[REPS / 2], ns[0], ns[REPS - 1]);
   }
 }
 
-int main(int argc, char **argv) {
-  int depth = argc > 1 ? atoi(argv[1]) : 20;
-  long iters = argc > 2 ? atol(argv[2]) : 100000;
+struct config {
+  int depth;
+  long iters;
+};
+
+static void *run_all(void *arg) {
+  const struct config *cfg = arg;
+  int depth = cfg->depth;
+  long iters = cfg->iters;
   pthread_attr_t attr;
   void *addr;
   size_t size;
@@ -122,8 +133,6 @@ int main(int argc, char **argv) {
   stack_lo = (uintptr_t)addr;
   stack_hi = stack_lo + size;
 
-  printf("# chain depth %d (+ main, libc start frames), %ld captures per repetition, %d reps\n",
-         depth, iters, REPS);
   measure("glibc backtrace()", cap_glibc, depth, iters);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
   measure("unw_backtrace cache=none", cap_unw_backtrace, depth, iters);
@@ -135,5 +144,26 @@ int main(int argc, char **argv) {
   measure("unw_backtrace cache=thread", cap_unw_backtrace, depth, iters);
   measure("unw_step loop cache=thread", cap_unw_step, depth, iters / 4);
   measure("frame-pointer walk", cap_fp, depth, iters * 10);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  struct config cfg = {argc > 1 ? atoi(argv[1]) : 20, argc > 2 ? atol(argv[2]) : 100000};
+  nthreads = argc > 3 ? atoi(argv[3]) : 1;
+  if (cfg.depth < 1 || cfg.depth > 40 || cfg.iters < 10 || nthreads < 1 || nthreads > 64) {
+    fprintf(stderr, "usage: bench_unwind [depth 1..40] [iterations >= 10] [threads 1..64]\n");
+    return 2;
+  }
+  printf("# chain depth %d (+ main, libc start frames), %ld captures per repetition, %d reps, "
+         "%d thread(s)\n", cfg.depth, cfg.iters, REPS, nthreads);
+  if (nthreads == 1) {
+    run_all(&cfg);
+    return 0;
+  }
+  pthread_t tid[64];
+  pthread_barrier_init(&start_line, NULL, (unsigned)nthreads);
+  for (int t = 0; t < nthreads; t++) pthread_create(&tid[t], NULL, run_all, &cfg);
+  for (int t = 0; t < nthreads; t++) pthread_join(tid[t], NULL);
+  pthread_barrier_destroy(&start_line);
   return 0;
 }
