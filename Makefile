@@ -1,0 +1,37 @@
+# memscope — thin front door. The real build is CMake (CMakeLists.txt); this file installs
+# missing Debian packages, configures build/ and runs the demo or the whole test suite.
+BUILD ?= build
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+# Build and test needs. Browser tests add chromium/nodejs/npm, the fuzzer adds clang.
+PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
+           libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
+           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium nodejs npm binutils libjs-dygraphs
+BENCH_PACKAGES = hyperfine heaptrack
+
+.PHONY: all deps bench-deps configure build demo test bench clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh $(PACKAGES)
+
+bench-deps:
+	@sh scripts/install-deps.sh $(BENCH_PACKAGES)
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500
+
+bench: build bench-deps
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

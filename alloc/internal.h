@@ -1,0 +1,106 @@
+/* internal.h — what the library's files share: per-thread state, statistics, hooks between the
+ * allocator core (alloc/) and the tracker (track/). Nothing here is public. */
+#ifndef MEMSCOPE_ALLOC_INTERNAL_H
+#define MEMSCOPE_ALLOC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "header.h"
+#include "memscope.h"
+#include "options.h"
+#include "size_class.h"
+
+#define MS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MS_CACHE_LINE 64
+#define MS_INTERNAL __attribute__((visibility("hidden")))
+
+/* Relaxed single-writer counters: only the owning thread writes, any thread may read. A plain
+ * load+add+store (no lock prefix) is enough and costs what a normal add costs. */
+#define MS_CNT_ADD(c, v) \
+  __atomic_store_n(&(c), __atomic_load_n(&(c), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+#define MS_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+/* Per size class counters, one cache line, cumulative (never reset, so blocks can be summed
+ * and recycled without merging). Live figures are alloc - freed. */
+typedef struct ms_class_counters {
+  uint64_t allocs, frees;
+  uint64_t req_alloc, req_freed;
+  uint64_t usable_alloc, usable_freed;
+  uint64_t pad_[2];
+} ms_class_counters_t;
+
+#define MS_MAX_TAG_DEPTH 16
+#define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
+
+/* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
+ * recycled when their thread exits (the counters just keep accumulating). */
+typedef struct ms_thread {
+  /* hot: touched by every malloc/free of the owning thread */
+  int64_t sample_countdown;        /* bytes until the next sample; <= 0 means sample now */
+  int64_t live_delta;              /* requested bytes not yet added to the global live count */
+  uint64_t header_alloc, header_freed;
+  uint64_t uncounted_pad_;
+  uint64_t rng;                    /* xorshift state for the sampler */
+  uint32_t index;                  /* position in the registry, stable for the block's life */
+  uint32_t tag_depth;
+  uint32_t tags[MS_MAX_TAG_DEPTH]; /* interned tag ids (track/), innermost last */
+  ms_class_counters_t cls[MS_CLASS_COUNT] __attribute__((aligned(MS_CACHE_LINE)));
+  /* cold */
+  _Atomic int in_use;
+  _Atomic(struct ms_thread *) next;
+  pid_t tid;
+  pthread_t pthread;
+  uint64_t base_allocs, base_frees, base_bytes, base_freed_bytes; /* at adoption */
+  uint64_t alloc_sequence;         /* allocations made by this thread (temporary detection) */
+} ms_thread_t;
+
+extern __thread ms_thread_t *_ms_self __attribute__((tls_model("initial-exec")));
+extern __thread int _ms_guard __attribute__((tls_model("initial-exec")));
+
+/* Registry of thread blocks (alloc/thread.c). */
+extern _Atomic(ms_thread_t *) _ms_threads;
+ms_thread_t *_ms_thread_slow(void);          /* first allocation of a thread */
+void _ms_thread_fork_child(void);
+
+/* Global state (alloc/init.c). */
+extern _Atomic int _ms_init_state;            /* 0 none, 1 running, 2 done */
+extern _Atomic int64_t _ms_live_global;       /* sum of flushed live deltas */
+extern _Atomic uint64_t _ms_peak_live;
+extern _Atomic uint64_t _ms_peak_time_ns;
+extern _Atomic uint64_t _ms_sample_rate;
+extern uint64_t _ms_start_ns;
+void _ms_init(void);
+void _ms_live_flush(ms_thread_t *t);
+uint64_t _ms_now_ns(void);                   /* monotonic, since start */
+
+/* Statistics (alloc/stats.c). */
+void _ms_stats_read(struct ms_stats *out);
+
+/* The sampler (track/sampler.c). */
+int64_t _ms_sampler_next(ms_thread_t *t);    /* a fresh countdown */
+void _ms_sampler_reset_all(void);            /* after ms_set_sample_rate */
+
+/* Tracker hooks (track/). The sampled block's record is the 48 bytes in front of its guard word.
+ * Called with the re-entrancy guard held. */
+void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *record);
+void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller);
+/* realloc moved old (tag otag, still live) to q (tag qtag); called before old is released */
+void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag);
+void _ms_track_init(void);
+void _ms_track_atfork_prepare(void);
+void _ms_track_atfork_parent(void);
+void _ms_track_atfork_child(void);
+void _ms_track_at_exit(void);
+
+/* Memory errors (track/errors.c): report a bad free/realloc of p. kind is ms_dump_error_kind_t. */
+void _ms_report_error(unsigned kind, const void *p, uint64_t size, const void *record);
+
+/* Write a short message to stderr without stdio. */
+void _ms_write_stderr(const char *msg);
+
+#endif /* MEMSCOPE_ALLOC_INTERNAL_H */

@@ -1,0 +1,336 @@
+/* malloc.c — the malloc family: every C entry point memscope provides in place of glibc's.
+ *
+ * Each allocation asks mimalloc for request + header, writes the header (alloc/header.h), bumps
+ * the calling thread's size-class counters and the sampler's countdown. Only when the countdown
+ * runs out does the allocation take the sampled path into the tracker. free() reads the header
+ * to learn everything it needs; pointers that are not live memscope blocks (never allocated by
+ * us, interior, already freed) are reported and never handed to mimalloc.
+ *
+ * Semantics follow glibc 2.36 where mimalloc differs: realloc(p, 0) frees and returns NULL;
+ * every failure sets ENOMEM (mimalloc 2.0.9 leaves errno alone for some absurd sizes); free()
+ * never changes errno; memalign/aligned_alloc round a non-power-of-two alignment up;
+ * posix_memalign validates its alignment and never touches errno.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <mimalloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "memscope.h"
+
+#define MS_EXPORT __attribute__((visibility("default")))
+
+/* ------------------------------------------------------------------ thread state access */
+
+static _Atomic int orphan_lock;
+extern ms_thread_t _ms_orphan; /* thread.c: shared block for threads past their exit */
+
+/* The calling thread's block. When the thread has none (it is exiting, or memscope is being
+ * initialised by this very call) the shared orphan block is used under a spin lock. */
+static inline ms_thread_t *thread_enter(int *locked) {
+  ms_thread_t *t = _ms_self;
+  if (MS_LIKELY(t != NULL)) return t;
+  t = _ms_thread_slow();
+  if (t) return t;
+  while (atomic_exchange_explicit(&orphan_lock, 1, memory_order_acquire))
+    __builtin_ia32_pause();
+  *locked = 1;
+  return &_ms_orphan;
+}
+static inline void thread_leave(int locked) {
+  if (MS_UNLIKELY(locked)) atomic_store_explicit(&orphan_lock, 0, memory_order_release);
+}
+
+static inline int64_t countdown_get(ms_thread_t *t) {
+  return __atomic_load_n(&t->sample_countdown, __ATOMIC_RELAXED);
+}
+static inline void countdown_set(ms_thread_t *t, int64_t v) {
+  __atomic_store_n(&t->sample_countdown, v, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ counters */
+
+static inline uint64_t usable_of(void *block, unsigned cls, int aligned) {
+  uint32_t u = _ms_class_usable[cls];
+  return (MS_LIKELY(u != 0) && !aligned) ? u : mi_usable_size(block);
+}
+
+static inline void count_alloc(ms_thread_t *t, unsigned cls, uint64_t n, uint64_t usable,
+                               size_t h) {
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->allocs, 1);
+  MS_CNT_ADD(c->req_alloc, n);
+  MS_CNT_ADD(c->usable_alloc, usable);
+  MS_CNT_ADD(t->header_alloc, h);
+  t->alloc_sequence++;
+  t->live_delta += (int64_t)n;
+  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH)) _ms_live_flush(t);
+}
+
+static inline void count_free(ms_thread_t *t, unsigned cls, uint64_t n, uint64_t usable,
+                              size_t h) {
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->frees, 1);
+  MS_CNT_ADD(c->req_freed, n);
+  MS_CNT_ADD(c->usable_freed, usable);
+  MS_CNT_ADD(t->header_freed, h);
+  t->live_delta -= (int64_t)n;
+  if (MS_UNLIKELY(t->live_delta <= -MS_LIVE_FLUSH)) _ms_live_flush(t);
+}
+
+/* ------------------------------------------------------------------ allocation */
+
+/* Decide the header kind for a request; SAMPLED when the sampler's countdown ran out. */
+static inline unsigned header_kind(ms_thread_t *t, size_t n, size_t align) {
+  int64_t cd = countdown_get(t) - (int64_t)n;
+  countdown_set(t, cd);
+  if (MS_UNLIKELY(cd <= 0) && !_ms_guard) {
+    int64_t next = _ms_sampler_next(t); /* -1 when the rate is 0 (statistics only) */
+    if (next >= 0) {
+      countdown_set(t, next);
+      return MS_HDR_SAMPLED;
+    }
+    countdown_set(t, INT64_MAX);
+  }
+  return (n <= MS_SHORT_MAX && align <= 8) ? MS_HDR_SHORT : MS_HDR_NORMAL;
+}
+
+/* The one allocation routine behind every entry point. align <= 16 means "natural". */
+MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
+  if (MS_UNLIKELY(n > MS_SIZE_MAX)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  int locked = 0;
+  ms_thread_t *t = thread_enter(&locked);
+  unsigned kind = locked ? ((n <= MS_SHORT_MAX && align <= 8) ? MS_HDR_SHORT : MS_HDR_NORMAL)
+                         : header_kind(t, n, align);
+  size_t h = _ms_hdr_len(kind);
+  int aligned = align > 16;
+  void *block;
+  if (MS_LIKELY(!aligned))
+    block = zero ? mi_zalloc(n + h) : mi_malloc(n + h);
+  else
+    block = zero ? mi_zalloc_aligned_at(n + h, align, h) : mi_malloc_aligned_at(n + h, align, h);
+  if (MS_UNLIKELY(block == NULL)) {
+    thread_leave(locked);
+    errno = ENOMEM;
+    return NULL;
+  }
+  char *p = (char *)block + h;
+  unsigned cls = _ms_class_of(n + h);
+  *_ms_tag_ptr(p) = _ms_tag_make(n, cls, kind, aligned);
+  if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
+  count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
+  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
+    _ms_guard++;
+    _ms_track_alloc(t, p, n, block);
+    _ms_guard--;
+  }
+  thread_leave(locked);
+  return p;
+}
+
+/* ------------------------------------------------------------------ validation and free */
+
+/* Is p a live memscope block? Returns its tag word, or 0 after reporting what is wrong. */
+static uint64_t live_tag(const void *p, int report) {
+  if (MS_UNLIKELY(((uintptr_t)p & 7) != 0 || !mi_is_in_heap_region(p))) {
+    if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
+    return 0;
+  }
+  uint64_t tag = *_ms_tag_ptr(p);
+  unsigned kind = _ms_tag_kind(tag);
+  if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || kind > MS_HDR_SAMPLED ||
+                  _ms_class_of(_ms_tag_size(tag) + _ms_hdr_len(kind)) != _ms_tag_class(tag))) {
+    if (report)
+      _ms_report_error(_ms_tag_state(tag) == MS_STATE_FREED ? 0 /* double_free */
+                                                            : 1 /* invalid_free */,
+                       p, _ms_tag_size(tag), NULL);
+    return 0;
+  }
+  if (MS_UNLIKELY(kind != MS_HDR_SHORT && *_ms_guard_ptr(p) != _ms_guard_value(p))) {
+    /* The header's tag is intact but the word before it was overwritten: a buffer underflow
+     * (or an overflow of the block below). Report, then free normally: the tag is valid. */
+    if (report) _ms_report_error(4 /* buffer_underflow */, p, _ms_tag_size(tag), NULL);
+  }
+  return tag;
+}
+
+static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *caller) {
+  unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
+  uint64_t n = _ms_tag_size(tag);
+  void *block = _ms_block_of(p, kind);
+  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED))) {
+    _ms_guard++;
+    _ms_track_free(t, p, tag, block, caller);
+    _ms_guard--;
+  }
+  *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
+  count_free(t, cls, n, usable_of(block, cls, _ms_tag_aligned(tag)), _ms_hdr_len(kind));
+  mi_free(block);
+}
+
+MS_INTERNAL void _ms_free(void *p, void *caller) {
+  if (MS_UNLIKELY(p == NULL)) return;
+  int saved = errno;
+  uint64_t tag = live_tag(p, 1);
+  if (MS_LIKELY(tag != 0)) {
+    int locked = 0;
+    ms_thread_t *t = thread_enter(&locked);
+    release_block(t, p, tag, caller);
+    thread_leave(locked);
+  }
+  errno = saved;
+}
+
+/* ------------------------------------------------------------------ realloc */
+
+static void *ms_realloc(void *p, size_t n, void *caller) {
+  if (p == NULL) return _ms_alloc(n, 0, 0);
+  if (n == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+    _ms_free(p, caller);
+    return NULL;
+  }
+  if (MS_UNLIKELY(n > MS_SIZE_MAX)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  uint64_t tag = live_tag(p, 1);
+  if (MS_UNLIKELY(tag == 0)) {
+    /* Not ours or not live: we cannot know how many bytes to copy. Refuse, like glibc's
+     * "realloc(): invalid pointer" but without aborting the program. */
+    errno = EINVAL;
+    return NULL;
+  }
+  unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
+  uint64_t old = _ms_tag_size(tag);
+  size_t h = _ms_hdr_len(kind);
+  void *block = _ms_block_of(p, kind);
+  int locked = 0;
+  ms_thread_t *t = thread_enter(&locked);
+
+  /* In place: same header kind, unsampled, and the new size still fits the block without
+   * wasting more than half of it (mimalloc's own rule). */
+  if (kind != MS_HDR_SAMPLED && !_ms_tag_aligned(tag) && !(tag & MS_TAG_NAMED) &&
+      kind == ((n <= MS_SHORT_MAX) ? MS_HDR_SHORT : MS_HDR_NORMAL)) {
+    int64_t cd = countdown_get(t);
+    uint64_t usable = usable_of(block, cls, 0);
+    if (n + h <= usable && n + h >= usable / 2 && (cd - (int64_t)n > 0 || locked || _ms_guard)) {
+      if (!locked) countdown_set(t, cd - (int64_t)n);
+      unsigned ncls = _ms_class_of(n + h);
+      count_free(t, cls, old, usable, h);
+      *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
+      count_alloc(t, ncls, n, usable_of(block, ncls, 0), h);
+      thread_leave(locked);
+      return p;
+    }
+  }
+  thread_leave(locked);
+
+  /* Move: allocate (this is where the sampler may pick the new block), copy, free. */
+  void *q = _ms_alloc(n, 0, 0);
+  if (q == NULL) return NULL; /* errno is ENOMEM; the old block stays valid */
+  memcpy(q, p, old < n ? old : n);
+  uint64_t qtag = *_ms_tag_ptr(q);
+  if (kind == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED)) {
+    _ms_guard++;
+    _ms_track_realloc(p, tag, q, qtag);
+    _ms_guard--;
+  }
+  locked = 0;
+  t = thread_enter(&locked);
+  release_block(t, p, tag, caller);
+  thread_leave(locked);
+  return q;
+}
+
+/* ------------------------------------------------------------------ aligned */
+
+static size_t page_size(void) {
+  static size_t ps;
+  if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
+  return ps;
+}
+
+/* glibc's memalign: alignments that are not powers of two are rounded up. */
+static void *ms_memalign(size_t align, size_t n) {
+  if (align <= 8) return _ms_alloc(n, 0, 0);
+  if (align > ((size_t)1 << 40)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (align & (align - 1)) align = (size_t)1 << (64 - __builtin_clzll(align));
+  return _ms_alloc(n, align, 0);
+}
+
+/* ------------------------------------------------------------------ the entry points */
+
+MS_EXPORT void *malloc(size_t n) { return _ms_alloc(n, 0, 0); }
+
+MS_EXPORT void free(void *p) { _ms_free(p, __builtin_return_address(0)); }
+
+MS_EXPORT void cfree(void *p) { _ms_free(p, __builtin_return_address(0)); }
+
+MS_EXPORT void *calloc(size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return _ms_alloc(n, 0, 1);
+}
+
+MS_EXPORT void *realloc(void *p, size_t n) {
+  return ms_realloc(p, n, __builtin_return_address(0));
+}
+
+MS_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return ms_realloc(p, n, __builtin_return_address(0));
+}
+
+MS_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+  if (align < sizeof(void *) || (align & (align - 1)) != 0 || align > ((size_t)1 << 40))
+    return EINVAL;
+  int saved = errno;
+  void *p = _ms_alloc(n, align, 0);
+  errno = saved;
+  if (p == NULL) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+MS_EXPORT void *aligned_alloc(size_t align, size_t n) { return ms_memalign(align, n); }
+
+MS_EXPORT void *memalign(size_t align, size_t n) { return ms_memalign(align, n); }
+
+MS_EXPORT void *valloc(size_t n) { return _ms_alloc(n, page_size(), 0); }
+
+MS_EXPORT void *pvalloc(size_t n) {
+  size_t ps = page_size(), rounded;
+  if (__builtin_add_overflow(n, ps - 1, &rounded)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  rounded &= ~(ps - 1);
+  return _ms_alloc(rounded ? rounded : ps, ps, 0);
+}
+
+MS_EXPORT size_t malloc_usable_size(void *p) {
+  if (p == NULL) return 0;
+  uint64_t tag = live_tag(p, 0);
+  if (tag == 0) return 0;
+  unsigned kind = _ms_tag_kind(tag);
+  return mi_usable_size(_ms_block_of(p, kind)) - _ms_hdr_len(kind);
+}
+
+/* For the tracker: the tag word of a live memscope block, or 0 (nothing reported). */
+MS_INTERNAL uint64_t _ms_live_tag_quiet(const void *p) { return p ? live_tag(p, 0) : 0; }

@@ -1,0 +1,79 @@
+/* sites.c — per-call-site figures (a site is a deduplicated stack, tag included): live and total
+ * bytes/counts, bytes live at the global peak, temporary allocations, lifetimes, reallocs.
+ *
+ * The figures sit in an array parallel to the stack table (same id), lazily touched, updated
+ * with relaxed atomic adds only on sampled allocations and frees. "Who made the peak" is taken
+ * by copying every site's live figures when the global live bytes pass the last copied peak by
+ * more than 1/64 (1.6%): O(sites) a time, but only O(log growth) times in a run.
+ */
+#include <sys/mman.h>
+
+#include "track.h"
+
+static ms_site_t *sites;
+static _Atomic uint64_t sampled_total, sampled_live;
+static _Atomic uint64_t peak_copied;
+static _Atomic int peak_copy_busy;
+
+int _ms_stack_valid(uint32_t id);
+
+void _ms_sites_init(void) {
+  void *p = mmap(NULL, sizeof(ms_site_t) * MS_STACK_CAP, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  sites = p == MAP_FAILED ? NULL : p;
+}
+
+static ms_site_t dummy_site;
+ms_site_t *_ms_site(uint32_t id) { return sites && id < MS_STACK_CAP ? &sites[id] : &dummy_site; }
+
+uint64_t _ms_sampled_total(void) { return atomic_load(&sampled_total); }
+uint64_t _ms_sampled_live(void) { return atomic_load(&sampled_live); }
+
+void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount) {
+  ms_site_t *s = _ms_site(id);
+  atomic_fetch_add_explicit(&s->live_bytes, wbytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->live_count, wcount, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->total_bytes, wbytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->total_count, wcount, memory_order_relaxed);
+  atomic_fetch_add_explicit(&sampled_total, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&sampled_live, 1, memory_order_relaxed);
+}
+
+static unsigned lifetime_bucket(uint64_t ns) {
+  unsigned b = 0;
+  for (uint64_t limit = 1000; b < MS_DUMP_LIFETIME_BUCKETS - 1 && ns >= limit; limit *= 10) b++;
+  return b;
+}
+
+void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
+                       int temporary) {
+  ms_site_t *s = _ms_site(id);
+  atomic_fetch_sub_explicit(&s->live_bytes, wbytes, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&s->live_count, wcount, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->lifetime[lifetime_bucket(lifetime_ns)], wcount,
+                            memory_order_relaxed);
+  if (temporary) {
+    atomic_fetch_add_explicit(&s->temp_count, wcount, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->temp_bytes, wbytes, memory_order_relaxed);
+  }
+  atomic_fetch_sub_explicit(&sampled_live, 1, memory_order_relaxed);
+}
+
+/* Called by the core when the global live bytes reach a new peak. */
+void _ms_track_peak(uint64_t live) {
+  if (!sites) return;
+  uint64_t last = atomic_load_explicit(&peak_copied, memory_order_relaxed);
+  if (live <= last + last / 64) return;
+  if (atomic_exchange_explicit(&peak_copy_busy, 1, memory_order_acquire)) return;
+  uint32_t limit = _ms_stack_limit();
+  for (uint32_t id = 1; id < limit; id++) {
+    if (!_ms_stack_valid(id)) continue;
+    ms_site_t *s = &sites[id];
+    atomic_store_explicit(&s->peak_bytes, atomic_load_explicit(&s->live_bytes, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->peak_count, atomic_load_explicit(&s->live_count, memory_order_relaxed),
+                          memory_order_relaxed);
+  }
+  atomic_store_explicit(&peak_copied, live, memory_order_relaxed);
+  atomic_store_explicit(&peak_copy_busy, 0, memory_order_release);
+}

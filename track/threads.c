@@ -1,0 +1,82 @@
+/* threads.c — per-thread figures for dumps: the threads alive now (from their blocks) and the
+ * ones that have exited (kept in a bounded list when they exit), with their names. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "track.h"
+
+#define MAX_RETIRED 1024
+
+typedef struct retired {
+  uint64_t tid;
+  char name[16];
+  uint64_t allocs, frees, bytes, freed;
+} retired_t;
+
+static retired_t retired[MAX_RETIRED];
+static uint32_t n_retired;
+static uint64_t retired_dropped;
+static pthread_mutex_t retired_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void thread_name(pthread_t th, char out[16]) {
+  out[0] = 0;
+  if (pthread_getname_np(th, out, 16) != 0) out[0] = 0;
+}
+
+void _ms_thread_retired(ms_thread_t *t) {
+  retired_t r;
+  r.tid = (uint64_t)t->tid;
+  thread_name(t->pthread, r.name);
+  _ms_thread_figures(t, &r.allocs, &r.frees, &r.bytes, &r.freed);
+  pthread_mutex_lock(&retired_mutex);
+  if (n_retired < MAX_RETIRED) retired[n_retired++] = r;
+  else retired_dropped++;
+  pthread_mutex_unlock(&retired_mutex);
+}
+
+static uint32_t block_to_dump[65536];
+
+uint32_t _ms_thread_dump_index(uint32_t block_index) {
+  return block_index < 65536 ? block_to_dump[block_index] : MS_DUMP_NONE;
+}
+
+int _ms_threads_fill(ms_dump_t *d) {
+  uint32_t live = 0;
+  for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next)) live++;
+  pthread_mutex_lock(&retired_mutex);
+  uint32_t cap = live + n_retired + 1;
+  d->threads = _ms_xcalloc(cap, sizeof *d->threads);
+  if (!d->threads) {
+    pthread_mutex_unlock(&retired_mutex);
+    return MS_ENOMEM;
+  }
+  for (uint32_t i = 0; i < 65536; i++) block_to_dump[i] = MS_DUMP_NONE;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n_retired; i++) {
+    ms_dump_thread_t *o = &d->threads[k++];
+    o->tid = retired[i].tid;
+    o->name = _ms_xstrdup(retired[i].name);
+    o->alive = 0;
+    o->allocations = retired[i].allocs, o->frees = retired[i].frees;
+    o->allocated_bytes = retired[i].bytes, o->freed_bytes = retired[i].freed;
+  }
+  pthread_mutex_unlock(&retired_mutex);
+  pid_t me = getpid();
+  for (ms_thread_t *t = atomic_load(&_ms_threads); t && k < cap; t = atomic_load(&t->next)) {
+    if (t->index == 0 || !atomic_load(&t->in_use)) continue; /* orphan or free block */
+    ms_dump_thread_t *o = &d->threads[k];
+    o->tid = (uint64_t)t->tid;
+    char name[16];
+    thread_name(t->pthread, name);
+    if (!name[0] && t->tid == me) snprintf(name, sizeof name, "main");
+    o->name = _ms_xstrdup(name);
+    o->alive = 1;
+    _ms_thread_figures(t, &o->allocations, &o->frees, &o->allocated_bytes, &o->freed_bytes);
+    if (t->index < 65536) block_to_dump[t->index] = k;
+    k++;
+  }
+  d->n_threads = k;
+  return MS_OK;
+}

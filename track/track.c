@@ -1,0 +1,112 @@
+/* track.c — the tracker's entry points called by the allocator core: a sampled allocation gets
+ * its weight, time, stack and a place in the live set; its free updates its site (lifetime,
+ * temporary or not) and the module-crossing table; realloc links the two blocks. Also the
+ * tracker's set-up, fork handlers and at-exit work, and its private allocation helpers.
+ * Everything here runs with the re-entrancy guard held, so the unwinder's own mallocs are not
+ * tracked.
+ */
+#include <mimalloc.h>
+#include <string.h>
+
+#include "track.h"
+
+void _ms_stacks_init(void);
+void _ms_sites_init(void);
+void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount);
+void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
+                       int temporary);
+void _ms_signal_init(void);
+void _ms_signal_fork_child(void);
+void _ms_timeline_lock(int lock);
+void _ms_errors_lock(int lock);
+void _ms_modules_lock(int lock);
+void _ms_snapshot_lock(int lock);
+
+void *_ms_xalloc(size_t n) { return mi_malloc(n); }
+void *_ms_xcalloc(size_t n, size_t size) { return mi_calloc(n, size); }
+void *_ms_xrealloc(void *p, size_t n) { return mi_realloc(p, n); }
+void _ms_xfree(void *p) { mi_free(p); }
+char *_ms_xstrdup(const char *s) { return s ? mi_strdup(s) : NULL; }
+
+void _ms_track_init(void) {
+  _ms_stacks_init();
+  _ms_sites_init();
+}
+
+void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
+  (void)p;
+  ms_sample_t *r = block;
+  uint64_t rate = atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed);
+  r->weight_bytes = _ms_sample_weight(size, rate);
+  r->time_ns = _ms_now_ns();
+  r->thread = (uint16_t)t->index;
+  r->shard = (uint8_t)(t->index % MS_LIVE_SHARDS);
+  r->flags = 0;
+  r->alloc_seq = (uint32_t)t->alloc_sequence;
+  r->reserved = 0;
+  r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
+  _ms_sites_on_alloc(r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
+  _ms_live_insert(r);
+}
+
+static uint32_t alloc_module_of(uint32_t stack) {
+  const uint64_t *frames;
+  uint32_t depth = _ms_stack_get(stack, &frames, NULL);
+  return depth ? _ms_module_of(frames[0] - 1) : MS_DUMP_NONE;
+}
+
+void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller) {
+  uint64_t size = _ms_tag_size(tag);
+  if (tag & MS_TAG_NAMED) _ms_vars_on_free(p, size);
+  if (_ms_tag_kind(tag) != MS_HDR_SAMPLED) return;
+  ms_sample_t *r = block;
+  _ms_live_remove(r);
+  uint64_t now = _ms_now_ns();
+  int temporary = t->index == r->thread && (uint32_t)t->alloc_sequence == r->alloc_seq;
+  uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, size);
+  _ms_sites_on_free(r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
+  uint64_t ret = (uint64_t)(uintptr_t)caller;
+  if (ret && !_ms_is_own_address(ret)) {
+    uint32_t fm = _ms_module_of(ret - 1), am = alloc_module_of(r->stack);
+    if (fm != am && fm != MS_DUMP_NONE && am != MS_DUMP_NONE)
+      _ms_crossing_add(am, fm, r->weight_bytes, wcount);
+  }
+}
+
+void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag) {
+  (void)qtag;
+  if (_ms_tag_kind(otag) == MS_HDR_SAMPLED) {
+    ms_sample_t *r = _ms_block_of(old, MS_HDR_SAMPLED);
+    uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, _ms_tag_size(otag));
+    atomic_fetch_add_explicit(&_ms_site(r->stack)->realloc_count, wcount, memory_order_relaxed);
+  }
+  if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, _ms_tag_size(*_ms_tag_ptr(q)));
+}
+
+void _ms_track_atfork_prepare(void) {
+  _ms_snapshot_lock(1);
+  _ms_vars_atfork_prepare();
+  _ms_errors_lock(1);
+  _ms_modules_lock(1);
+  _ms_timeline_lock(1);
+  _ms_live_lock_all();
+}
+
+void _ms_track_atfork_parent(void) {
+  _ms_live_unlock_all();
+  _ms_timeline_lock(0);
+  _ms_modules_lock(0);
+  _ms_errors_lock(0);
+  _ms_vars_atfork_release();
+  _ms_snapshot_lock(0);
+}
+
+void _ms_track_atfork_child(void) {
+  _ms_track_atfork_parent();
+  _ms_signal_fork_child();
+}
+
+void _ms_track_at_exit(void) {
+  if (_ms_options.leak_report) _ms_leak_report();
+  if (_ms_options.output) _ms_snapshot_write(NULL, MS_DUMP_REASON_EXIT);
+}

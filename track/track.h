@@ -1,0 +1,106 @@
+/* track.h — shared by the tracker's files: the sample record kept inside sampled blocks, the
+ * stack table and the per-site figures. The allocator core sees only the hooks in
+ * alloc/internal.h. */
+#ifndef MEMSCOPE_TRACK_TRACK_H
+#define MEMSCOPE_TRACK_TRACK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dump.h"
+#include "memscope.h"
+#include "internal.h"
+
+/* The tracker's record of a sampled allocation: the first 48 bytes of its 64-byte header. */
+typedef struct ms_sample {
+  struct ms_sample *prev, *next; /* the live list of its shard */
+  uint64_t weight_bytes;         /* bytes this sample stands for (== size at rate 1) */
+  uint64_t time_ns;              /* allocation time, since start */
+  uint32_t stack;                /* stack (= site) id; 0 = unknown */
+  uint16_t thread;               /* thread block index */
+  uint8_t shard;
+  uint8_t flags;
+  uint32_t alloc_seq;            /* thread's allocation count right after this allocation */
+  uint32_t reserved;
+} ms_sample_t;
+_Static_assert(sizeof(ms_sample_t) == MS_SAMPLE_RECORD_SIZE, "sample record must fill its slot");
+
+static inline void *_ms_sample_ptr(const ms_sample_t *r) {
+  return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
+}
+
+/* Estimated number of allocations a sample stands for. */
+static inline uint64_t _ms_sample_count_weight(uint64_t weight_bytes, uint64_t size) {
+  if (size == 0 || weight_bytes <= size) return 1;
+  return (weight_bytes + size / 2) / size;
+}
+
+/* ---- sampler.c */
+uint64_t _ms_sample_weight(uint64_t size, uint64_t rate);
+
+/* ---- stacks.c: lock-free table of deduplicated stacks; id 0 means "unknown / table full" */
+#define MS_STACK_CAP (1u << 20)
+uint32_t _ms_stack_capture(uint32_t tag);      /* capture the caller's stack, return its id */
+uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag);
+uint32_t _ms_stack_get(uint32_t id, const uint64_t **frames, uint32_t *tag); /* depth */
+uint32_t _ms_stack_limit(void);                /* ids in use are < this */
+int _ms_is_own_address(uint64_t addr);         /* inside libmemscope.so */
+
+/* ---- sites.c: per-site figures, indexed by stack id */
+typedef struct ms_site {
+  _Atomic uint64_t live_bytes, live_count, total_bytes, total_count;
+  _Atomic uint64_t peak_bytes, peak_count, temp_count, temp_bytes, realloc_count;
+  _Atomic uint64_t lifetime[MS_DUMP_LIFETIME_BUCKETS];
+  uint64_t pad_[3];
+} ms_site_t;
+ms_site_t *_ms_site(uint32_t id);
+
+/* ---- live.c: the live set of sampled blocks, sharded lists */
+#define MS_LIVE_SHARDS 64
+void _ms_live_insert(ms_sample_t *r);
+void _ms_live_remove(ms_sample_t *r);
+/* Visit every live sample with its shard locked; returns the number visited. */
+uint64_t _ms_live_visit(void (*fn)(ms_sample_t *r, void *arg), void *arg);
+void _ms_live_lock_all(void);
+void _ms_live_unlock_all(void);
+
+/* ---- modules.c: the module map */
+uint32_t _ms_module_of(uint64_t addr);         /* index in the cached map, or MS_DUMP_NONE */
+int _ms_modules_fill(ms_dump_t *d);            /* for a dump */
+void _ms_crossing_add(uint32_t alloc_module, uint32_t free_module, uint64_t bytes, uint64_t count);
+int _ms_crossings_fill(ms_dump_t *d);
+
+/* ---- variables.c: named variables, reference counts, tags */
+void _ms_vars_on_free(const void *p, uint64_t size);
+void _ms_vars_on_realloc(const void *old, const void *newp, uint64_t size);
+int _ms_vars_fill(ms_dump_t *d);
+int _ms_tags_fill(ms_dump_t *d);
+void _ms_vars_atfork_prepare(void);
+void _ms_vars_atfork_release(void);
+
+/* ---- timeline.c */
+int _ms_timeline_fill(ms_dump_t *d);
+uint64_t _ms_read_rss(void);
+uint64_t _ms_read_peak_rss(void);
+
+/* ---- threads.c */
+int _ms_threads_fill(ms_dump_t *d);
+uint32_t _ms_thread_dump_index(uint32_t block_index); /* block index -> threads[] index */
+void _ms_thread_figures(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uint64_t *bytes,
+                        uint64_t *freed);
+
+/* ---- errors.c */
+int _ms_errors_fill(ms_dump_t *d);
+
+/* ---- snapshot.c */
+int _ms_snapshot_write(const char *path, uint32_t reason);
+void _ms_leak_report(void);
+
+/* tracker's own memory: straight from mimalloc, never through the tracked path */
+void *_ms_xalloc(size_t n);
+void *_ms_xcalloc(size_t n, size_t size);
+void *_ms_xrealloc(void *p, size_t n);
+void _ms_xfree(void *p);
+char *_ms_xstrdup(const char *s);
+
+#endif
