@@ -19,6 +19,7 @@ if(TARGET mscli)
     DEPENDS ms_symtarget COMMENT "Stripping ms_symtarget" VERBATIM)
   add_custom_target(ms_symtarget_variants ALL DEPENDS ${_st}.stripped ${_st}.debug)
 
+  ms_unit_test(model SOURCES test_model.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   ms_unit_test(symbolize SOURCES test_symbolize.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   add_dependencies(test_symbolize ms_symtarget_variants)
   target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"

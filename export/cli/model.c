@@ -281,7 +281,7 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
     for (uint32_t i = skip; i < ds->depth; i++) {
       uint32_t fi = raw[pos + i];
       p->frame_pool[out++] = fi;
-      h = mix64(h ^ m->frames[fi].key_hash) + i;
+      h = mix64(h ^ m->frames[fi].key_hash) + (i - skip);
     }
     st->key_hash = h ? h : 1;
     pos += ds->depth;
