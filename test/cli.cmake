@@ -19,9 +19,30 @@ if(TARGET mscli)
     DEPENDS ms_symtarget COMMENT "Stripping ms_symtarget" VERBATIM)
   add_custom_target(ms_symtarget_variants ALL DEPENDS ${_st}.stripped ${_st}.debug)
 
+  # The fixed program of the golden tests, built without optimisation so lines are exact.
+  add_executable(golden_prog ${MS_CLI_TEST_DIR}/golden_prog.c)
+  target_compile_options(golden_prog PRIVATE -g -O0)
+  target_include_directories(golden_prog PRIVATE ${CMAKE_SOURCE_DIR}/include)
+
   ms_unit_test(model SOURCES test_model.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   ms_unit_test(symbolize SOURCES test_symbolize.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   add_dependencies(test_symbolize ms_symtarget_variants)
   target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"
     MS_SYMTARGET_STRIPPED="${_st}.stripped" MS_SYMTARGET_DEBUG="${_st}.debug")
+
+  # Command-line behaviour: exit codes and messages for bad input and usage errors, --help,
+  # conversions, ASLR-proof diff.
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME cli_errors COMMAND Python3::Interpreter ${MS_CLI_TEST_DIR}/cli_test.py errors
+      $<TARGET_FILE:memscope-cli> $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_BINARY_DIR}/cli-errors)
+    set_tests_properties(cli_errors PROPERTIES TIMEOUT 300)
+    # Golden files: a real run of golden_prog on the library, converted and reported.
+    if(TARGET memscope)
+      add_test(NAME cli_golden COMMAND Python3::Interpreter ${MS_CLI_TEST_DIR}/cli_test.py golden
+        $<TARGET_FILE:memscope-cli> $<TARGET_FILE:golden_prog> ${CMAKE_SOURCE_DIR}/test/golden
+        ${CMAKE_CURRENT_BINARY_DIR}/cli-golden)
+      set_tests_properties(cli_golden PROPERTIES TIMEOUT 300)
+    endif()
+  endif()
 endif()

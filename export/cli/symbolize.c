@@ -176,25 +176,35 @@ static void load_module(ms_symbolizer_t *s, sym_module_t *sm) {
   }
 }
 
+static const char *keep(ms_symbolizer_t *s, const char *text, size_t l) {
+  demangled_t *e = malloc(sizeof *e + l + 1);
+  if (!e) return NULL;
+  memcpy(e->name, text, l);
+  e->name[l] = 0;
+  e->next = s->names;
+  s->names = e;
+  return e->name;
+}
+
+/* Symbol table names can carry a version ("memcpy@@GLIBC_2.14") and C++ mangling; users
+ * want neither. */
 static const char *demangle(ms_symbolizer_t *s, const char *name) {
-  if (!name || name[0] != '_' || name[1] != 'Z') return name;
+  if (!name) return name;
+  const char *at = strchr(name, '@');
+  if (at && at > name) {
+    const char *plain = keep(s, name, (size_t)(at - name));
+    if (plain) name = plain;
+  }
+  if (name[0] != '_' || name[1] != 'Z') return name;
   int status = 0;
   char *d = __cxa_demangle(name, NULL, NULL, &status);
   if (!d || status != 0) {
     free(d);
     return name;
   }
-  size_t l = strlen(d);
-  demangled_t *e = malloc(sizeof *e + l + 1);
-  if (!e) {
-    free(d);
-    return name;
-  }
-  memcpy(e->name, d, l + 1);
+  const char *r = keep(s, d, strlen(d));
   free(d);
-  e->next = s->names;
-  s->names = e;
-  return e->name;
+  return r ? r : name;
 }
 
 void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f) {
