@@ -1,0 +1,348 @@
+/* flame.js — the interactive flame graph of allocation sites, drawn on a canvas.
+ *
+ * Hand-written rather than taken from a library: the layout is a few lines, and a canvas with
+ * aggregation of sub-pixel frames stays fast at 100k stacks where one SVG/DOM node per frame
+ * (d3-style) does not. The tree is built once per orientation with all four metrics summed per
+ * node, so switching metric only re-lays out what is visible.
+ *   normal:   root = outermost frame (main), children = callees; width = memory below that call
+ *   inverted: root = innermost frame (who called malloc), children = callers
+ * Mouse: hover for details, click to zoom, click an ancestor bar or a breadcrumb to zoom out.
+ * Keyboard (canvas focused): arrows move the selection, Enter zooms, Escape resets. */
+"use strict";
+(function () {
+var MS = window.MS;
+var ROW = 20;          /* px per stack level */
+var MIN_W = 2;         /* frames narrower than this are merged into one grey "small frames" bar */
+MS.METRICS = [
+  {key: "bytes", label: "Live bytes", fmt: MS.fmtBytes},
+  {key: "peak_bytes", label: "Bytes live at peak", fmt: MS.fmtBytes},
+  {key: "total_bytes", label: "Total bytes allocated", fmt: MS.fmtBytes},
+  {key: "total_count", label: "Allocations (count)", fmt: MS.fmtCount}
+];
+
+function Node(name, frame, parent) {
+  this.name = name; this.frame = frame; this.parent = parent;
+  this.children = []; this.map = null; this.v = [0, 0, 0, 0]; this.depth = parent ? parent.depth + 1 : 0;
+  this.match = false;
+}
+
+function frameKey(f) { return MS.frameName(f) + "\u0000" + (f && f.file ? f.file : (f && f.module) || ""); }
+
+function buildTree(sites, inverted) {
+  var root = new Node("all", null, null);
+  for (var s = 0; s < sites.length; s++) {
+    var site = sites[s], st = site.stack || [], vals = site._v;
+    var node = root;
+    for (var k = 0; k < 4; k++) node.v[k] += vals[k];
+    var n = st.length;
+    for (var i = 0; i < n; i++) {
+      var f = st[inverted ? i : n - 1 - i], key = frameKey(f);
+      if (!node.map) node.map = new Map();
+      var c = node.map.get(key);
+      if (!c) { c = new Node(MS.frameName(f), f, node); node.map.set(key, c); node.children.push(c); }
+      for (k = 0; k < 4; k++) c.v[k] += vals[k];
+      node = c;
+    }
+  }
+  (function drop(nd) { nd.map = null; for (var i = 0; i < nd.children.length; i++) drop(nd.children[i]); })(root);
+  return root;
+}
+
+/* Warm colours for the program's own frames, cool ones for libc/allocator/runtime frames, with
+ * a stable hue per function name so the same function has the same colour everywhere. */
+function colourOf(node) {
+  var name = node.name, h = 0;
+  for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+  var r = ((h >>> 0) % 1000) / 1000;
+  if (node.depth === 0) return "hsl(220, 10%, 72%)";
+  if (MS.isRuntimeFrame(node.frame)) return "hsl(" + (195 + 30 * r).toFixed(0) + ", 45%, " + (70 + 8 * r).toFixed(0) + "%)";
+  return "hsl(" + (8 + 42 * r).toFixed(0) + ", 88%, " + (60 + 10 * r).toFixed(0) + "%)";
+}
+
+function FlameGraph(container, sites) {
+  var self = this;
+  this.sites = sites;
+  this.metric = 0;
+  this.inverted = false;
+  this.trees = [null, null];
+  this.search = "";
+  /* Pick a metric that has data: a snapshot at exit may have no live bytes left. */
+  var sum = [0, 0, 0, 0];
+  sites.forEach(function (s) {
+    s._v = [MS.num(s.bytes), MS.num(s.peak_bytes), MS.num(s.total_bytes), MS.num(s.total_count !== undefined ? s.total_count : s.count)];
+    for (var k = 0; k < 4; k++) sum[k] += s._v[k];
+  });
+  for (var k = 0; k < 4; k++) if (sum[k] > 0) { this.metric = k; break; }
+
+  var E = MS.el;
+  this.metricSel = E("select", {id: "flame-metric", "aria-label": "flame graph metric", onchange: function () {
+    self.metric = Number(this.value); self.refresh(); }});
+  MS.METRICS.forEach(function (m, i) {
+    var o = E("option", {value: i, text: m.label}); if (i === self.metric) o.selected = true; self.metricSel.appendChild(o);
+  });
+  this.invBtn = E("button", {id: "flame-invert", "aria-pressed": "false", title: "Inverted: allocating functions at the top, callers below",
+    text: "Inverted", onclick: function () {
+      self.inverted = !self.inverted; this.setAttribute("aria-pressed", String(self.inverted));
+      self.focus = null; self.selected = null; self.refresh(); }});
+  this.searchBox = E("input", {type: "search", id: "flame-search", placeholder: "Highlight function or file\u2026",
+    "aria-label": "search the flame graph", oninput: MS.debounce(function () { self.setSearch(self.searchBox.value); }, 150)});
+  this.resetBtn = E("button", {id: "flame-reset", text: "Reset zoom", onclick: function () { self.zoom(null); }});
+  this.crumbs = E("div", {class: "crumbs", "aria-label": "zoom path"});
+  this.canvas = E("canvas", {tabindex: "0", role: "img", id: "flame-canvas",
+    "aria-label": "flame graph; use arrow keys to move, Enter to zoom, Escape to reset"});
+  this.tip = E("div", {class: "flame-tip", role: "tooltip"});
+  this.wrap = E("div", {class: "flame-wrap"}, this.canvas, this.tip);
+  this.status = E("div", {class: "flame-status", "aria-live": "polite"});
+  container.appendChild(E("div", {class: "toolbar"},
+    E("label", {for: "flame-metric", text: "Size by"}), this.metricSel, this.invBtn,
+    E("span", {class: "spacer"}), this.searchBox, this.resetBtn));
+  container.appendChild(this.crumbs);
+  container.appendChild(this.wrap);
+  container.appendChild(this.status);
+
+  this.canvas.addEventListener("mousemove", function (ev) { self.onMove(ev); });
+  this.canvas.addEventListener("mouseleave", function () { self.tip.style.display = "none"; self.hover = null; self.draw(); });
+  this.canvas.addEventListener("click", function (ev) { self.onClick(ev); });
+  this.canvas.addEventListener("keydown", function (ev) { self.onKey(ev); });
+  if (window.ResizeObserver) {
+    var lastW = 0;
+    new ResizeObserver(function () {
+      var w = self.wrap.clientWidth; if (w !== lastW) { lastW = w; self.layout(); self.draw(); }
+    }).observe(this.wrap);
+  }
+  this.refresh();
+}
+
+FlameGraph.prototype.tree = function () {
+  var i = this.inverted ? 1 : 0;
+  if (!this.trees[i]) this.trees[i] = buildTree(this.sites, this.inverted);
+  return this.trees[i];
+};
+
+FlameGraph.prototype.refresh = function () {
+  if (this.search) this.markSearch();
+  this.layout(); this.draw(); this.updateCrumbs(); this.updateStatus(this.selected);
+};
+
+FlameGraph.prototype.layout = function () {
+  var root = this.tree(), m = this.metric, focus = this.focus || root;
+  var W = Math.max(200, this.wrap.clientWidth || 800);
+  var rects = [];
+  /* The focus's ancestors span the full width (they are the path we zoomed along). */
+  var path = [];
+  for (var a = focus; a; a = a.parent) path.unshift(a);
+  path.forEach(function (n) { rects.push({node: n, x: 0, w: W, depth: n.depth, anc: n !== focus}); });
+  var maxDepth = focus.depth;
+  (function lay(node, x, w) {
+    var total = node.v[m];
+    if (!(total > 0)) return;
+    var kids = node.children.filter(function (c) { return c.v[m] > 0; });
+    kids.sort(function (p, q) { return q.v[m] - p.v[m]; });
+    var cx = x, small = 0, smallN = 0;
+    for (var i = 0; i < kids.length; i++) {
+      var c = kids[i], cw = w * c.v[m] / total;
+      if (cw < MIN_W) { small += cw; smallN++; continue; }
+      rects.push({node: c, x: cx, w: cw, depth: c.depth});
+      if (c.depth > maxDepth) maxDepth = c.depth;
+      lay(c, cx, cw);
+      cx += cw;
+    }
+    if (small >= 1) {
+      rects.push({node: node, x: cx, w: small, depth: node.depth + 1, agg: smallN});
+      if (node.depth + 1 > maxDepth) maxDepth = node.depth + 1;
+    }
+  })(focus, 0, W);
+  this.rects = rects;
+  this.W = W;
+  this.H = (maxDepth + 1) * ROW + 2;
+  var dpr = window.devicePixelRatio || 1;
+  this.canvas.width = Math.round(W * dpr);
+  this.canvas.height = Math.round(this.H * dpr);
+  this.canvas.style.height = this.H + "px";
+  this.dpr = dpr;
+};
+
+FlameGraph.prototype.draw = function () {
+  var ctx = this.canvas.getContext("2d"), dpr = this.dpr || 1;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, this.W, this.H);
+  ctx.font = "12px ui-monospace, 'DejaVu Sans Mono', monospace";
+  ctx.textBaseline = "middle";
+  var charW = ctx.measureText("m").width || 7;
+  var searching = !!this.search, matchCol = MS.cssVar("--match") || "#e040a0";
+  for (var i = 0; i < this.rects.length; i++) {
+    var r = this.rects[i], y = r.depth * ROW, n = r.node;
+    var fill = r.agg ? "hsl(0,0%,78%)" : (searching && n.match ? matchCol : colourOf(n));
+    ctx.globalAlpha = (r.anc ? 0.55 : 1) * (searching && !n.match && !r.agg ? 0.35 : 1);
+    ctx.fillStyle = fill;
+    ctx.fillRect(r.x + 0.5, y + 1, Math.max(0.5, r.w - 1), ROW - 2);
+    ctx.globalAlpha = 1;
+    if (r.w > charW * 3 + 6) {
+      var label = r.agg ? r.agg + " small frames" : (n.depth === 0 ? "all (" + MS.METRICS[this.metric].fmt(n.v[this.metric]) + ")" : n.name);
+      var maxChars = Math.floor((r.w - 6) / charW);
+      if (label.length > maxChars) label = label.slice(0, Math.max(1, maxChars - 1)) + "\u2026";
+      ctx.fillStyle = "#111";
+      ctx.fillText(label, r.x + 4, y + ROW / 2 + 0.5);
+    }
+  }
+  var sel = this.selected, hov = this.hover;
+  var self = this;
+  [[hov, "rgba(0,0,0,.55)", 1], [sel, MS.cssVar("--accent") || "#2f6fdb", 2.5]].forEach(function (h) {
+    if (!h[0]) return;
+    var r = self.rectOf(h[0]);
+    if (!r) return;
+    ctx.strokeStyle = h[1]; ctx.lineWidth = h[2];
+    ctx.strokeRect(r.x + 1, r.y + 1.5, Math.max(1, r.w - 2), ROW - 3);
+  });
+};
+
+/* The drawn rectangle of a node, in CSS pixels relative to the canvas (null if not drawn). */
+FlameGraph.prototype.rectOf = function (node) {
+  for (var i = 0; i < this.rects.length; i++) {
+    var r = this.rects[i];
+    if (r.node === node && !r.agg) return {x: r.x, y: r.depth * ROW, w: r.w, h: ROW};
+  }
+  return null;
+};
+/* For tests and scripting: the first drawn frame whose function name is `name`. */
+FlameGraph.prototype.findRect = function (name) {
+  for (var i = 0; i < this.rects.length; i++) {
+    var r = this.rects[i];
+    if (!r.agg && r.node.name === name) return {x: r.x, y: r.depth * ROW, w: r.w, h: ROW};
+  }
+  return null;
+};
+FlameGraph.prototype.focusName = function () { return this.focus ? this.focus.name : "all"; };
+
+FlameGraph.prototype.hit = function (ev) {
+  var b = this.canvas.getBoundingClientRect();
+  var x = ev.clientX - b.left, y = ev.clientY - b.top, d = Math.floor(y / ROW);
+  for (var i = 0; i < this.rects.length; i++) {
+    var r = this.rects[i];
+    if (r.depth === d && x >= r.x && x < r.x + r.w) return r;
+  }
+  return null;
+};
+
+FlameGraph.prototype.describe = function (node) {
+  var m = this.metric, root = this.tree(), f = node.frame, parts = [];
+  var val = MS.METRICS[m].fmt(node.v[m]) + " " + MS.METRICS[m].label.toLowerCase().replace(/ \(count\)$/, "");
+  parts.push(val + " \u2014 " + MS.fmtPct(node.v[m], root.v[m]) + " of all" +
+    (node.parent && node.parent.depth > 0 ? ", " + MS.fmtPct(node.v[m], node.parent.v[m]) + " of " + node.parent.name : ""));
+  var where = f ? (f.file ? f.file + (f.line ? ":" + f.line : "") : "") : "";
+  return {title: node.depth === 0 ? "all allocation sites" : node.name, where: where,
+    module: f && f.module ? String(f.module) : "", value: parts.join("")};
+};
+
+FlameGraph.prototype.onMove = function (ev) {
+  var r = this.hit(ev), tip = this.tip;
+  if (!r) { tip.style.display = "none"; if (this.hover) { this.hover = null; this.draw(); } return; }
+  var E = MS.el;
+  tip.textContent = "";
+  if (r.agg) {
+    tip.appendChild(E("div", {text: r.agg + " frames too small to draw here; click their parent to zoom in"}));
+  } else {
+    var d = this.describe(r.node);
+    tip.appendChild(E("div", {class: "mono", style: "font-weight:600", text: d.title}));
+    if (d.where) tip.appendChild(E("div", {text: d.where}));
+    if (d.module) tip.appendChild(E("div", {style: "color:var(--muted)", text: MS.basename(d.module)}));
+    tip.appendChild(E("div", {text: d.value}));
+  }
+  var b = this.wrap.getBoundingClientRect();
+  var x = ev.clientX - b.left + 14, y = ev.clientY - b.top + 14;
+  tip.style.display = "block";
+  if (x + tip.offsetWidth > b.width) x = Math.max(0, ev.clientX - b.left - tip.offsetWidth - 10);
+  tip.style.left = x + "px"; tip.style.top = y + "px";
+  var hn = r.agg ? null : r.node;
+  if (hn !== this.hover) { this.hover = hn; this.draw(); }
+};
+
+FlameGraph.prototype.onClick = function (ev) {
+  var r = this.hit(ev);
+  if (!r) return;
+  if (r.agg) { this.zoom(r.node); return; }
+  this.zoom(r.node.depth === 0 ? null : r.node);
+};
+
+FlameGraph.prototype.zoom = function (node) {
+  this.focus = node && node.depth > 0 ? node : null;
+  this.selected = node || null;
+  this.layout(); this.draw(); this.updateCrumbs(); this.updateStatus(this.selected);
+  this.canvas.setAttribute("data-focus", this.focusName());
+};
+
+FlameGraph.prototype.select = function (node) {
+  if (!node) return;
+  this.selected = node;
+  if (!this.rectOf(node)) { this.zoom(node.parent && node.parent.depth > 0 ? node.parent : null); this.selected = node; }
+  this.draw(); this.updateStatus(node);
+};
+
+FlameGraph.prototype.onKey = function (ev) {
+  var sel = this.selected || this.focus || this.tree(), self = this;
+  var sameRow = function (dir) {
+    var row = self.rects.filter(function (r) { return !r.agg && r.depth === sel.depth; });
+    row.sort(function (a, b) { return a.x - b.x; });
+    for (var i = 0; i < row.length; i++) if (row[i].node === sel) return row[i + dir] ? row[i + dir].node : null;
+    return null;
+  };
+  var next = null, m = this.metric;
+  switch (ev.key) {
+  case "ArrowUp": next = sel.parent; break;
+  case "ArrowDown":
+    sel.children.forEach(function (c) { if (c.v[m] > 0 && (!next || c.v[m] > next.v[m])) next = c; });
+    break;
+  case "ArrowLeft": next = sameRow(-1); break;
+  case "ArrowRight": next = sameRow(1); break;
+  case "Enter": case " ": this.zoom(sel); ev.preventDefault(); return;
+  case "Escape": case "Backspace": this.zoom(null); ev.preventDefault(); return;
+  default: return;
+  }
+  ev.preventDefault();
+  if (next) this.select(next);
+};
+
+FlameGraph.prototype.updateCrumbs = function () {
+  var self = this, c = this.crumbs, E = MS.el;
+  c.textContent = "";
+  var path = [];
+  for (var a = this.focus; a; a = a.parent) path.unshift(a);
+  if (!path.length) { c.appendChild(document.createTextNode("Showing all sites. Click a frame to zoom in.")); return; }
+  c.appendChild(document.createTextNode("Zoomed: "));
+  path.forEach(function (n, i) {
+    if (i) c.appendChild(document.createTextNode(" \u203a "));
+    c.appendChild(E("button", {text: n.depth === 0 ? "all" : n.name, onclick: function () { self.zoom(n.depth === 0 ? null : n); }}));
+  });
+};
+
+FlameGraph.prototype.updateStatus = function (node) {
+  var s = this.status;
+  if (this.search) {
+    s.textContent = this.searchSummary;
+    return;
+  }
+  if (!node) { s.textContent = "Width = " + MS.METRICS[this.metric].label.toLowerCase() + ". Hover a frame for details, click to zoom, Escape to reset."; return; }
+  var d = this.describe(node);
+  s.textContent = d.title + (d.where ? " (" + d.where + ")" : "") + ": " + d.value + ". Enter zooms, Escape resets.";
+};
+
+FlameGraph.prototype.setSearch = function (q) {
+  this.search = (q || "").trim().toLowerCase();
+  this.markSearch(); this.draw(); this.updateStatus(this.selected);
+};
+
+FlameGraph.prototype.markSearch = function () {
+  var q = this.search, root = this.tree(), m = this.metric, n = 0, total = 0;
+  (function walk(node, under) {
+    var f = node.frame;
+    node.match = !!q && node.depth > 0 && (node.name.toLowerCase().indexOf(q) >= 0 ||
+      (f && f.file && String(f.file).toLowerCase().indexOf(q) >= 0));
+    if (node.match) { n++; if (!under) total += node.v[m]; }
+    for (var i = 0; i < node.children.length; i++) walk(node.children[i], under || node.match);
+  })(root, false);
+  this.searchSummary = q ? (n ? n + " frames match \u201c" + q + "\u201d: " + MS.METRICS[m].fmt(total) + ", " +
+    MS.fmtPct(total, root.v[m]) + " of " + MS.METRICS[m].label.toLowerCase() : "No frame matches \u201c" + q + "\u201d.") : "";
+};
+
+MS.FlameGraph = FlameGraph;
+})();

@@ -1,0 +1,536 @@
+/* views.js — one function per section of the report. Each gets its <section> element and the
+ * normalised data (see main.js) and fills it; an empty data set always produces a plain
+ * sentence saying so, never a blank box. Charts read theme colours from CSS variables and
+ * register a redraw in MS.themeHooks so the theme toggle repaints them. */
+"use strict";
+(function () {
+var MS = window.MS, E = MS.el;
+var V = MS.views = {};
+MS.themeHooks = [];
+
+function help(text) { return E("p", {class: "help", text: text}); }
+function empty(text) { return E("p", {class: "empty", text: text}); }
+function card(label, value, sub, cls, id) {
+  return E("div", {class: "card" + (cls ? " " + cls : ""), id: id},
+    E("div", {class: "label", text: label}), E("div", {class: "value", text: value}),
+    sub ? E("div", {class: "sub", text: sub}) : null);
+}
+/* "function (file:line)" shown as a bold function name and a muted location. */
+function siteCell(obj) {
+  var label = MS.labelOf(obj), m = /^(.*?) \((.*)\)$/.exec(label);
+  if (!m) return E("span", {class: "fn mono", text: label});
+  return E("span", null, E("span", {class: "fn mono", text: m[1]}), " ", E("span", {class: "where", text: MS.basename(m[2].replace(/:(\d+)$/, "")) + (/:(\d+)$/.test(m[2]) ? ":" + /:(\d+)$/.exec(m[2])[1] : "")}));
+}
+function stackText(stack) {
+  return (stack || []).map(function (f) {
+    return (f.function || "") + " " + (f.file || "") + " " + (f.module || "");
+  }).join("\n").toLowerCase();
+}
+/* Does any frame's function, file, library or address contain q (lower case)? */
+function matchStack(stack, q) {
+  if (!stack) return false;
+  for (var i = 0; i < stack.length; i++) {
+    var f = stack[i];
+    if ((f.function && String(f.function).toLowerCase().indexOf(q) >= 0) ||
+        (f.address && String(f.address).toLowerCase().indexOf(q) >= 0) ||
+        (f.file && String(f.file).toLowerCase().indexOf(q) >= 0) ||
+        (f.module && MS.basename(f.module).toLowerCase().indexOf(q) >= 0)) return true;
+  }
+  return false;
+}
+MS.matchStack = matchStack;
+MS.stackText = stackText;
+function humanKind(k) { return String(k === undefined || k === null ? "unknown" : k).replace(/_/g, " "); }
+/* Jump to the sites table, filtered to one function. */
+function showInSites(fn) {
+  var t = MS.tables && MS.tables.sites;
+  if (!t) return;
+  t.setFilter(fn);
+  var s = document.getElementById("sites");
+  if (s) s.scrollIntoView({block: "start"});
+  if (t.filter) t.filter.focus({preventScroll: true});
+}
+
+/* ---------------------------------------------------------------- overview */
+V.overview = function (sec, D) {
+  var S = D.summary, P = D.process;
+  var secs = D.endNs / 1e9;
+  var leakBytes = 0, leakCount = 0;
+  D.leaks.forEach(function (l) { leakBytes += MS.num(l.bytes); leakCount += MS.num(l.count); });
+  var rate = MS.num(S.sample_rate);
+  var rateText = rate === 1 ? "every allocation" : rate === 0 ? "statistics only" : "1 per " + MS.fmtBytes(rate);
+  var rateSub = rate === 1 ? "exact figures" : rate === 0 ? "no stacks recorded" : "figures are unbiased estimates";
+
+  var verdict = E("ul", {class: "verdict", id: "verdict"});
+  var peakT = D.peakTimeNs !== null ? " at " + MS.fmtTime(D.peakTimeNs) : "";
+  verdict.appendChild(E("li", null, "Heap peaked at ", E("strong", {text: MS.fmtBytes(S.peak_live_bytes)}), peakT,
+    S.peak_rss_bytes ? " (process RSS peaked at " + MS.fmtBytes(S.peak_rss_bytes) + ")." : "."));
+  if (D.atExit) {
+    verdict.appendChild(leakCount
+      ? E("li", null, E("strong", {class: "badge bad", text: "leaks"}), " ", MS.fmtBytes(leakBytes) + " in " + MS.fmtCount(leakCount) +
+          " blocks never freed, from " + D.leaks.length + " site" + (D.leaks.length === 1 ? "" : "s") + "; biggest: ",
+          E("code", {text: MS.labelOf(D.leaks[0])}), ".")
+      : E("li", null, E("strong", {class: "badge ok", text: "no leaks"}), " Every block was freed before exit."));
+  } else {
+    verdict.appendChild(E("li", null, "This dump was taken while the program ran (" + D.reason + "): " +
+      MS.fmtBytes(S.live_bytes) + " was live then. Leaks are known only from a dump taken at exit."));
+  }
+  verdict.appendChild(D.errors.length
+    ? E("li", null, E("strong", {class: "badge bad", text: D.errors.length + " memory error" + (D.errors.length === 1 ? "" : "s")}), " ",
+        countKinds(D.errors) + " \u2014 see Memory errors.")
+    : E("li", null, E("strong", {class: "badge ok", text: "no memory errors"}), " No double free, invalid free or overflow was detected."));
+  if (D.sites.length) {
+    var top = D.sites.slice().sort(function (a, b) { return MS.num(b.peak_bytes) - MS.num(a.peak_bytes); })[0];
+    if (MS.num(top.peak_bytes) > 0) verdict.appendChild(E("li", null, "Largest site at the peak: ",
+      E("code", {text: MS.labelOf(top)}), " with " + MS.fmtBytes(top.peak_bytes) + " (" +
+      MS.fmtPct(top.peak_bytes, S.peak_live_bytes) + " of the peak)."));
+  }
+  if (D.findings.length) verdict.appendChild(E("li", null, D.findings.length + " usage-pattern finding" +
+    (D.findings.length === 1 ? "" : "s") + " suggest what to change \u2014 see Findings."));
+  sec.appendChild(verdict);
+
+  var cards = E("div", {class: "cards"});
+  cards.appendChild(card("Peak live heap", MS.fmtBytes(S.peak_live_bytes), D.peakTimeNs !== null ? "at " + MS.fmtTime(D.peakTimeNs) : null, null, "card-peak"));
+  cards.appendChild(card(D.atExit ? "Live at exit" : "Live now", MS.fmtBytes(S.live_bytes), MS.fmtCount(S.live_allocations) + " blocks"));
+  cards.appendChild(D.atExit
+    ? card("Leaked", leakCount ? MS.fmtBytes(leakBytes) : "none", leakCount ? MS.fmtCount(leakCount) + " blocks, " + D.leaks.length + " sites" : "all memory freed", leakCount ? "bad" : "ok", "card-leaks")
+    : card("Leaked", "n/a", "snapshot taken before exit", null, "card-leaks"));
+  cards.appendChild(card("Allocations", MS.fmtCount(S.total_allocations),
+    secs > 0 ? MS.fmtCount(S.total_allocations / secs) + " per second" : MS.fmtCount(S.total_frees) + " frees"));
+  cards.appendChild(card("Allocated in total", MS.fmtBytes(S.total_bytes), MS.fmtCount(S.total_frees) + " frees"));
+  cards.appendChild(card("Memory errors", D.errors.length ? MS.fmtCount(D.errors.length) : "none", D.errors.length ? countKinds(D.errors) : "none detected", D.errors.length ? "bad" : "ok"));
+  if (S.peak_rss_bytes || S.rss_bytes) cards.appendChild(card("Peak RSS", MS.fmtBytes(S.peak_rss_bytes || S.rss_bytes), S.rss_bytes ? MS.fmtBytes(S.rss_bytes) + " at the dump" : null));
+  cards.appendChild(card("Sample rate", rateText, rateSub));
+  var over = D.overhead;
+  if (over) cards.appendChild(card("Allocator overhead", MS.fmtBytes(over.total), over.detail));
+  cards.appendChild(card("Duration", secs > 0 ? MS.fmtTime(D.endNs) : "\u2013", MS.fmtCount(D.sites.length) + " sites, " + MS.fmtCount(D.threads.length) + " threads"));
+  sec.appendChild(cards);
+};
+
+function countKinds(errors) {
+  var m = {};
+  errors.forEach(function (e) { var k = humanKind(e.kind); m[k] = (m[k] || 0) + 1; });
+  return Object.keys(m).map(function (k) { return m[k] + " " + k; }).join(", ");
+}
+
+/* ---------------------------------------------------------------- findings */
+V.findings = function (sec, D) {
+  sec.appendChild(help("Patterns in how the program uses memory that are worth changing, each with the allocation site to look at."));
+  if (!D.findings.length) { sec.appendChild(empty("No findings: memscope saw no wasteful allocation pattern.")); return; }
+  var order = {error: 0, bad: 0, warning: 1, warn: 1, info: 2};
+  var list = D.findings.slice().sort(function (a, b) {
+    return (order[a.severity] !== undefined ? order[a.severity] : 3) - (order[b.severity] !== undefined ? order[b.severity] : 3) ||
+      MS.num(b.bytes) - MS.num(a.bytes);
+  });
+  list.forEach(function (f) {
+    var stack = f._stack;
+    var site = MS.siteFrame(stack);
+    var it = E("div", {class: "item finding"});
+    it.appendChild(E("div", {class: "head"},
+      E("span", {class: "badge " + (f.severity || "info"), text: f.severity || "info"}),
+      E("span", {class: "title", text: humanKind(f.kind)}),
+      f.bytes !== undefined || f.count !== undefined ? E("span", {class: "meta", text:
+        [f.bytes !== undefined ? MS.fmtBytes(f.bytes) : null, f.count !== undefined ? MS.fmtCount(f.count) + " allocations" : null].filter(Boolean).join(", ")}) : null));
+    if (f.message) it.appendChild(E("p", {text: f.message, style: "margin:.3rem 0"}));
+    if (f.suggestion) it.appendChild(E("p", {text: "Suggestion: " + f.suggestion, style: "margin:.3rem 0"}));
+    if (site || f.location) {
+      it.appendChild(E("div", null, "Fix at: ", E("code", {class: "fix-at", text: f.location || MS.siteLabel(stack)}), " ",
+        site ? E("button", {text: "Show in sites table", onclick: function () { showInSites(MS.frameName(site)); }}) : null));
+      if (stack && stack.length) it.appendChild(E("details", null, E("summary", {text: "Call stack"}), MS.renderStack(stack)));
+    }
+    sec.appendChild(it);
+  });
+};
+
+/* ---------------------------------------------------------------- errors */
+V.errors = function (sec, D) {
+  sec.appendChild(help("Each error shows three stacks: where it was detected, where the block was allocated and where it was freed before."));
+  if (!D.errors.length) { sec.appendChild(empty("No memory errors were detected (double free, invalid free, overflow, use after free).")); return; }
+  D.errors.slice(0, 200).forEach(function (e) {
+    var it = E("div", {class: "item error"});
+    it.appendChild(E("div", {class: "head"}, E("span", {class: "badge bad", text: humanKind(e.kind)}),
+      E("span", {class: "title mono", text: MS.labelOf(e)}),
+      E("span", {class: "meta", text: "address " + MS.hex(e.address) + (e.size !== undefined && e.size !== null ? ", block of " + MS.fmtBytes(e.size) : "") +
+        (e.time_ns !== undefined ? ", at " + MS.fmtTime(e.time_ns) : "")})));
+    if (e.detail) it.appendChild(E("p", {text: e.detail, style: "margin:.3rem 0"}));
+    it.appendChild(E("div", {class: "stacks3"},
+      E("div", null, E("h4", {text: "Detected here"}), MS.renderStack(e.stack, {emptyText: "(not recorded)"})),
+      E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(e.alloc_stack, {emptyText: "(unknown: block not sampled or not from this heap)"})),
+      E("div", null, E("h4", {text: "Freed here"}), MS.renderStack(e.free_stack, {emptyText: "(not freed before / unknown)"}))));
+    sec.appendChild(it);
+  });
+  if (D.errors.length > 200) sec.appendChild(help("\u2026 and " + (D.errors.length - 200) + " more errors (see the JSON output for all)."));
+};
+
+/* ---------------------------------------------------------------- leaks */
+V.leaks = function (sec, D) {
+  if (!D.atExit && !D.leaks.length) {
+    sec.appendChild(empty("No leak data: this dump was taken while the program was running. Take a dump at exit " +
+      "(MEMSCOPE_OUTPUT or memscope run) to see leaks."));
+    return;
+  }
+  sec.appendChild(help("Blocks still allocated when the program exited, grouped by the call stack that allocated them."));
+  MS.tables.leaks = new MS.DataTable(sec, {
+    id: "leaks-table", label: "leaks", rows: D.leaks, pageSize: 10, sortKey: "bytes",
+    emptyText: "No leaks: every block allocated was freed before exit.",
+    filterPlaceholder: "Filter by function, file or library\u2026",
+    match: function (r, q) { return matchStack(r.stack, q); },
+    columns: [
+      {key: "site", label: "Allocated at", get: function (r) { return MS.labelOf(r); }, render: function (r) { return siteCell(r); }},
+      {key: "bytes", label: "Leaked bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }},
+      {key: "count", label: "Blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }}
+    ],
+    detail: function (r) { return MS.renderStack(r.stack); }
+  });
+};
+
+/* ---------------------------------------------------------------- timeline */
+V.timeline = function (sec, D) {
+  var tl = D.timeline;
+  sec.appendChild(help("Live heap bytes (what the program holds in malloc'd blocks) and the process's resident memory over time. " +
+    "Drag across the chart to zoom, double-click or press Reset to zoom out, or use the slider below it."));
+  if (tl.length < 2) {
+    sec.appendChild(empty((tl.length ? "Only one timeline point was recorded: the program ran shorter than one interval." :
+      "No timeline points were recorded (MEMSCOPE_INTERVAL_MS, or the program ended too quickly).") +
+      " Peak: " + MS.fmtBytes(D.summary.peak_live_bytes) + (D.peakTimeNs !== null ? " live at " + MS.fmtTime(D.peakTimeNs) : "") + "."));
+    return;
+  }
+  var hasRss = tl.some(function (p) { return MS.num(p.rss_bytes) > 0; });
+  var chart = E("div", {id: "timeline-chart", role: "img", "aria-label": "timeline of live heap bytes" + (hasRss ? " and RSS" : "")});
+  var legend = E("div", {class: "legend-line", id: "timeline-legend"});
+  var reset = E("button", {text: "Reset zoom", id: "timeline-reset"});
+  var peakT = D.peakTimeNs !== null ? D.peakTimeNs : 0;
+  sec.appendChild(E("div", {class: "toolbar"}, legend, E("span", {class: "spacer"}), reset));
+  sec.appendChild(chart);
+  sec.appendChild(E("p", {class: "help", id: "timeline-peak", text: "Peak: " + MS.fmtBytes(D.summary.peak_live_bytes) + " live at " + MS.fmtTime(peakT) +
+    " (red line). Timeline points are taken every interval, so the line may stay a little below the exact peak."}));
+
+  var data = tl.map(function (p) {
+    var row = [MS.num(p.time_ns) / 1e9, MS.num(p.live_bytes)];
+    if (hasRss) row.push(MS.num(p.rss_bytes));
+    return row;
+  });
+  var labels = ["Time", "Live heap"].concat(hasRss ? ["RSS"] : []);
+  if (typeof window.Dygraph !== "function") { fallbackTimeline(chart, data, labels, peakT / 1e9); reset.style.display = "none"; return; }
+  function opts() {
+    var fg = MS.cssVar("--muted"), grid = MS.cssVar("--border");
+    return {
+      labels: labels, colors: [MS.cssVar("--live"), MS.cssVar("--rss")].slice(0, labels.length - 1),
+      series: {"Live heap": {fillGraph: true, fillAlpha: 0.18, strokeWidth: 2}, "RSS": {strokeWidth: 1.5, strokePattern: [6, 3]}},
+      labelsDiv: legend, legend: "always", labelsSeparateLines: false,
+      showRangeSelector: true, rangeSelectorHeight: 34,
+      rangeSelectorPlotFillColor: MS.cssVar("--live"), rangeSelectorPlotStrokeColor: MS.cssVar("--live"),
+      rangeSelectorBackgroundStrokeColor: grid, rangeSelectorForegroundStrokeColor: fg,
+      gridLineColor: grid, axisLineColor: grid, includeZero: true, animatedZooms: false,
+      axes: {
+        x: {valueFormatter: function (s) { return MS.fmtTime(s * 1e9); }, axisLabelFormatter: function (s) { return MS.fmtTime(s * 1e9); }},
+        y: {valueFormatter: MS.fmtBytes, axisLabelFormatter: MS.fmtBytes, axisLabelWidth: 72}
+      },
+      underlayCallback: function (ctx, area, g) {
+        var x = g.toDomXCoord(peakT / 1e9);
+        if (!(x >= area.x && x <= area.x + area.w)) return;
+        ctx.save();
+        ctx.strokeStyle = MS.cssVar("--peak"); ctx.lineWidth = 2; ctx.setLineDash([5, 4]);
+        ctx.beginPath(); ctx.moveTo(x, area.y); ctx.lineTo(x, area.y + area.h); ctx.stroke();
+        ctx.setLineDash([]); ctx.fillStyle = MS.cssVar("--peak"); ctx.font = "12px system-ui, sans-serif";
+        var label = "peak " + MS.fmtBytes(D.summary.peak_live_bytes);
+        var tw = ctx.measureText(label).width;
+        ctx.fillText(label, x + 6 + tw > area.x + area.w ? x - tw - 6 : x + 6, area.y + 14);
+        ctx.restore();
+      }
+    };
+  }
+  var g = new window.Dygraph(chart, data, opts());
+  MS.timelineGraph = g;
+  reset.addEventListener("click", function () { g.resetZoom(); });
+  MS.themeHooks.push(function () { g.updateOptions(opts()); });
+};
+
+/* Without dygraphs (not installed at build time): a static SVG line chart. */
+function fallbackTimeline(div, data, labels, peakS) {
+  var W = 900, H = 300, L = 70, B = 24, T = 10, x1 = data[data.length - 1][0], x0 = data[0][0], ymax = 1;
+  data.forEach(function (r) { for (var i = 1; i < r.length; i++) ymax = Math.max(ymax, r[i]); });
+  var X = function (v) { return L + (W - L - 10) * (v - x0) / Math.max(1e-9, x1 - x0); };
+  var Y = function (v) { return T + (H - T - B) * (1 - v / ymax); };
+  var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", height: H});
+  [0, 0.5, 1].forEach(function (f) {
+    s.appendChild(MS.svg("line", {x1: L, x2: W - 10, y1: Y(ymax * f), y2: Y(ymax * f), class: "axis"}));
+    s.appendChild(MS.svg("text", {x: L - 6, y: Y(ymax * f) + 4, "text-anchor": "end", text: MS.fmtBytes(ymax * f)}));
+  });
+  [["--live", 1], ["--rss", 2]].forEach(function (c) {
+    if (labels.length <= c[1]) return;
+    var d = data.map(function (r, i) { return (i ? "L" : "M") + X(r[0]).toFixed(1) + "," + Y(r[c[1]]).toFixed(1); }).join("");
+    s.appendChild(MS.svg("path", {d: d, fill: "none", stroke: MS.cssVar(c[0]), "stroke-width": 2}));
+  });
+  s.appendChild(MS.svg("line", {x1: X(peakS), x2: X(peakS), y1: T, y2: H - B, stroke: MS.cssVar("--peak"), "stroke-dasharray": "5 4"}));
+  s.appendChild(MS.svg("text", {x: L, y: H - 6, text: MS.fmtTime(x0 * 1e9)}));
+  s.appendChild(MS.svg("text", {x: W - 10, y: H - 6, "text-anchor": "end", text: MS.fmtTime(x1 * 1e9)}));
+  div.appendChild(s);
+}
+
+/* ---------------------------------------------------------------- flame graph */
+V.flame = function (sec, D) {
+  sec.appendChild(help("Each bar is a function; its width is the memory allocated below it in the call tree (the program's own " +
+    "code is orange, libraries and runtime are blue). Read top-down from main. \u201cInverted\u201d puts the functions that called " +
+    "malloc at the top. Type to highlight a function; click a bar to zoom in."));
+  if (!D.sites.length) { sec.appendChild(empty("No allocation sites were recorded (sample rate 0 records statistics only).")); return; }
+  MS.flame = new MS.FlameGraph(sec, D.sites);
+};
+
+/* ---------------------------------------------------------------- sites */
+V.sites = function (sec, D) {
+  sec.appendChild(help("Every allocation site (a distinct call stack). Click a column to sort, type to filter by function, file or library, " +
+    "and open a row for its full stack with file:line."));
+  var hasTags = D.sites.some(function (s) { return s.tag !== undefined && s.tag !== null && s.tag !== ""; });
+  var cols = [
+    {key: "site", label: "Site", get: function (r) { return MS.labelOf(r); }, render: function (r) { return siteCell(r); }},
+    {key: "bytes", label: "Live bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }},
+    {key: "count", label: "Live blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
+    {key: "peak_bytes", label: "At peak", num: true, get: function (r) { return MS.num(r.peak_bytes); }, render: function (r) { return MS.fmtBytes(r.peak_bytes); }},
+    {key: "total_bytes", label: "Total bytes", num: true, get: function (r) { return MS.num(r.total_bytes); }, render: function (r) { return MS.fmtBytes(r.total_bytes); }},
+    {key: "total_count", label: "Allocations", num: true, get: function (r) { return MS.num(r.total_count); }, render: function (r) { return MS.fmtCount(r.total_count); }}
+  ];
+  if (hasTags) cols.push({key: "tag", label: "Tag", get: function (r) { return r.tag || ""; }});
+  MS.tables.sites = new MS.DataTable(sec, {
+    id: "sites-table", label: "sites", rows: D.sites, pageSize: 25, sortKey: D.sites.some(function (s) { return MS.num(s.bytes) > 0; }) ? "bytes" : "total_bytes",
+    emptyText: "No allocation sites were recorded (sample rate 0 records statistics only).",
+    filterPlaceholder: "Filter by function, file or library\u2026",
+    match: function (r, q) { return matchStack(r.stack, q) || (r.tag && String(r.tag).toLowerCase().indexOf(q) >= 0) ||
+      (r.location && String(r.location).toLowerCase().indexOf(q) >= 0); },
+    columns: cols,
+    detail: function (r) { return MS.renderStack(r.stack); }
+  });
+};
+
+/* ---------------------------------------------------------------- variables */
+V.variables = function (sec, D) {
+  sec.appendChild(help("Heap blocks named in the program with MS_TRACK, drawn from allocation to free on the program's time axis. " +
+    "The line inside a bar is the block's reference count (MS_REF_RETAIN / MS_REF_RELEASE)."));
+  if (!D.variables.length) { sec.appendChild(empty("No named variables: the program did not call MS_TRACK.")); return; }
+  var chartBox = E("div", {id: "lifecycles"});
+  sec.appendChild(chartBox);
+  sec.appendChild(E("div", {class: "fragkey", style: "margin:.2rem 0 .6rem"},
+    E("span", null, E("i", {style: "background:var(--live);opacity:.5"}), "allocated → freed (or live)"),
+    E("span", null, E("i", {style: "background:var(--bad);opacity:.5"}), "leaked (never freed)"),
+    E("span", null, E("i", {style: "background:var(--accent)"}), "reference count")));
+  var end = D.endNs;
+  MS.tables.variables = new MS.DataTable(sec, {
+    id: "variables-table", label: "variables", detailLabel: "Events", detailTitle: "show the block's events and stacks", rows: D.variables, pageSize: 25, sortKey: "alloc", sortDesc: false,
+    filterPlaceholder: "Filter by name, type or file\u2026",
+    match: function (r, q) { return [r.name, r.type, r.file].join(" ").toLowerCase().indexOf(q) >= 0; },
+    columns: [
+      {key: "name", label: "Name", get: function (r) { return r.name || ""; }, render: function (r) { return E("span", {class: "fn mono", text: r.name || "?"}); }},
+      {key: "type", label: "Type", get: function (r) { return r.type || ""; }, render: function (r) { return E("code", {text: r.type || ""}); }},
+      {key: "size", label: "Size", num: true, get: function (r) { return MS.num(r.size); }, render: function (r) { return MS.fmtBytes(r.size); }},
+      {key: "where", label: "Declared at", get: function (r) { return (r.file || "") + ":" + (r.line || 0); },
+        render: function (r) { return E("span", {class: "where", text: MS.basename(r.file) + (r.line ? ":" + r.line : "")}); }},
+      {key: "alloc", label: "Allocated", num: true, get: function (r) { return MS.num(r.alloc_time_ns); }, render: function (r) { return MS.fmtTime(r.alloc_time_ns); }},
+      {key: "free", label: "Freed", num: true, get: function (r) { return r._freed ? MS.num(r.free_time_ns) : Infinity; },
+        render: function (r) { return r._freed ? MS.fmtTime(r.free_time_ns) : E("span", {class: "badge " + (r._state === "leaked" ? "bad" : "info"), text: r._state}); }},
+      {key: "life", label: "Lifetime", num: true, get: function (r) { return r._life; }, render: function (r) { return MS.fmtTime(r._life) + (r._freed ? "" : "+"); }},
+      {key: "refs", label: "Ref count", num: true, get: function (r) { return r._refs.length ? r._refs[r._refs.length - 1][1] : -1; },
+        render: function (r) {
+          if (!r._refs.length) return E("span", {class: "where", text: "\u2013"});
+          return E("span", null, r.refcount_unbalanced ? [E("span", {class: "badge bad", text: "unbalanced", title: "freed while the count was above zero, or the count went below zero"}), " "] : null,
+            String(r._refs[r._refs.length - 1][1]) + " ", MS.sparkSteps(r._refs, MS.num(r.alloc_time_ns), r._freed ? MS.num(r.free_time_ns) : end, 90, 18),
+            " ", E("span", {class: "where", text: r._refEvents.length + " events"}));
+        }}
+    ],
+    detail: function (r) {
+      var box = E("div");
+      box.appendChild(E("dl", {class: "kv"}, E("dt", {text: "address"}), E("dd", {class: "mono", text: MS.hex(r.address)}),
+        E("dt", {text: "declared at"}), E("dd", {class: "mono", text: (r.file || "?") + ":" + (r.line || "?")})));
+      if (r._refEvents.length) {
+        var t = E("table", {class: "data"}, E("thead", null, E("tr", null, E("th", {text: "time"}), E("th", {text: "event"}), E("th", {class: "num", text: "count after"}))));
+        var tb = E("tbody");
+        r._refEvents.slice(0, 500).forEach(function (ev) {
+          tb.appendChild(E("tr", null, E("td", {text: MS.fmtTime(ev.time_ns)}), E("td", {text: ev._kind}), E("td", {class: "num", text: ev.count === undefined ? "" : String(ev.count)})));
+        });
+        t.appendChild(tb);
+        box.appendChild(t);
+      }
+      if (r.alloc_stack) box.appendChild(E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(r.alloc_stack)));
+      return box;
+    },
+    onPage: function (rows) { drawLifecycles(chartBox, rows, end, D.atExit); }
+  });
+};
+
+function drawLifecycles(box, rows, end, atExit) {
+  box.textContent = "";
+  if (!rows.length) return;
+  var W = 1000, L = 190, R = 20, RH = 24, T = 22, H = T + rows.length * RH + 8;
+  var X = function (t) { return L + (W - L - R) * Math.min(1, Math.max(0, MS.num(t) / Math.max(1, end))); };
+  var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
+    "aria-label": "lifecycles of the named variables on this page"});
+  for (var i = 0; i <= 5; i++) {
+    var tx = L + (W - L - R) * i / 5;
+    s.appendChild(MS.svg("line", {x1: tx, x2: tx, y1: T - 4, y2: H - 6, class: "axis"}));
+    s.appendChild(MS.svg("text", {x: tx, y: 12, "text-anchor": i === 0 ? "start" : i === 5 ? "end" : "middle", class: "muted", text: MS.fmtTime(end * i / 5)}));
+  }
+  var live = MS.cssVar("--live"), acc = MS.cssVar("--accent"), bad = MS.cssVar("--bad");
+  rows.forEach(function (r, k) {
+    var y = T + k * RH, a = X(r.alloc_time_ns), b = r._freed ? X(r.free_time_ns) : X(end);
+    var name = (r.name || "?"); if (name.length > 24) name = name.slice(0, 23) + "\u2026";
+    s.appendChild(MS.svg("text", {x: L - 8, y: y + RH / 2 + 4, "text-anchor": "end", text: name}));
+    var g = MS.svg("g");
+    g.appendChild(MS.svg("rect", {x: a, y: y + 4, width: Math.max(2, b - a), height: RH - 8, rx: 3,
+      fill: r._state === "leaked" ? bad : live, "fill-opacity": r._freed ? 0.35 : 0.5}));
+    if (r._refs.length) {
+      var vmax = 1; r._refs.forEach(function (p) { vmax = Math.max(vmax, p[1]); });
+      var Yv = function (v) { return y + RH - 6 - (RH - 12) * v / vmax; };
+      var d = "M" + X(r._refs[0][0]).toFixed(1) + "," + Yv(r._refs[0][1]).toFixed(1);
+      for (var j = 1; j < r._refs.length; j++) d += "H" + X(r._refs[j][0]).toFixed(1) + "V" + Yv(r._refs[j][1]).toFixed(1);
+      d += "H" + b.toFixed(1);
+      g.appendChild(MS.svg("path", {d: d, fill: "none", stroke: acc, "stroke-width": 2}));
+    }
+    g.appendChild(MS.svg("title", {text: (r.name || "?") + " (" + (r.type || "?") + ", " + MS.fmtBytes(r.size) + "): allocated at " +
+      MS.fmtTime(r.alloc_time_ns) + ", " + (r._freed ? "freed at " + MS.fmtTime(r.free_time_ns) : r._state === "leaked" ? "never freed (leaked)" : "still live") +
+      (r._refs.length ? "; reference count " + r._refs.map(function (p) { return p[1]; }).join(" \u2192 ") : "")}));
+    s.appendChild(g);
+
+  });
+  box.appendChild(s);
+}
+
+/* ---------------------------------------------------------------- memory layout */
+V.memory = function (sec, D) {
+  sec.appendChild(help("How live memory is spread over the allocator's size classes, and how much is lost to rounding (a block of " +
+    "20 bytes uses a 24- or 32-byte slot) and to headers. RSS above the heap is memory the allocator keeps but no block uses, " +
+    "plus non-heap memory (code, stacks)."));
+  var split = E("div", {class: "split"});
+  var left = E("div"), right = E("div");
+  split.appendChild(left); split.appendChild(right);
+  sec.appendChild(split);
+
+  left.appendChild(E("h3", {text: "Where the memory goes"}));
+  var F = D.frag, LABELS = {
+    requested_bytes: ["Requested by the program (live)", "b"], usable_bytes: ["Set aside by the allocator", "b"],
+    header_bytes: ["memscope block headers", "b"], class_waste_bytes: ["Lost to size-class rounding", "b"],
+    rss_bytes: ["Resident memory (RSS) at the dump", "b"], peak_rss_bytes: ["Peak RSS", "b"],
+    rss_overhead_bytes: ["RSS not in live blocks", "b"], internal_ratio: ["Internal fragmentation", "%"],
+    rss_ratio: ["Heap efficiency (requested / RSS)", "%"], worst_class_size: ["Most wasteful size class", "b"]};
+  var keys = Object.keys(F).filter(function (k) { return F[k] !== null && typeof F[k] !== "object"; });
+  if (!keys.length) left.appendChild(empty("No fragmentation figures in this dump."));
+  else {
+    var req = MS.num(F.requested_bytes), hdr = MS.num(F.header_bytes), round = MS.num(F.class_waste_bytes), rss = MS.num(F.rss_bytes);
+    var extra = Math.max(0, rss - req - hdr - round), tot = Math.max(1, req + hdr + round + extra);
+    if (req) {
+      var parts = [["--live", req, "requested"], ["--warn", round, "rounding"], ["--bad", hdr, "headers"], ["--border", extra, "rest of RSS"]];
+      var bar = E("div", {class: "fragbar", role: "img", "aria-label": "live memory split: requested, rounding, headers, rest of RSS"});
+      var key = E("div", {class: "fragkey"});
+      parts.forEach(function (p) {
+        if (!(p[1] > 0)) return;
+        bar.appendChild(E("span", {style: "width:" + (100 * p[1] / tot).toFixed(2) + "%;background:var(" + p[0] + ")", title: p[2] + ": " + MS.fmtBytes(p[1])}));
+        key.appendChild(E("span", null, E("i", {style: "background:var(" + p[0] + ")"}), p[2] + " " + MS.fmtBytes(p[1])));
+      });
+      left.appendChild(bar); left.appendChild(key);
+    }
+    var kv = E("dl", {class: "kv", id: "fragmentation"});
+    keys.forEach(function (k) {
+      var v = F[k], l = LABELS[k] || [humanKind(k), /bytes$/.test(k) ? "b" : /ratio$/.test(k) ? "%" : "n"];
+      var text = l[1] === "b" ? MS.fmtBytes(v) : l[1] === "%" ? (100 * MS.num(v)).toFixed(1) + "%" : typeof v === "number" ? MS.fmtCount(v) : String(v);
+      kv.appendChild(E("dt", {text: l[0]}));
+      kv.appendChild(E("dd", {text: text}));
+    });
+    left.appendChild(kv);
+  }
+
+  right.appendChild(E("h3", {text: "Size classes (live)"}));
+  var C = D.size_classes;
+  if (!C.length) { right.appendChild(empty("No size-class statistics in this dump.")); }
+  else {
+    var rows = C.filter(function (c) { return MS.num(c.usable_bytes) > 0 || MS.num(c.count) > 0; });
+    var top = rows.slice().sort(function (a, b) { return MS.num(b.usable_bytes) - MS.num(a.usable_bytes); }).slice(0, 16)
+      .sort(function (a, b) { return MS.num(a.size) - MS.num(b.size); });
+    var max = 1; top.forEach(function (c) { max = Math.max(max, MS.num(c.usable_bytes), MS.num(c.requested_bytes)); });
+    var W = 600, L = 80, RH = 20, H = top.length * RH + 26;
+    var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", role: "img", id: "size-class-chart",
+      "aria-label": "live bytes per size class, requested versus usable"});
+    top.forEach(function (c, i) {
+      var y = i * RH, wu = (W - L - 90) * MS.num(c.usable_bytes) / max, wr = (W - L - 90) * MS.num(c.requested_bytes) / max;
+      s.appendChild(MS.svg("text", {x: L - 6, y: y + 14, "text-anchor": "end", text: "\u2264 " + MS.fmtBytes(c.size)}));
+      s.appendChild(MS.svg("rect", {x: L, y: y + 3, width: Math.max(1, wu), height: RH - 6, fill: MS.cssVar("--rss"), "fill-opacity": 0.45},
+        MS.svg("title", {text: "usable " + MS.fmtBytes(c.usable_bytes)})));
+      s.appendChild(MS.svg("rect", {x: L, y: y + 3, width: Math.max(1, wr), height: RH - 6, fill: MS.cssVar("--live")},
+        MS.svg("title", {text: "requested " + MS.fmtBytes(c.requested_bytes)})));
+      s.appendChild(MS.svg("text", {x: L + Math.max(wu, wr) + 6, y: y + 14, class: "muted", text: MS.fmtBytes(c.usable_bytes)}));
+    });
+    s.appendChild(MS.svg("rect", {x: L, y: H - 16, width: 12, height: 10, fill: MS.cssVar("--live")}));
+    s.appendChild(MS.svg("text", {x: L + 16, y: H - 7, text: "requested"}));
+    s.appendChild(MS.svg("rect", {x: L + 100, y: H - 16, width: 12, height: 10, fill: MS.cssVar("--rss"), "fill-opacity": 0.45}));
+    s.appendChild(MS.svg("text", {x: L + 116, y: H - 7, text: "usable (slot size \u00d7 blocks)"}));
+    right.appendChild(s);
+  }
+  sec.appendChild(E("h3", {text: "All size classes"}));
+  MS.tables.classes = new MS.DataTable(sec, {
+    id: "classes-table", label: "size classes", rows: C, pageSize: 10, sortKey: "size", sortDesc: false,
+    emptyText: "No size-class statistics in this dump.",
+    columns: [
+      {key: "size", label: "Class (up to)", num: true, get: function (r) { return MS.num(r.size); }, render: function (r) { return MS.fmtBytes(r.size); }},
+      {key: "count", label: "Live blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
+      {key: "req", label: "Requested", num: true, get: function (r) { return MS.num(r.requested_bytes); }, render: function (r) { return MS.fmtBytes(r.requested_bytes); }},
+      {key: "use", label: "Usable", num: true, get: function (r) { return MS.num(r.usable_bytes); }, render: function (r) { return MS.fmtBytes(r.usable_bytes); }},
+      {key: "waste", label: "Lost to rounding", num: true, get: function (r) { return MS.num(r.usable_bytes) - MS.num(r.requested_bytes); },
+        render: function (r) { var w = MS.num(r.usable_bytes) - MS.num(r.requested_bytes); return MS.fmtBytes(w) + " (" + MS.fmtPct(w, r.usable_bytes) + ")"; }}
+    ]
+  });
+};
+
+/* ---------------------------------------------------------------- threads, modules */
+V.threads = function (sec, D) {
+  sec.appendChild(E("h3", {text: "Threads"}));
+  MS.tables.threads = new MS.DataTable(sec, {
+    id: "threads-table", label: "threads", rows: D.threads, pageSize: 10, sortKey: "abytes",
+    emptyText: "No per-thread statistics in this dump.",
+    match: function (r, q) { return (String(r.name || "") + " " + r.tid).toLowerCase().indexOf(q) >= 0; },
+    columns: [
+      {key: "tid", label: "Thread id", num: true, get: function (r) { return MS.num(r.tid); }},
+      {key: "name", label: "Name", get: function (r) { return r.name || ""; }},
+      {key: "alive", label: "State", get: function (r) { return r.alive ? "running" : "exited"; }},
+      {key: "allocs", label: "Allocations", num: true, get: function (r) { return MS.num(r.allocations); }, render: function (r) { return MS.fmtCount(r.allocations); }},
+      {key: "frees", label: "Frees", num: true, get: function (r) { return MS.num(r.frees); }, render: function (r) { return MS.fmtCount(r.frees); }},
+      {key: "abytes", label: "Allocated", num: true, get: function (r) { return MS.num(r.allocated_bytes); }, render: function (r) { return MS.fmtBytes(r.allocated_bytes); }},
+      {key: "fbytes", label: "Freed", num: true, get: function (r) { return MS.num(r.freed_bytes); }, render: function (r) { return MS.fmtBytes(r.freed_bytes); }},
+      {key: "net", label: "Net (alloc \u2212 free)", num: true, get: function (r) { return MS.num(r.allocated_bytes) - MS.num(r.freed_bytes); },
+        render: function (r) { return MS.fmtBytes(MS.num(r.allocated_bytes) - MS.num(r.freed_bytes)); }}
+    ]
+  });
+  sec.appendChild(E("p", {class: "help", text: "A thread's net can be negative when it frees memory that other threads allocated."}));
+
+  sec.appendChild(E("h3", {text: "Memory crossing library boundaries"}));
+  sec.appendChild(help("Blocks allocated by code in one module (executable or shared library) and freed by another. Harmless while both " +
+    "use the same malloc, but a bug if one side uses its own allocator \u2014 and a sign of unclear ownership across an API."));
+  MS.tables.crossings = new MS.DataTable(sec, {
+    id: "crossings-table", label: "crossings", rows: D.crossings, pageSize: 10, sortKey: "bytes",
+    emptyText: "No memory crossed a library boundary: every sampled block was freed by the module that allocated it.",
+    columns: [
+      {key: "from", label: "Allocated in", get: function (r) { return r._from; }, render: function (r) { return E("span", {class: "mono", title: r._fromFull, text: r._from}); }},
+      {key: "to", label: "Freed in", get: function (r) { return r._to; }, render: function (r) { return E("span", {class: "mono", title: r._toFull, text: r._to}); }},
+      {key: "count", label: "Blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
+      {key: "bytes", label: "Bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }}
+    ]
+  });
+
+  sec.appendChild(E("h3", {text: "Modules"}));
+  var extra = {};
+  D.modules.forEach(function (m) { Object.keys(m).forEach(function (k) {
+    if (["path", "base", "start", "end", "build_id", "name"].indexOf(k) < 0 && typeof m[k] === "number") extra[k] = true; }); });
+  var cols = [
+    {key: "path", label: "Module", get: function (r) { return MS.basename(r.path || r.name); }, render: function (r) { return E("span", {class: "mono", title: r.path || "", text: MS.basename(r.path || r.name || "?")}); }},
+    {key: "dir", label: "Path", get: function (r) { return r.path || ""; }, render: function (r) { return E("span", {class: "where", text: r.path || ""}); }},
+    {key: "base", label: "Load address", get: function (r) { return MS.hex(r.base); }, render: function (r) { return E("span", {class: "mono", text: MS.hex(r.base)}); }},
+    {key: "build_id", label: "Build id", get: function (r) { return r.build_id || ""; }, render: function (r) { return E("span", {class: "mono", text: r.build_id || "\u2013"}); }}
+  ];
+  Object.keys(extra).forEach(function (k) {
+    var b = /bytes$/.test(k);
+    cols.push({key: k, label: humanKind(k), num: true, get: function (r) { return MS.num(r[k]); }, render: function (r) { return b ? MS.fmtBytes(r[k]) : MS.fmtCount(r[k]); }});
+  });
+  MS.tables.modules = new MS.DataTable(sec, {
+    id: "modules-table", label: "modules", rows: D.modules, pageSize: 10,
+    emptyText: "No module map in this dump.",
+    match: function (r, q) { return String(r.path || "").toLowerCase().indexOf(q) >= 0; },
+    columns: cols
+  });
+};
+})();

@@ -1,0 +1,445 @@
+/* svg.c — static, standalone SVG charts of a model, for documents and CI artefacts:
+ *   "timeline"   live heap bytes and RSS over time, the peak marked
+ *   "flamegraph" allocation sites by live bytes (total bytes when nothing is live), as an
+ *                icicle (root on top, like the HTML view); every frame has a <title> tooltip
+ *   "sites"      the top 20 allocation sites as horizontal bars
+ *   NULL         all three, one under the other.
+ * Output is plain SVG 1.1 with no script and no external reference, so it renders the same in
+ * browsers, rsvg-convert and image viewers. Every string from the dump passes xml_text(), which
+ * escapes markup characters and replaces bytes that are not valid UTF-8 or not allowed in XML,
+ * so a strange file or function name can never produce invalid XML.
+ * Each chart is first drawn into a memory buffer, which gives its height before the <svg>
+ * header (which needs the total size) is written.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope.h"
+#include "report.h"
+
+#define SVG_W 1200.0
+#define FONT "font-family=\"DejaVu Sans, Verdana, sans-serif\""
+#define MONO "font-family=\"DejaVu Sans Mono, monospace\""
+
+/* ------------------------------------------------------------------ text */
+
+/* Length of the valid UTF-8 sequence at s (n bytes available) that XML 1.0 allows, 0 if none. */
+static size_t utf8_ok(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') ? 1 : 0;
+  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  if (!len || len > n) return 0;
+  uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3F);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
+  return len;
+}
+
+/* Writes at most max_chars characters of s as XML text, "…" when cut. */
+static void xml_text_n(FILE *out, const char *s, size_t max_chars) {
+  if (!s) return;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = strlen(s), chars = 0;
+  while (n) {
+    if (chars + 1 >= max_chars && n > 0) {
+      /* Cut only if more than one character remains. */
+      size_t l = utf8_ok(p, n);
+      if (!(l && l == n)) { fputs("\xE2\x80\xA6", out); return; }
+    }
+    size_t l = utf8_ok(p, n);
+    if (!l) { fputs("\xEF\xBF\xBD", out); p++; n--; chars++; continue; }
+    switch (*p) {
+    case '&': fputs("&amp;", out); break;
+    case '<': fputs("&lt;", out); break;
+    case '>': fputs("&gt;", out); break;
+    case '"': fputs("&quot;", out); break;
+    case '\'': fputs("&apos;", out); break;
+    default: fwrite(p, 1, l, out);
+    }
+    p += l; n -= l; chars++;
+  }
+}
+static void xml_text(FILE *out, const char *s) { xml_text_n(out, s, SIZE_MAX); }
+
+static const char *fmt_time(uint64_t ns, char *buf, size_t len) {
+  double v = (double)ns;
+  if (v >= 60e9) snprintf(buf, len, "%.1f min", v / 60e9);
+  else if (v >= 1e9) snprintf(buf, len, "%.2f s", v / 1e9);
+  else if (v >= 1e6) snprintf(buf, len, "%.1f ms", v / 1e6);
+  else if (v >= 1e3) snprintf(buf, len, "%.0f us", v / 1e3);
+  else snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+  return buf;
+}
+
+static void title_line(FILE *out, double y, const char *title, const char *sub) {
+  fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"17\" font-weight=\"bold\" " FONT ">", y);
+  xml_text(out, title);
+  fputs("</text>\n", out);
+  if (sub) {
+    fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"12\" fill=\"#5b6475\" " FONT ">", y + 18);
+    xml_text(out, sub);
+    fputs("</text>\n", out);
+  }
+}
+
+/* ------------------------------------------------------------------ timeline */
+
+static double chart_timeline(FILE *out, const ms_model_t *m) {
+  const ms_dump_t *d = m->dump;
+  const double H = 330, L = 80, R = 20, T = 52, B = 40;
+  char a[64], b[64], sub[256];
+  snprintf(sub, sizeof sub, "peak %s live at %s; %u points", ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a),
+           fmt_time(d->summary.peak_time_ns, b, sizeof b), d->n_timeline);
+  title_line(out, 22, "Live heap and RSS over time", sub);
+  if (d->n_timeline < 2) {
+    fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"13\" " FONT ">No timeline: fewer than two points were recorded.</text>\n", T + 30);
+    return T + 50;
+  }
+  uint64_t t0 = d->timeline[0].time_ns, t1 = t0, ymax = 1;
+  for (uint32_t i = 0; i < d->n_timeline; i++) {
+    const ms_dump_point_t *p = &d->timeline[i];
+    if (p->time_ns < t0) t0 = p->time_ns;
+    if (p->time_ns > t1) t1 = p->time_ns;
+    if (p->live_bytes > ymax) ymax = p->live_bytes;
+    if (p->rss_bytes > ymax) ymax = p->rss_bytes;
+  }
+  if (d->summary.peak_live_bytes > ymax) ymax = d->summary.peak_live_bytes;
+  double span = t1 > t0 ? (double)(t1 - t0) : 1.0, pw = SVG_W - L - R, ph = H - T - B;
+#define TX(t) (L + pw * ((double)(t) - (double)t0) / span)
+#define TY(v) (T + ph * (1.0 - (double)(v) / (double)ymax))
+  for (int i = 0; i <= 4; i++) {
+    double y = T + ph * i / 4.0;
+    fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d9dde5\"/>\n", L, L + pw, y, y);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6475\" " FONT ">%s</text>\n",
+            L - 6, y + 4, ms_fmt_bytes((uint64_t)((double)ymax * (4 - i) / 4.0), a, sizeof a));
+    double x = L + pw * i / 4.0;
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\" " FONT ">%s</text>\n",
+            x, H - B + 16, fmt_time(t0 + (uint64_t)(span * i / 4.0), a, sizeof a));
+  }
+  /* RSS (dashed) first, then live bytes as a filled area on top. */
+  int has_rss = 0;
+  for (uint32_t i = 0; i < d->n_timeline; i++) has_rss |= d->timeline[i].rss_bytes != 0;
+  if (has_rss) {
+    fputs("<polyline fill=\"none\" stroke=\"#9a6bd6\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\" points=\"", out);
+    for (uint32_t i = 0; i < d->n_timeline; i++)
+      fprintf(out, "%.1f,%.1f ", TX(d->timeline[i].time_ns), TY(d->timeline[i].rss_bytes));
+    fputs("\"/>\n", out);
+  }
+  fprintf(out, "<path fill=\"#2f6fdb\" fill-opacity=\"0.18\" stroke=\"#2f6fdb\" stroke-width=\"2\" d=\"M%.1f,%.1f", TX(d->timeline[0].time_ns), TY(0));
+  for (uint32_t i = 0; i < d->n_timeline; i++)
+    fprintf(out, " L%.1f,%.1f", TX(d->timeline[i].time_ns), TY(d->timeline[i].live_bytes));
+  fprintf(out, " L%.1f,%.1f Z\"/>\n", TX(d->timeline[d->n_timeline - 1].time_ns), TY(0));
+  uint64_t pt = d->summary.peak_time_ns;
+  if (pt >= t0 && pt <= t1) {
+    double x = TX(pt);
+    fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d23f3f\" stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n",
+            x, x, T, T + ph);
+    int left = x > L + pw - 160;
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#d23f3f\" text-anchor=\"%s\" " FONT ">peak %s</text>\n",
+            left ? x - 6 : x + 6, T + 14, left ? "end" : "start", ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a));
+  }
+  /* Legend. */
+  fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"#2f6fdb\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">live heap</text>\n", SVG_W - 260, 18.0, SVG_W - 240, 22.0);
+  if (has_rss)
+    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"#9a6bd6\"/>"
+                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">RSS</text>\n", SVG_W - 150, 18.0, SVG_W - 130, 22.0);
+#undef TX
+#undef TY
+  return H;
+}
+
+/* ------------------------------------------------------------------ flame graph */
+
+typedef struct fnode {
+  uint32_t parent, child, sibling;  /* first child, next sibling (UINT32_MAX = none) */
+  uint32_t frame;                   /* a model frame standing for this node */
+  uint32_t depth;
+  uint64_t ident;                   /* function + file identity */
+  uint64_t value;
+} fnode_t;
+
+typedef struct ftree {
+  fnode_t *n;
+  uint32_t len, cap;
+  uint32_t *slots;                  /* hash (parent, ident) -> node + 1 */
+  uint32_t nslots;
+} ftree_t;
+
+static uint64_t fnv(uint64_t h, const char *s) {
+  if (!s) return h * 1099511628211ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static uint64_t frame_ident(const ms_frame_t *f) {
+  uint64_t h = 1469598103934665603ull;
+  if (f->function) return fnv(fnv(h, f->function), f->file);
+  return f->key_hash ? f->key_hash : f->address; /* unknown: module+offset identity */
+}
+
+static uint32_t slot_of(const ftree_t *t, uint32_t parent, uint64_t ident) {
+  uint64_t h = (ident ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+  return (uint32_t)(h >> 32) & (t->nslots - 1);
+}
+
+static int ftree_grow(ftree_t *t) {
+  uint32_t ns = t->nslots ? t->nslots * 2 : 1024;
+  uint32_t *s = calloc(ns, sizeof *s);
+  if (!s) return -1;
+  free(t->slots);
+  t->slots = s;
+  t->nslots = ns;
+  for (uint32_t i = 0; i < t->len; i++) {
+    if (i == 0) continue; /* the root is never looked up */
+    uint32_t k = slot_of(t, t->n[i].parent, t->n[i].ident);
+    while (t->slots[k]) k = (k + 1) & (ns - 1);
+    t->slots[k] = i + 1;
+  }
+  return 0;
+}
+
+static uint32_t ftree_child(ftree_t *t, uint32_t parent, uint64_t ident, uint32_t frame) {
+  if ((uint64_t)(t->len + 1) * 2 > t->nslots && ftree_grow(t)) return UINT32_MAX;
+  uint32_t k = slot_of(t, parent, ident);
+  while (t->slots[k]) {
+    fnode_t *c = &t->n[t->slots[k] - 1];
+    if (c->parent == parent && c->ident == ident) return t->slots[k] - 1;
+    k = (k + 1) & (t->nslots - 1);
+  }
+  if (t->len == t->cap) {
+    uint32_t nc = t->cap ? t->cap * 2 : 1024;
+    fnode_t *nn = realloc(t->n, nc * sizeof *nn);
+    if (!nn) return UINT32_MAX;
+    t->n = nn;
+    t->cap = nc;
+  }
+  uint32_t i = t->len++;
+  fnode_t *c = &t->n[i];
+  *c = (fnode_t){parent, UINT32_MAX, t->n[parent].child, frame, t->n[parent].depth + 1, ident, 0};
+  t->n[parent].child = i;
+  t->slots[k] = i + 1;
+  return i;
+}
+
+static int by_value_desc(const void *a, const void *b, void *ctx) {
+  const fnode_t *n = ctx;
+  uint64_t x = n[*(const uint32_t *)a].value, y = n[*(const uint32_t *)b].value;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+#define FLAME_ROW 17.0
+#define FLAME_MAX_DEPTH 80
+
+typedef struct flame_ctx {
+  FILE *out;
+  const ms_model_t *m;
+  const ftree_t *t;
+  uint64_t total;
+  const char *unit;
+  int bytes;
+  double top;
+  uint32_t max_depth;
+} flame_ctx_t;
+
+static void frame_color(const ms_frame_t *f, uint64_t ident, char *buf, size_t len) {
+  unsigned r = (unsigned)(ident % 1000);
+  int runtime = !f || !f->function || (f->module_path && (strstr(f->module_path, "libc.so") || strstr(f->module_path, "ld-linux") ||
+                                        strstr(f->module_path, "libstdc++")));
+  if (runtime) snprintf(buf, len, "hsl(%u,45%%,%u%%)", 195 + r * 30 / 1000, 70 + r * 8 / 1000);
+  else snprintf(buf, len, "hsl(%u,88%%,%u%%)", 8 + r * 42 / 1000, 60 + r * 10 / 1000);
+}
+
+static void flame_draw(flame_ctx_t *c, uint32_t node, double x, double w) {
+  const fnode_t *n = &c->t->n[node];
+  const ms_frame_t *f = node ? &c->m->frames[n->frame] : NULL;
+  double y = c->top + (n->depth) * FLAME_ROW;
+  char label[1024], col[48], val[64], pct[32];
+  if (node) ms_frame_label(f, label, sizeof label);
+  else snprintf(label, sizeof label, "all sites");
+  if (c->bytes) ms_fmt_bytes(n->value, val, sizeof val);
+  else snprintf(val, sizeof val, "%llu", (unsigned long long)n->value);
+  snprintf(pct, sizeof pct, "%.2f%%", c->total ? 100.0 * (double)n->value / (double)c->total : 0.0);
+  if (node) frame_color(f, n->ident, col, sizeof col);
+  else snprintf(col, sizeof col, "#b4b9c4");
+  if (n->depth > c->max_depth) c->max_depth = n->depth;
+  fprintf(c->out, "<g><title>");
+  xml_text(c->out, label);
+  fprintf(c->out, " \xE2\x80\x94 %s %s (%s)</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\" rx=\"1.5\"/>",
+          val, c->unit, pct, x + 0.25, y, w > 0.6 ? w - 0.5 : 0.1, FLAME_ROW - 1, col);
+  size_t fit = (size_t)((w - 6) / 6.7);
+  if (fit >= 3) {
+    const char *shown = node ? (f->function ? f->function : label) : label;
+    fprintf(c->out, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"11\" " MONO ">", x + 3, y + FLAME_ROW - 5);
+    xml_text_n(c->out, shown, fit);
+    fputs("</text>", c->out);
+  }
+  fputs("</g>\n", c->out);
+  if (n->depth >= FLAME_MAX_DEPTH || !n->value) return;
+  uint32_t nk = 0;
+  for (uint32_t k = n->child; k != UINT32_MAX; k = c->t->n[k].sibling) nk++;
+  if (!nk) return;
+  uint32_t *kids = malloc(nk * sizeof *kids);
+  if (!kids) return;
+  nk = 0;
+  for (uint32_t k = n->child; k != UINT32_MAX; k = c->t->n[k].sibling) kids[nk++] = k;
+  qsort_r(kids, nk, sizeof *kids, by_value_desc, c->t->n);
+  double cx = x;
+  for (uint32_t i = 0; i < nk; i++) {
+    double cw = w * (double)c->t->n[kids[i]].value / (double)n->value;
+    if (cw < 0.5) break; /* sorted: the rest are narrower still (too small to see) */
+    flame_draw(c, kids[i], cx, cw);
+    cx += cw;
+  }
+  free(kids);
+}
+
+static double chart_flame(FILE *out, const ms_model_t *m) {
+  /* Metric: live bytes; a dump with nothing live (typical at a clean exit) falls back to the
+   * bytes allocated in total, which is what a profile of such a program is about. */
+  int use_live = 0;
+  for (uint32_t i = 0; i < m->n_sites; i++) use_live |= m->sites[i].live_bytes != 0;
+  ftree_t t = {0};
+  t.n = malloc(1024 * sizeof *t.n);
+  if (!t.n || ftree_grow(&t)) { free(t.n); return 0; }
+  t.cap = 1024;
+  t.len = 1;
+  t.n[0] = (fnode_t){UINT32_MAX, UINT32_MAX, UINT32_MAX, 0, 0, 0, 0};
+  for (uint32_t i = 0; i < m->n_sites; i++) {
+    const ms_msite_t *s = &m->sites[i];
+    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    if (!v || s->stack >= m->n_stacks) continue;
+    const ms_mstack_t *st = &m->stacks[s->stack];
+    uint32_t node = 0;
+    t.n[0].value += v;
+    for (uint32_t k = st->depth; k-- > 0;) {
+      uint32_t fi = st->frames[k];
+      if (fi >= m->n_frames) break;
+      uint32_t c = ftree_child(&t, node, frame_ident(&m->frames[fi]), fi);
+      if (c == UINT32_MAX) break;
+      t.n[c].value += v;
+      node = c;
+    }
+  }
+  char a[64], sub[256];
+  snprintf(sub, sizeof sub, "width = %s (%s); callers on top, callees below; hover a frame for its figures",
+           use_live ? "live bytes" : "bytes allocated in total", ms_fmt_bytes(t.n[0].value, a, sizeof a));
+  title_line(out, 22, "Allocation flame graph", sub);
+  double h;
+  if (!t.n[0].value) {
+    fputs("<text x=\"10\" y=\"70\" font-size=\"13\" " FONT ">No allocation sites with bytes were recorded.</text>\n", out);
+    h = 90;
+  } else {
+    flame_ctx_t c = {out, m, &t, t.n[0].value, use_live ? "live" : "allocated", 1, 52, 0};
+    flame_draw(&c, 0, 10, SVG_W - 20);
+    h = c.top + (c.max_depth + 1) * FLAME_ROW + 10;
+  }
+  free(t.n);
+  free(t.slots);
+  return h;
+}
+
+/* ------------------------------------------------------------------ top sites */
+
+/* "fn (/long/path/file.c:12)" -> "fn (file.c:12)", in place: the bar labels have little room
+ * (the <title> tooltip keeps the full path). */
+static void short_label(char *label) {
+  char *open = strstr(label, " (");
+  if (!open) return;
+  char *slash = strrchr(open, '/');
+  if (slash) memmove(open + 2, slash + 1, strlen(slash + 1) + 1);
+}
+
+static double chart_sites(FILE *out, const ms_model_t *m) {
+  int use_live = 0;
+  for (uint32_t i = 0; i < m->n_sites; i++) use_live |= m->sites[i].live_bytes != 0;
+  /* model->sites is sorted by live bytes; by_total orders by total bytes. */
+  const uint32_t *order = use_live ? NULL : m->by_total;
+  uint32_t n = m->n_sites < 20 ? m->n_sites : 20;
+  title_line(out, 22, use_live ? "Top allocation sites by live bytes" : "Top allocation sites by bytes allocated", NULL);
+  if (!n) {
+    fputs("<text x=\"10\" y=\"60\" font-size=\"13\" " FONT ">No allocation sites were recorded.</text>\n", out);
+    return 80;
+  }
+  uint64_t max = 1;
+  for (uint32_t i = 0; i < n; i++) {
+    const ms_msite_t *s = &m->sites[order ? order[i] : i];
+    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    if (v > max) max = v;
+  }
+  const double T = 40, RH = 22, L = 430, W = SVG_W - L - 120;
+  char label[1024], a[64];
+  for (uint32_t i = 0; i < n; i++) {
+    const ms_msite_t *s = &m->sites[order ? order[i] : i];
+    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    double y = T + i * RH, w = W * (double)v / (double)max;
+    ms_stack_label(m, s->stack, label, sizeof label);
+    fprintf(out, "<g><title>");
+    xml_text(out, label);
+    short_label(label);
+    fprintf(out, ": %s %s, %llu allocations</title>", ms_fmt_bytes(v, a, sizeof a), use_live ? "live" : "allocated",
+            (unsigned long long)s->total_count);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\" " MONO ">", L - 8, y + 15);
+    xml_text_n(out, label, 54);
+    fprintf(out, "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#2f6fdb\" rx=\"2\"/>", L, y + 3, w < 1 ? 1 : w, RH - 6);
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#5b6475\" " FONT ">%s</text></g>\n", L + (w < 1 ? 1 : w) + 6, y + 15, a);
+  }
+  return T + n * RH + 10;
+}
+
+/* ------------------------------------------------------------------ page */
+
+typedef double (*chart_fn)(FILE *, const ms_model_t *);
+
+int ms_svg_write(FILE *out, const ms_model_t *m, const char *chart) {
+  if (!out || !m || !m->dump) return MS_EINVAL;
+  chart_fn fns[3];
+  int n = 0;
+  if (!chart) {
+    fns[n++] = chart_timeline;
+    fns[n++] = chart_flame;
+    fns[n++] = chart_sites;
+  } else if (!strcmp(chart, "timeline")) fns[n++] = chart_timeline;
+  else if (!strcmp(chart, "flamegraph") || !strcmp(chart, "flame")) fns[n++] = chart_flame;
+  else if (!strcmp(chart, "sites")) fns[n++] = chart_sites;
+  else return MS_EINVAL;
+
+  char *buf[3] = {0};
+  size_t len[3] = {0};
+  double h[3] = {0}, total = 0;
+  int rc = MS_OK;
+  for (int i = 0; i < n; i++) {
+    FILE *mem = open_memstream(&buf[i], &len[i]);
+    if (!mem) { rc = MS_ENOMEM; break; }
+    h[i] = fns[i](mem, m);
+    if (fclose(mem) != 0 || h[i] <= 0) { rc = MS_ENOMEM; break; }
+    total += h[i] + (i ? 20 : 0);
+  }
+  if (rc == MS_OK) {
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
+                 "viewBox=\"0 0 %.0f %.0f\">\n", SVG_W, ceil(total), SVG_W, ceil(total));
+    fputs("<title>memscope: ", out);
+    xml_text(out, m->dump->process.exe ? m->dump->process.exe : "program");
+    fputs("</title>\n", out);
+    fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n");
+    double y = 0;
+    for (int i = 0; i < n; i++) {
+      fprintf(out, "<g transform=\"translate(0,%.1f)\">\n", y);
+      fwrite(buf[i], 1, len[i], out);
+      fputs("</g>\n", out);
+      y += h[i] + 20;
+    }
+    fputs("</svg>\n", out);
+    if (fflush(out) != 0 || ferror(out)) rc = MS_EIO;
+  }
+  for (int i = 0; i < 3; i++) free(buf[i]);
+  return rc;
+}

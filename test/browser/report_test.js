@@ -1,0 +1,239 @@
+/* report_test.js — loads a memscope HTML report in headless chromium (playwright-core driving
+ * Debian's /usr/bin/chromium) and checks it like a person would:
+ *  - no console error, no page error, no network request of any kind (the file must be
+ *    self-contained);
+ *  - every view shows the data's real values, taken from the JSON embedded in the page (the peak,
+ *    the biggest leak's function, a named variable, each error kind, a finding's message) plus
+ *    any --expect TEXT@SECTION given on the command line;
+ *  - the sites table filter and sort work, the flame graph zooms on click and from the keyboard,
+ *    the theme toggle works; screenshots of both themes are written for people to look at.
+ * Usage: node report_test.js HTML [--expect TEXT@SECTION]... [--screenshot PREFIX] [--max-load-ms N]
+ *          [--json FILE --driver PATH]      make HTML from a JSON file first (html_from_json)
+ *          [--msp DUMP --memscope PATH]     make HTML with `memscope convert DUMP -o HTML` first
+ *          [--gen-sites N --driver PATH]    generate N synthetic sites as JSON first
+ * Prints one "N passed, M failed" line; exit status 0 only when nothing failed. */
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { chromium } = require("playwright-core");
+
+const args = process.argv.slice(2);
+const opt = { html: null, expect: [], screenshot: null, maxLoadMs: 0, genSites: 0, driver: null };
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--expect") opt.expect.push(args[++i]);
+  else if (a === "--screenshot") opt.screenshot = args[++i];
+  else if (a === "--max-load-ms") opt.maxLoadMs = Number(args[++i]);
+  else if (a === "--gen-sites") opt.genSites = Number(args[++i]);
+  else if (a === "--driver") opt.driver = args[++i];
+  else if (a === "--json") opt.json = args[++i];
+  else if (a === "--msp") opt.msp = args[++i];
+  else if (a === "--memscope") opt.memscope = args[++i];
+  else opt.html = a;
+}
+if (!opt.html) { console.error("usage: report_test.js HTML [options]"); process.exit(2); }
+
+let passed = 0, failed = 0;
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log("ok   " + name); }
+  else { failed++; console.log("FAIL " + name + (detail !== undefined ? ": " + detail : "")); }
+}
+
+/* A synthetic dump of N sites over a vocabulary of functions, with shared prefixes like a real
+ * program's call tree: the scale test's data. */
+function generate(n, jsonPath) {
+  let seed = 12345;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const fn = (i) => ({ function: "fn_" + i, file: "src/mod" + (i % 97) + ".c", line: 10 + (i % 500),
+    module: "/usr/bin/big", address: "0x" + (0x400000 + i * 16).toString(16) });
+  const vocab = Array.from({ length: 5000 }, (_, i) => fn(i));
+  const main = { function: "main", file: "src/main.c", line: 5, module: "/usr/bin/big", address: "0x401000" };
+  const sites = [];
+  for (let s = 0; s < n; s++) {
+    const depth = 3 + Math.floor(rnd() * 8), st = [];
+    for (let d = depth - 1; d >= 0; d--) st.unshift(vocab[Math.floor(Math.pow(rnd(), 2 + d) * 5000)]);
+    st.push(main);
+    const live = Math.floor(rnd() * rnd() * 100000);
+    sites.push({ id: s, bytes: live, count: 1 + (live >> 10), peak_bytes: live * 2, total_bytes: live * 5 + 64,
+      total_count: 5 + (live >> 8), location: st[0].function + " (" + st[0].file + ":" + st[0].line + ")", stack: st });
+  }
+  const timeline = Array.from({ length: 5000 }, (_, i) => ({ time_ns: i * 1e7, live_bytes: Math.floor(1e8 * Math.sin(i / 1600) ** 2), rss_bytes: 2e8 }));
+  const doc = { format_version: 1, process: { pid: 1, exe: "/usr/bin/big", cmdline: "big", reason: "snapshot", dump_time_ns: 5e10 },
+    summary: { total_allocations: 1e9, total_frees: 1e9 - 1e6, total_bytes: 1e12, live_bytes: 1e8, live_allocations: 1e6,
+      peak_live_bytes: 1e8, peak_time_ns: 2.5e10, sample_rate: 524288 },
+    sites, leaks: [], variables: [], errors: [], timeline, size_classes: [], threads: [], modules: [], crossings: [], tags: [], findings: [] };
+  fs.writeFileSync(jsonPath, JSON.stringify(doc));
+}
+
+(async () => {
+  if (opt.genSites) {
+    const json = opt.html.replace(/\.html$/, "") + ".json";
+    const t0 = Date.now();
+    generate(opt.genSites, json);
+    execFileSync(opt.driver, [json, opt.html], { stdio: "inherit" });
+    console.log("generated " + opt.genSites + " sites: " + (fs.statSync(opt.html).size / 1e6).toFixed(1) + " MB of HTML in " + (Date.now() - t0) + " ms");
+  }
+  if (opt.json) execFileSync(opt.driver, [opt.json, opt.html], { stdio: "inherit" });
+  if (opt.msp) {
+    const t0 = Date.now();
+    execFileSync(opt.memscope, ["convert", opt.msp, "-o", opt.html], { stdio: "inherit" });
+    console.log("memscope convert: " + (fs.statSync(opt.html).size / 1e6).toFixed(1) + " MB of HTML in " + (Date.now() - t0) + " ms");
+  }
+  const profile = fs.mkdtempSync(path.join(require("os").tmpdir(), "memscope-chromium-"));
+  /* A fresh profile each run (playwright passes it as --user-data-dir). */
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.MEMSCOPE_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1366, height: 850 },
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"]
+  });
+  try {
+    const page = browser.pages()[0] || await browser.newPage();
+    const errors = [], requests = [];
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.type() + ": " + m.text()); });
+    page.on("pageerror", (e) => errors.push("pageerror: " + e.message));
+    const url = "file://" + path.resolve(opt.html);
+    page.on("request", (r) => { if (r.url() !== url && !r.url().startsWith("data:")) requests.push(r.url()); });
+
+    const t0 = Date.now();
+    await page.goto(url, { waitUntil: "load", timeout: 120000 });
+    await page.waitForSelector("html[data-ready='1']", { timeout: 120000 });
+    const loadMs = Date.now() - t0;
+    const renderMs = await page.evaluate(() => window.memscope.renderMs);
+    console.log("load " + loadMs + " ms (render " + Math.round(renderMs) + " ms)");
+    if (opt.maxLoadMs) check("page ready within " + opt.maxLoadMs + " ms", loadMs <= opt.maxLoadMs, loadMs + " ms");
+
+    /* Expectations from the embedded data itself. */
+    const facts = await page.evaluate(() => {
+      const d = JSON.parse(document.getElementById("ms-data").textContent);
+      const fnOf = (o) => (o.location || "").replace(/ \(.*$/, "") || (o.stack && o.stack[0] && o.stack[0].function) || "";
+      return {
+        peak: window.MS.fmtBytes(d.summary.peak_live_bytes),
+        leak: d.leaks && d.leaks.length ? fnOf(window.memscope.data.leaks[0]) : null,
+        variable: d.variables && d.variables.length ? d.variables[0].name : null,
+        errorKinds: (d.errors || []).slice(0, 3).map((e) => String(e.kind).replace(/_/g, " ")),
+        finding: d.findings && d.findings.length ? d.findings[0].message : null,
+        nSites: (d.sites || []).length,
+        topSite: d.sites && d.sites.length ? fnOf(d.sites[0]) : null,
+        empty: { leaks: !(d.leaks || []).length, variables: !(d.variables || []).length, errors: !(d.errors || []).length,
+          findings: !(d.findings || []).length }
+      };
+    });
+    const text = async (sel) => (await page.locator(sel).first().innerText()).replace(/\s+/g, " ");
+    check("overview shows the peak " + facts.peak, (await text("#card-peak")).includes(facts.peak), await text("#card-peak"));
+    check("timeline marks the peak", (await page.locator("#timeline").innerText()).includes(facts.peak));
+    const timelineDrawn = await page.evaluate(() => !!document.querySelector("#timeline canvas, #timeline svg, #timeline p.empty"));
+    check("timeline chart drawn", timelineDrawn);
+    if (facts.leak) check("leaks view shows " + facts.leak, (await text("#leaks")).includes(facts.leak));
+    else check("leaks view says there are none", (await page.locator("#leaks p.empty").count()) === 1);
+    if (facts.variable) check("variables view shows " + facts.variable, (await text("#variables")).includes(facts.variable));
+    else check("variables view says there are none", (await text("#variables")).includes("No named variables"));
+    if (facts.variable) check("lifecycle chart drawn", (await page.locator("#lifecycles svg rect").count()) > 0);
+    for (const k of facts.errorKinds) check("errors view shows " + k, (await text("#errors")).includes(k));
+    if (facts.empty.errors) check("errors view says there are none", (await text("#errors")).includes("No memory errors"));
+    if (facts.finding) check("findings view shows the first finding", (await text("#findings")).includes(facts.finding.replace(/\s+/g, " ")));
+    else check("findings view says there are none", (await text("#findings")).includes("No findings"));
+    for (const id of ["overview", "timeline", "leaks", "errors", "findings", "flame", "sites", "variables", "memory", "threads"]) {
+      const t = (await text("#" + id)).trim();
+      check("section " + id + " has content", t.length > 20, JSON.stringify(t.slice(0, 80)));
+    }
+    for (const e of opt.expect) {
+      const at = e.lastIndexOf("@"), want = e.slice(0, at), sec = e.slice(at + 1);
+      check("section " + sec + " shows " + want, (await text("#" + sec)).includes(want));
+    }
+    check("no markup injected from the data", (await page.locator("#app b").count()) === 0);
+
+    /* Sites table: filter, then sort. */
+    if (facts.topSite) {
+      const q = facts.topSite;
+      const t1 = Date.now();
+      await page.fill("#sites-table-filter", q);
+      await page.waitForFunction((q) => {
+        const t = window.memscope.tables.sites;
+        return t.filter.value === q && t.view.length < t.rows.length + 1 && document.querySelector("#sites .help[aria-live]").textContent.includes("match");
+      }, q, { timeout: 60000 }).catch(() => {});
+      const filterMs = Date.now() - t1;
+      const res = await page.evaluate((q) => {
+        const t = window.memscope.tables.sites;
+        return { n: t.view.length, all: t.rows.length, first: document.querySelector("#sites-table tbody tr").innerText,
+          label: document.querySelector("#sites .help[aria-live]").textContent,
+          every: t.view.every((r) => JSON.stringify(r.stack).toLowerCase().includes(q.toLowerCase())) };
+      }, q);
+      console.log("sites filter '" + q + "': " + res.label + " (" + filterMs + " ms incl. 150 ms debounce)");
+      check("sites filter keeps only matching rows", res.n >= 1 && res.every && res.first.includes(q), JSON.stringify(res));
+      check("sites filter reports the match count", /\d[\d,]* of [\d,]+ rows match/.test(res.label) || res.n === res.all, res.label);
+      await page.fill("#sites-table-filter", "no-such-function-xyz");
+      await page.waitForFunction(() => window.memscope.tables.sites.view.length === 0, null, { timeout: 60000 }).catch(() => {});
+      check("sites filter with no match says so", (await text("#sites-table tbody")).includes("No row matches"));
+      await page.fill("#sites-table-filter", "");
+      await page.waitForFunction(() => { const t = window.memscope.tables.sites; return t.view.length === t.rows.length; }, null, { timeout: 60000 });
+      await page.click("#sites-table thead button:has-text('Total bytes')");
+      const sorted = await page.evaluate(() => {
+        const t = window.memscope.tables.sites, v = t.view.map((r) => Number(r.total_bytes) || 0);
+        return v.every((x, i) => i === 0 || v[i - 1] >= x);
+      });
+      check("sites table sorts by total bytes", sorted);
+      await page.click("#sites-table tbody button[aria-expanded='false']");
+      check("a site row opens its stack", (await page.locator("#sites-table ol.stack li").count()) > 0);
+    }
+
+    /* Flame graph: click the widest frame below the root, then reset; then the keyboard. */
+    if (facts.nSites) {
+      const target = await page.evaluate(() => {
+        const f = window.memscope.flame, r = f.rects.filter((x) => !x.agg && x.depth >= 1 && x.w > 30 && x.node.children.length)
+          .sort((a, b) => a.depth - b.depth || b.w - a.w)[0] || f.rects.filter((x) => !x.agg && x.depth >= 1)[0];
+        return r ? { name: r.node.name, x: r.x + r.w / 2, y: r.depth * 20 + 10 } : null;
+      });
+      check("flame graph drew frames", !!target);
+      if (target) {
+        await page.locator("#flame-canvas").scrollIntoViewIfNeeded();
+        const t1 = Date.now();
+        await page.click("#flame-canvas", { position: { x: target.x, y: target.y } });
+        const clickMs = Date.now() - t1;
+        const focus = await page.getAttribute("#flame-canvas", "data-focus");
+        console.log("flame click on " + target.name + ": " + clickMs + " ms");
+        check("flame click zooms into " + target.name, focus === target.name, focus);
+        check("flame breadcrumb shows the zoom", (await text("#flame .crumbs")).includes(target.name));
+        await page.screenshot({ path: (opt.screenshot || "/tmp/memscope-report") + "-flame-zoomed.png",
+          clip: await page.locator("#flame").boundingBox() }).catch(() => {});
+        await page.click("#flame-reset");
+        check("flame reset zooms out", (await page.getAttribute("#flame-canvas", "data-focus")) === "all");
+        await page.focus("#flame-canvas");
+        await page.keyboard.press("ArrowDown");
+        await page.keyboard.press("Enter");
+        const kf = await page.getAttribute("#flame-canvas", "data-focus");
+        check("flame keyboard: ArrowDown + Enter zooms", kf && kf !== "all", kf);
+        await page.keyboard.press("Escape");
+        await page.fill("#flame-search", target.name);
+        await page.waitForFunction(() => /match/.test(document.querySelector("#flame .flame-status").textContent), null, { timeout: 30000 }).catch(() => {});
+        check("flame search reports matches", /frames? match/.test(await text("#flame .flame-status")), await text("#flame .flame-status"));
+        await page.fill("#flame-search", "");
+        await page.selectOption("#flame-metric", "3");
+        await page.click("#flame-invert");
+        check("flame inverted view draws", await page.evaluate(() => window.memscope.flame.rects.length > 1));
+        await page.click("#flame-invert");
+      }
+    }
+
+    /* Themes: both render; screenshots for people. */
+    const shot = opt.screenshot;
+    if (shot) await page.screenshot({ path: shot + "-light.png", fullPage: true });
+    const before = await page.getAttribute("html", "data-theme");
+    await page.click("#theme-toggle");
+    const after = await page.getAttribute("html", "data-theme");
+    check("theme toggle switches light/dark", before !== after && ["light", "dark"].includes(after), before + " -> " + after);
+    if (shot) await page.screenshot({ path: shot + "-dark.png", fullPage: true });
+
+    check("no network requests", requests.length === 0, requests.slice(0, 5).join(", "));
+    check("no console or page errors", errors.length === 0, errors.slice(0, 5).join(" | "));
+  } catch (e) {
+    check("test ran to the end", false, e.stack || String(e));
+  } finally {
+    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  console.log(passed + " passed, " + failed + " failed");
+  process.exit(failed ? 1 : 0);
+})();

@@ -1,0 +1,58 @@
+# Tests of export/report/ (the HTML dashboard and SVG charts). See docs/REPORTS.md.
+#   report            cmocka: JSON embedding/escaping, self-containment, SVG escaping and charts
+#   report_svg        memscope convert -o x.svg on example/empty/synthetic dumps: xmllint + rsvg-convert
+#   report_browser_*  the HTML page in headless chromium (test/browser/run.sh, playwright-core):
+#     _sample   hand-made JSON of a small program (leak, double free, variables, findings)
+#     _example  memscope convert of msdump's full example dump (odd values everywhere)
+#     _empty    memscope convert of an empty dump: every section says plainly there is nothing
+#     _scale    memscope convert of a synthetic dump with 100k stacks: load time, filter, zoom
+# Browser tests skip loudly (exit 77) where no chromium can be had, and fail under CI=true.
+if(NOT TARGET msreport)
+  return()
+endif()
+set(MS_BROWSER_DIR ${CMAKE_SOURCE_DIR}/test/browser)
+set(MS_BROWSER_WORK ${CMAKE_BINARY_DIR}/browser-test)
+
+add_executable(html_from_json ${MS_BROWSER_DIR}/html_from_json.c)
+target_link_libraries(html_from_json PRIVATE msreport)
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/export/report/svg.c AND TARGET mscli)
+  ms_unit_test(report SOURCES ${CMAKE_SOURCE_DIR}/test/test_report.c LIBS msreport mscli)
+  target_include_directories(test_report PRIVATE ${CMAKE_SOURCE_DIR}/export/report ${CMAKE_SOURCE_DIR}/export/cli)
+  set_tests_properties(report PROPERTIES FIXTURES_SETUP report_hostile_svg)
+endif()
+
+function(ms_browser_test name)
+  add_test(NAME report_browser_${name}
+    COMMAND sh ${MS_BROWSER_DIR}/run.sh ${MS_BROWSER_WORK} ${MS_BROWSER_WORK}/${name}.html
+            --screenshot ${MS_BROWSER_WORK}/${name} ${ARGN})
+  # RESOURCE_LOCK: one chromium at a time keeps 2-core CI machines from timing out.
+  set_tests_properties(report_browser_${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+    RESOURCE_LOCK memscope_chromium)
+endfunction()
+
+ms_browser_test(sample --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>
+  --expect make_leaky_buffer@leaks --expect shared_cache@variables --expect drop_item@errors
+  --expect new_item@errors --expect format_message@findings --expect "2.21 MiB@overview"
+  --expect "libfoo.so.1@threads" --expect "double free@overview")
+
+if(TARGET memscope-cli AND TARGET gen_dump)
+  add_test(NAME report_svg COMMAND sh ${MS_BROWSER_DIR}/svg_test.sh $<TARGET_FILE:memscope-cli>
+    $<TARGET_FILE:gen_dump> ${CMAKE_BINARY_DIR}/svg-test ${CMAKE_BINARY_DIR}/test/report_hostile.svg)
+  if(TEST report)
+    set_tests_properties(report_svg PROPERTIES FIXTURES_REQUIRED report_hostile_svg)
+  endif()
+  foreach(v 0:example 1:empty)
+    string(REPLACE ":" ";" p ${v})
+    list(GET p 0 variant)
+    list(GET p 1 name)
+    add_test(NAME report_dump_${name} COMMAND $<TARGET_FILE:gen_dump> example ${variant} ${MS_BROWSER_WORK}/${name}.msp)
+    set_tests_properties(report_dump_${name} PROPERTIES FIXTURES_SETUP report_dump_${name})
+    ms_browser_test(${name} --msp ${MS_BROWSER_WORK}/${name}.msp --memscope $<TARGET_FILE:memscope-cli>)
+    set_tests_properties(report_browser_${name} PROPERTIES FIXTURES_REQUIRED report_dump_${name})
+  endforeach()
+  add_test(NAME report_dump_scale COMMAND $<TARGET_FILE:gen_dump> synthetic ${MS_BROWSER_WORK}/scale.msp 200000 100000 12)
+  set_tests_properties(report_dump_scale PROPERTIES FIXTURES_SETUP report_dump_scale)
+  ms_browser_test(scale --msp ${MS_BROWSER_WORK}/scale.msp --memscope $<TARGET_FILE:memscope-cli> --max-load-ms 60000)
+  set_tests_properties(report_browser_scale PROPERTIES FIXTURES_REQUIRED report_dump_scale)
+endif()
