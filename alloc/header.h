@@ -38,7 +38,9 @@
  *    48..49  header kind (SHORT, NORMAL, SAMPLED)
  *    50      ALIGNED
  *    51      NAMED: a named variable or reference-counted block (track/variables.c)
- *    52..55  reserved
+ *    52      UNCOUNTED: allocated by memscope's own helpers (unwinder, dump writer) while the
+ *            re-entrancy guard was held; kept out of the statistics on both ends
+ *    53..55  reserved
  *    56..63  state: MS_STATE_LIVE while allocated, MS_STATE_FREED after free
  *
  * The guard word is (p XOR a per-process secret); a mismatch on free means the bytes before the
@@ -62,6 +64,7 @@
 #define MS_STATE_FREED 0xDEu
 #define MS_TAG_ALIGNED (((uint64_t)1) << 50)
 #define MS_TAG_NAMED (((uint64_t)1) << 51)
+#define MS_TAG_UNCOUNTED (((uint64_t)1) << 52)
 #define MS_SHORT_MAX 15 /* largest request that gets a SHORT header */
 #define MS_SAMPLE_RECORD_SIZE 48
 

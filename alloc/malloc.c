@@ -122,9 +122,11 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   }
   char *p = (char *)block + h;
   unsigned cls = _ms_class_of(n + h);
-  *_ms_tag_ptr(p) = _ms_tag_make(n, cls, kind, aligned);
+  uint64_t tag = _ms_tag_make(n, cls, kind, aligned);
   if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
-  count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
+  if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
+  else tag |= MS_TAG_UNCOUNTED; /* memscope's own helpers: not the program's memory */
+  *_ms_tag_ptr(p) = tag;
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
     _ms_guard++;
     _ms_track_alloc(t, p, n, block);
@@ -170,7 +172,8 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
     _ms_guard--;
   }
   *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
-  count_free(t, cls, n, usable_of(block, cls, _ms_tag_aligned(tag)), _ms_hdr_len(kind));
+  if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
+    count_free(t, cls, n, usable_of(block, cls, _ms_tag_aligned(tag)), _ms_hdr_len(kind));
   mi_free(block);
 }
 
@@ -215,7 +218,7 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
 
   /* In place: same header kind, unsampled, and the new size still fits the block without
    * wasting more than half of it (mimalloc's own rule). */
-  if (kind != MS_HDR_SAMPLED && !_ms_tag_aligned(tag) && !(tag & MS_TAG_NAMED) &&
+  if (kind != MS_HDR_SAMPLED && !_ms_tag_aligned(tag) && !(tag & (MS_TAG_NAMED | MS_TAG_UNCOUNTED)) &&
       kind == ((n <= MS_SHORT_MAX) ? MS_HDR_SHORT : MS_HDR_NORMAL)) {
     int64_t cd = countdown_get(t);
     uint64_t usable = usable_of(block, cls, 0);
