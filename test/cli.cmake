@@ -35,7 +35,8 @@ if(TARGET mscli)
   find_package(Python3 COMPONENTS Interpreter)
   if(Python3_Interpreter_FOUND)
     add_test(NAME cli_errors COMMAND Python3::Interpreter ${MS_CLI_TEST_DIR}/cli_test.py errors
-      $<TARGET_FILE:memscope-cli> $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_BINARY_DIR}/cli-errors)
+      $<TARGET_FILE:memscope-cli> $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_BINARY_DIR}/cli-errors
+      ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
     set_tests_properties(cli_errors PROPERTIES TIMEOUT 300)
     # Golden files: a real run of golden_prog on the library, converted and reported.
     if(TARGET memscope)

@@ -852,7 +852,7 @@ static int build_findings(ms_model_t *m) {
     free(fl.v);
     return rc;
   }
-  qsort(fl.v, fl.n, sizeof *fl.v, cmp_finding);
+  if (fl.n) qsort(fl.v, fl.n, sizeof *fl.v, cmp_finding);   /* qsort(NULL, 0) is UB */
   m->findings = fl.v;
   m->n_findings = fl.n;
   return 0;

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """cli_test.py — end-to-end tests of the `memscope` command (export/cli/).
 
-  cli_test.py errors  MEMSCOPE GEN_DUMP WORKDIR
+  cli_test.py errors  MEMSCOPE GEN_DUMP WORKDIR [CORPUS_DIR]
       exit codes and one-line messages for every kind of bad input and usage error,
       --help on every command, conversions of msdump's example dumps (valid JSON, folded),
-      and `diff` matching sites across an ASLR shift.
+      and `diff` matching sites across an ASLR shift; every file of the reader's fuzz corpus
+      through report/convert/diff (exit 0 or 1, no sanitizer report when built with ASan).
   cli_test.py golden  MEMSCOPE GOLDEN_PROG GOLDEN_DIR WORKDIR
       `memscope run` on the fixed program test/cli/golden_prog.c, then `convert` to JSON and
       `report`, compared on stable fields only with test/golden/golden_prog.{json,report.txt}.
@@ -49,8 +50,28 @@ def bad_input(ms, name, path, words, cmd="report"):
         check(f"{name}: no output left", not os.path.exists(path + ".json"))
 
 
-def errors(ms, gen, work):
+def corpus(ms, cdir, work):
+    """Every fuzz-corpus file, valid or not: report/convert/diff exit 0 or 1, never crash."""
+    files = sorted(os.path.join(cdir, f) for f in os.listdir(cdir)) if os.path.isdir(cdir) else []
+    for f in files:
+        for args in (["report", f], ["convert", f, "-o", os.path.join(work, "c.json")],
+                     ["convert", f, "-o", os.path.join(work, "c.folded")], ["diff", f, f]):
+            r = run([ms] + args)
+            sane = r.returncode in (0, 1) and "Sanitizer" not in r.stderr and "runtime error" not in r.stderr
+            check(f"corpus {os.path.basename(f)}: {args[0]} exits 0/1 cleanly", sane,
+                  f"{r.returncode} {r.stderr[-400:]!r}")
+            if r.returncode == 0 and args[0] == "convert" and args[2].endswith(".json"):
+                try:
+                    json.load(open(args[2], encoding="utf-8"))
+                    check(f"corpus {os.path.basename(f)}: JSON parses", True)
+                except ValueError as e:
+                    check(f"corpus {os.path.basename(f)}: JSON parses", False, str(e))
+
+
+def errors(ms, gen, work, cdir=None):
     os.makedirs(work, exist_ok=True)
+    if cdir:
+        corpus(ms, cdir, work)
     good = os.path.join(work, "example.msp")
     subprocess.run([gen, "example", "0", good], check=True)
     data = open(good, "rb").read()
@@ -242,8 +263,8 @@ def golden(ms, prog_path, gdir, work):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "errors":
-        errors(*sys.argv[2:5])
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "errors":
+        errors(*sys.argv[2:])
     elif len(sys.argv) == 6 and sys.argv[1] == "golden":
         golden(*sys.argv[2:6])
     else:
