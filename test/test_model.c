@@ -372,12 +372,13 @@ static void test_model_json_escapes_untrusted_strings(void **state) {
   char *argv[2] = {"a\"b\\c", "bad\xff\xfe utf8 \x01\x1f ok \xc3\xa9"};
   d.process.argv = argv;
   d.process.argc = 2;
-  d.process.exe = "tab\there\nnl";
+  d.process.exe = "tab\there\nnl</script>";
   ms_model_t m = build(&d);
   char *j = json_of(&m);
   assert_non_null(strstr(j, "\"a\\\"b\\\\c\""));
   assert_non_null(strstr(j, "bad\\ufffd\\ufffd utf8 \\u0001\\u001f ok \xc3\xa9"));
-  assert_non_null(strstr(j, "\"tab\\there\\nnl\""));
+  assert_non_null(strstr(j, "\"tab\\there\\nnl\\u003c/script>\""));
+  assert_null(strstr(j, "</script"));
   assert_null(strchr(j, '\t'));
   assert_non_null(strstr(j, "\"format_version\":1"));
   assert_non_null(strstr(j, "\"reason\":\"exit\""));

@@ -2,7 +2,8 @@
  *
  * The output must always be valid JSON whatever the dump held: strings from the tracked
  * process (paths, variable names, thread names) are escaped, control characters become \u00XX
- * and bytes that are not valid UTF-8 become U+FFFD. Addresses are strings ("0x...") because
+ * and bytes that are not valid UTF-8 become U+FFFD; '<' is written as \u003c so the JSON can be
+ * embedded in an HTML <script> element as it is. Addresses are strings ("0x...") because
  * JSON numbers lose precision above 2^53 in most readers; counters stay numbers.
  *
  * Frames repeat across stacks, so each frame's JSON text is rendered once and reused: a dump
@@ -67,7 +68,7 @@ static void sb_str(sbuf_t *b, const char *s) {
   while (*u) {
     const unsigned char *run = u;
     /* Copy plain ASCII runs in one go. */
-    while (*u >= 0x20 && *u < 0x80 && *u != '"' && *u != '\\') u++;
+    while (*u >= 0x20 && *u < 0x80 && *u != '"' && *u != '\\' && *u != '<') u++;
     if (u > run) sb_put(b, (const char *)run, (size_t)(u - run));
     if (!*u) break;
     char esc[8];
@@ -77,6 +78,9 @@ static void sb_str(sbuf_t *b, const char *s) {
       case '\n': sb_put(b, "\\n", 2); u++; continue;
       case '\t': sb_put(b, "\\t", 2); u++; continue;
       case '\r': sb_put(b, "\\r", 2); u++; continue;
+      /* "<" as \u003c: the HTML report embeds this JSON in a <script> element, where a
+       * "</script>" inside a string (a variable or file name) would end the script. */
+      case '<': sb_put(b, "\\u003c", 6); u++; continue;
       default: break;
     }
     if (*u < 0x20) {
