@@ -56,3 +56,12 @@ if(TARGET memscope-cli AND TARGET gen_dump)
   ms_browser_test(scale --msp ${MS_BROWSER_WORK}/scale.msp --memscope $<TARGET_FILE:memscope-cli> --max-load-ms 60000)
   set_tests_properties(report_browser_scale PROPERTIES FIXTURES_REQUIRED report_dump_scale)
 endif()
+
+# The size guard of ms_html_write (html_model.c), exercised with a tiny limit: the page must
+# say that it lists only the biggest sites.
+if(TARGET memscope-cli AND TARGET gen_dump)
+  ms_browser_test(cut --msp ${MS_BROWSER_WORK}/example.msp --memscope $<TARGET_FILE:memscope-cli>
+    --expect "too many for one page@overview")
+  set_tests_properties(report_browser_cut PROPERTIES FIXTURES_REQUIRED report_dump_example
+    ENVIRONMENT MEMSCOPE_HTML_JSON_LIMIT=2000)
+endif()

@@ -47,6 +47,10 @@ static void put_json_escaped(FILE *out, const char *json, size_t len) {
 }
 
 int _ms_html_write_json(FILE *out, const char *json, size_t len) {
+  return _ms_html_write_json_meta(out, json, len, NULL);
+}
+
+int _ms_html_write_json_meta(FILE *out, const char *json, size_t len, const char *meta) {
   if (!out || (!json && len)) return MS_EINVAL;
   fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -63,6 +67,11 @@ int _ms_html_write_json(FILE *out, const char *json, size_t len) {
         "<script type=\"application/json\" id=\"ms-data\">", out);
   put_json_escaped(out, json ? json : "", len);
   fputs("</script>\n", out);
+  if (meta) {
+    fputs("<script type=\"application/json\" id=\"ms-meta\">", out);
+    put_json_escaped(out, meta, strlen(meta));
+    fputs("</script>\n", out);
+  }
   put_asset(out, "<script>\n", _ms_asset_dygraph_js, _ms_asset_dygraph_js_len, "\n</script>\n");
   put_asset(out, "<script>\n", _ms_asset_util_js, _ms_asset_util_js_len, "\n</script>\n");
   put_asset(out, "<script>\n", _ms_asset_flame_js, _ms_asset_flame_js_len, "\n</script>\n");

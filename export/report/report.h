@@ -31,5 +31,8 @@ int ms_svg_write(FILE *out, const ms_model_t *m, const char *chart);
 /* Internal, for ms_html_write and the tests: the page around an already-rendered JSON text
  * (len bytes, need not be NUL-terminated). */
 int _ms_html_write_json(FILE *out, const char *json, size_t len);
+/* Same, with a second small JSON object for the page itself (meta may be NULL), e.g.
+ * {"sites_shown":N,"sites_total":M} when the site list had to be cut (see html_model.c). */
+int _ms_html_write_json_meta(FILE *out, const char *json, size_t len, const char *meta);
 
 #endif /* MEMSCOPE_REPORT_H */

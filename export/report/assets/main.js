@@ -178,6 +178,8 @@ function start() {
   }
   var t0 = performance.now();
   var D = normalise(data);
+  var metaNode = document.getElementById("ms-meta");
+  try { D.meta = metaNode ? JSON.parse(metaNode.textContent) : {}; } catch (e) { D.meta = {}; }
   build(D);
   window.memscope = {data: D, flame: MS.flame, tables: MS.tables, renderMs: performance.now() - t0};
   document.documentElement.setAttribute("data-ready", "1");

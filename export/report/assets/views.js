@@ -61,6 +61,9 @@ V.overview = function (sec, D) {
   var rateText = rate === 1 ? "every allocation" : rate === 0 ? "statistics only" : "1 per " + MS.fmtBytes(rate);
   var rateSub = rate === 1 ? "exact figures" : rate === 0 ? "no stacks recorded" : "figures are unbiased estimates";
 
+  if (D.meta && D.meta.sites_shown) sec.appendChild(E("p", {class: "empty", text: "This dump has " + MS.fmtCount(D.meta.sites_total) +
+    " allocation sites, too many for one page: this report lists the " + MS.fmtCount(D.meta.sites_shown) +
+    " biggest sites and leaks (totals cover everything). memscope convert -o report.json writes them all."}));
   var verdict = E("ul", {class: "verdict", id: "verdict"});
   var peakT = D.peakTimeNs !== null ? " at " + MS.fmtTime(D.peakTimeNs) : "";
   verdict.appendChild(E("li", null, "Heap peaked at ", E("strong", {text: MS.fmtBytes(S.peak_live_bytes)}), peakT,
