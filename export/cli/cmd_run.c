@@ -14,6 +14,7 @@
  * (e.g. lib/x86_64-linux-gnu on Debian's /usr prefix).
  */
 #include <errno.h>
+#include <glob.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -121,6 +123,45 @@ static int find_dump(const char *tmpl, long pid, char *out, size_t len) {
   return found;
 }
 
+/* Dumps written by CMD's children: files matching the template (%p and %n as wildcards)
+ * modified since CMD started, other than CMD's own. */
+static void list_children(const char *tmpl, const char *own, time_t since) {
+  char pat[PATH_MAX];
+  size_t o = 0;
+  for (const char *p = tmpl; *p && o + 2 < sizeof pat; p++) {
+    if (p[0] == '%' && (p[1] == 'p' || p[1] == 'n')) {
+      pat[o++] = '*';
+      p++;
+    } else if (p[0] == '%' && p[1] == '%') {
+      pat[o++] = '%';
+      p++;
+    } else if (*p == '*' || *p == '?' || *p == '[' || *p == '\\') {
+      pat[o++] = '\\';
+      pat[o++] = *p;
+    } else {
+      pat[o++] = *p;
+    }
+  }
+  pat[o] = 0;
+  if (!strstr(tmpl, "%p")) return;   /* children would have overwritten one file */
+  glob_t g;
+  if (glob(pat, 0, NULL, &g) != 0) return;
+  unsigned shown = 0, total = 0;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    struct stat st;
+    if ((own && !strcmp(g.gl_pathv[i], own)) || stat(g.gl_pathv[i], &st) != 0 || st.st_mtime < since)
+      continue;
+    total++;
+    if (shown < 5) {
+      fprintf(stderr, "%s%s", shown ? " " : "memscope: child process dumps: ", g.gl_pathv[i]);
+      shown++;
+    }
+  }
+  if (total > shown) fprintf(stderr, " (and %u more)", total - shown);
+  if (shown) fputc('\n', stderr);
+  globfree(&g);
+}
+
 static void summarise(const char *path, int quiet) {
   ms_dump_t d;
   char err[512], a[32], b[32];
@@ -210,6 +251,7 @@ int _ms_cmd_run(int argc, char **argv) {
   sigaction(SIGINT, &ign, &old_int);
   sigaction(SIGQUIT, &ign, &old_quit);
   fflush(NULL);
+  time_t started = time(NULL) - 1;   /* mtime granularity: a second */
   pid_t pid = fork();
   if (pid < 0) return _ms_cli_fail(MS_EXIT_INPUT, "cannot start %s: %s", argv[optind], strerror(errno));
   if (pid == 0) {
@@ -231,13 +273,16 @@ int _ms_cmd_run(int argc, char **argv) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 
   char dump[PATH_MAX];
-  if (find_dump(abs_tmpl, (long)pid, dump, sizeof dump) == 0) {
+  int have = find_dump(abs_tmpl, (long)pid, dump, sizeof dump) == 0;
+  if (have) {
     summarise(dump, quiet);
   } else if (!(WIFEXITED(status) && (code == 127 || code == 126))) {
-    fprintf(stderr, "memscope: %s wrote no dump (%s%s)\n", argv[optind],
-            WIFSIGNALED(status) ? "killed by a signal" : "is it a static or set-uid program?",
-            "");
+    fprintf(stderr, "memscope: %s wrote no dump (%s)\n", argv[optind],
+            WIFSIGNALED(status) ? "killed by a signal"
+                                : "it may have left with _exit() as some shells do, or be static "
+                                  "or set-uid");
   }
+  list_children(abs_tmpl, have ? dump : NULL, started);
   if (WIFSIGNALED(status) && !quiet)
     fprintf(stderr, "memscope: %s was killed by signal %d\n", argv[optind], WTERMSIG(status));
   return code;
