@@ -5,6 +5,7 @@
  * test_dump_corpus_matches_writer compares with a fresh write: regenerate them whenever the
  * format version is bumped) and a few malformed inputs (bad-*.msp) that start the fuzzer
  * near the interesting error paths. Run by hand after a format change; the files are committed.
+ * (corpus/ also holds inputs found by the fuzzer, named by SHA-1: see README.md.)
  */
 #include <fcntl.h>
 #include <stdio.h>
