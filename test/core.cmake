@@ -1,0 +1,34 @@
+# test/core.cmake — unit tests of the allocator core (alloc/) and the tracker (track/):
+# header, size classes, options, malloc semantics, statistics, sampler, stacks, named
+# variables, and the leak-tracking programs of test/tracking/.
+#
+# Tests of the real allocator link libmemscope (target memscope), which comes before libc on
+# the link line so its malloc wins. Pure-function tests compile the one .c file they need again
+# (its hidden internal symbols do not clash with the library's).
+if(NOT TARGET memscope)
+  message(STATUS "core tests: no memscope target, skipped")
+  return()
+endif()
+
+# Debian's gcc links with --as-needed, and a test that reaches memscope only through the weak
+# ms_* declarations (or whose malloc/free pairs the compiler dropped) would silently run on
+# glibc's malloc; force the dependency.
+function(ms_core_uses_memscope name)
+  target_link_options(test_${name} PRIVATE -Wl,--no-as-needed)
+endfunction()
+
+# Pure: size classes against mimalloc itself (no memscope in this process).
+ms_unit_test(size_class SOURCES test_size_class.c ${CMAKE_SOURCE_DIR}/alloc/size_class.c
+  LIBS mimalloc)
+
+# Header encode/decode, and the headers the real allocator writes.
+ms_unit_test(header SOURCES test_header.c LIBS memscope)
+
+# Option parsers (own copy of options.c) + the library's start-up in a child process.
+ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c LIBS memscope)
+
+ms_core_uses_memscope(header)
+ms_core_uses_memscope(options)
+
+set(MS_CORE_TESTS size_class header options)
+set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
