@@ -27,8 +27,16 @@ ms_unit_test(header SOURCES test_header.c LIBS memscope)
 # Option parsers (own copy of options.c) + the library's start-up in a child process.
 ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c LIBS memscope)
 
+# malloc semantics of every entry point (alignment matrix, failures, realloc, foreign pointers).
+ms_unit_test(alloc SOURCES test_alloc.c LIBS memscope dl)
+
+# ms_stats / ms_class_stats exactness, 8 threads, rate 0 from the environment.
+ms_unit_test(stats SOURCES test_stats.c LIBS memscope Threads::Threads)
+
 ms_core_uses_memscope(header)
+ms_core_uses_memscope(stats)
+ms_core_uses_memscope(alloc)
 ms_core_uses_memscope(options)
 
-set(MS_CORE_TESTS size_class header options)
+set(MS_CORE_TESTS size_class header options alloc stats)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
