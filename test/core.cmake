@@ -33,10 +33,20 @@ ms_unit_test(alloc SOURCES test_alloc.c LIBS memscope dl)
 # ms_stats / ms_class_stats exactness, 8 threads, rate 0 from the environment.
 ms_unit_test(stats SOURCES test_stats.c LIBS memscope Threads::Threads)
 
+# The tracker, end to end through ms_snapshot() and the dump reader (msdump). -rdynamic so
+# that dladdr() names the tests' own call-site functions.
+function(ms_core_tracker_test name)
+  ms_unit_test(${name} SOURCES test_${name}.c LIBS memscope msdump dl Threads::Threads)
+  set_target_properties(test_${name} PROPERTIES ENABLE_EXPORTS ON)
+  ms_core_uses_memscope(${name})
+endfunction()
+ms_core_tracker_test(sampler)
+set_tests_properties(sampler PROPERTIES ENVIRONMENT "MEMSCOPE_SEED=20240611")
+
 ms_core_uses_memscope(header)
 ms_core_uses_memscope(stats)
 ms_core_uses_memscope(alloc)
 ms_core_uses_memscope(options)
 
-set(MS_CORE_TESTS size_class header options alloc stats)
+set(MS_CORE_TESTS size_class header options alloc stats sampler)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
