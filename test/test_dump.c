@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,6 +372,86 @@ static void test_dump_write_errors(void **state) {
     close(fd);
   }
   ms_dump_free(&a);
+}
+
+/* Short writes and EINTR: write a few MB into a pipe whose reader is slow while SIGALRM
+ * (installed without SA_RESTART) keeps interrupting write(2). The bytes that come out of the
+ * pipe must be exactly those of an undisturbed write. */
+typedef struct pipe_reader {
+  int fd;
+  unsigned char *buf;
+  size_t len, cap;
+} pipe_reader_t;
+
+static void *drain(void *arg) {
+  pipe_reader_t *pr = arg;
+  for (unsigned i = 0;; i++) {
+    if (pr->len + 4096 > pr->cap) {
+      pr->cap = pr->cap * 2 + 8192;
+      pr->buf = realloc(pr->buf, pr->cap);
+      if (!pr->buf) return NULL;
+    }
+    ssize_t n = read(pr->fd, pr->buf + pr->len, 4096);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return NULL;
+    pr->len += (size_t)n;
+    if (i % 16 == 0) usleep(1000);  /* keep the pipe full so the writer blocks */
+  }
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig) {
+  (void)sig;
+  alarms++;
+}
+
+static void test_dump_write_survives_eintr_and_short_writes(void **state) {
+  (void)state;
+  ms_dump_t a;
+  memset(&a, 0, sizeof a);
+  enum { N = 150000 };
+  a.n_allocs = N;
+  a.allocs = calloc(N, sizeof *a.allocs);
+  assert_non_null(a.allocs);
+  for (uint32_t i = 0; i < N; i++) {
+    a.allocs[i].address = 0x7f0000000000ull + i * 64ull;
+    a.allocs[i].size = i;
+    a.allocs[i].stack = a.allocs[i].thread = a.allocs[i].tag = MS_DUMP_NONE;
+  }
+  size_t want_len;
+  unsigned char *want = to_bytes(&a, &want_len);
+
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pipe_reader_t pr = {.fd = p[0]};
+  pthread_t th;
+  /* the reader thread is created with SIGALRM blocked, so the writer takes every signal */
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &block, NULL);
+  assert_int_equal(pthread_create(&th, NULL, drain, &pr), 0);
+  pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+  struct sigaction sa = {.sa_handler = on_alarm}, old;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  /* no SA_RESTART: write(2) fails with EINTR or returns short */
+  assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+  struct itimerval it = {.it_interval = {0, 300}, .it_value = {0, 300}}, off = {{0, 0}, {0, 0}};
+  alarms = 0;
+  assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+  int rc = ms_dump_write(&a, p[1]);
+  setitimer(ITIMER_REAL, &off, NULL);
+  sigaction(SIGALRM, &old, NULL);
+  close(p[1]);
+  pthread_join(th, NULL);
+  close(p[0]);
+  assert_int_equal(rc, 0);
+  print_message("pipe write: %zu bytes, %d signals during the write\n", want_len, (int)alarms);
+  assert_int_equal(pr.len, want_len);
+  assert_memory_equal(pr.buf, want, want_len);
+  free(pr.buf);
+  free(want);
+  free(a.allocs);
 }
 
 /* ---------------------------------------------------------------- bad input */
@@ -758,6 +841,7 @@ int main(void) {
     cmocka_unit_test(test_dump_unknown_keys_skipped),
     cmocka_unit_test(test_dump_writer_respects_limits),
     cmocka_unit_test(test_dump_write_errors),
+    cmocka_unit_test(test_dump_write_survives_eintr_and_short_writes),
     cmocka_unit_test(test_dump_truncated_at_every_offset),
     cmocka_unit_test(test_dump_trailing_garbage),
     cmocka_unit_test(test_dump_bad_magic),
