@@ -303,12 +303,15 @@ static void test_dump_unknown_keys_skipped(void **state) {
   doc_init(&x);
   doc_header(&x, MS_DUMP_FORMAT_VERSION, 2);
   doc_str(&x, "future");
-  msgpack_pack_array(&x.pk, 4);
+  msgpack_pack_array(&x.pk, 6);
   msgpack_pack_double(&x.pk, 1.5);
   msgpack_pack_bin(&x.pk, 3);
   msgpack_pack_bin_body(&x.pk, "abc", 3);
   msgpack_pack_ext(&x.pk, 2, 7);
   msgpack_pack_ext_body(&x.pk, "xy", 2);
+  msgpack_pack_ext(&x.pk, 3, 7);  /* ext8 */
+  msgpack_pack_ext_body(&x.pk, "xyz", 3);
+  msgpack_pack_float(&x.pk, 2.5f);
   msgpack_pack_map(&x.pk, 1);
   msgpack_pack_int64(&x.pk, -5);
   msgpack_pack_nil(&x.pk);
@@ -729,6 +732,16 @@ static void test_dump_read_file_errors(void **state) {
   assert_true(ms_dump_read_file(path, &d, err, sizeof err) < 0);
   assert_non_null(strstr(err, "empty file"));
   unlink(path);
+  /* over the size limit: refused from fstat alone (a sparse file costs no disk) */
+  char big[] = "/tmp/test_dump_big_XXXXXX";
+  fd = mkstemp(big);
+  assert_true(fd >= 0);
+  if (ftruncate(fd, (off_t)MS_DUMP_MAX_FILE + 1) == 0) {
+    assert_int_equal(ms_dump_read_file(big, &d, err, sizeof err), MS_EINVAL);
+    assert_non_null(strstr(err, "file too large"));
+  }
+  close(fd);
+  unlink(big);
   /* a tiny error buffer is cut, never overrun */
   char tiny[8];
   assert_true(ms_dump_read_buffer("xyz", 3, &d, tiny, sizeof tiny) < 0);
