@@ -5,7 +5,7 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test needs. Browser tests add chromium/nodejs/npm, the fuzzer adds clang.
 PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
            libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
-           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium nodejs npm binutils libjs-dygraphs
+           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs
 BENCH_PACKAGES = hyperfine heaptrack
 
 .PHONY: all deps bench-deps configure build demo test bench clean
@@ -14,6 +14,8 @@ all: build
 
 deps:
 	@sh scripts/install-deps.sh $(PACKAGES)
+	@# Node.js may come from elsewhere (it ships its own npm): only install Debian's when absent.
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || sh scripts/install-deps.sh nodejs npm
 
 bench-deps:
 	@sh scripts/install-deps.sh $(BENCH_PACKAGES)

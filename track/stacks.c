@@ -61,6 +61,9 @@ void _ms_stacks_init(void) {
   slots = map_lazy(sizeof(stack_slot_t) * MS_STACK_CAP);
   frames_arena = map_lazy(sizeof(uint64_t) * FRAMES_CAP);
   if (slots) atomic_store(&slots[0].hash, 1); /* id 0 is reserved for "unknown" */
+  /* per-thread unwind caches: no lock shared between threads, and the fastest policy measured
+   * (bench/RESULTS.md, "Stack-capture cost") */
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   Dl_info info;
   if (dladdr((void *)&_ms_stacks_init, &info) && info.dli_fbase) {
     uint64_t base = (uint64_t)(uintptr_t)info.dli_fbase;

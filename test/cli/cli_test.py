@@ -34,7 +34,7 @@ def check(name, cond, detail=""):
 
 
 def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=120, **kw)
 
 
 def bad_input(ms, name, path, words, cmd="report"):
