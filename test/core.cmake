@@ -36,17 +36,28 @@ ms_unit_test(stats SOURCES test_stats.c LIBS memscope Threads::Threads)
 # The tracker, end to end through ms_snapshot() and the dump reader (msdump). -rdynamic so
 # that dladdr() names the tests' own call-site functions.
 function(ms_core_tracker_test name)
-  ms_unit_test(${name} SOURCES test_${name}.c LIBS memscope msdump dl Threads::Threads)
+  cmake_parse_arguments(T "" "SOURCE" "" ${ARGN})
+  if(NOT T_SOURCE)
+    set(T_SOURCE test_${name}.c)
+  endif()
+  ms_unit_test(${name} SOURCES ${T_SOURCE} LIBS memscope msdump dl Threads::Threads)
   set_target_properties(test_${name} PROPERTIES ENABLE_EXPORTS ON)
   ms_core_uses_memscope(${name})
 endfunction()
 ms_core_tracker_test(sampler)
 set_tests_properties(sampler PROPERTIES ENVIRONMENT "MEMSCOPE_SEED=20240611")
 
+# Stacks: the same source without and with frame pointers; the unwinder must not care.
+ms_core_tracker_test(stacks)
+target_compile_options(test_stacks PRIVATE -O2 -fomit-frame-pointer)
+ms_core_tracker_test(stacks_fp SOURCE test_stacks.c)
+target_compile_options(test_stacks_fp PRIVATE -O2 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer)
+set_tests_properties(stacks stacks_fp PROPERTIES ENVIRONMENT "MEMSCOPE_STACK_DEPTH=24")
+
 ms_core_uses_memscope(header)
 ms_core_uses_memscope(stats)
 ms_core_uses_memscope(alloc)
 ms_core_uses_memscope(options)
 
-set(MS_CORE_TESTS size_class header options alloc stats sampler)
+set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
