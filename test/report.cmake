@@ -65,3 +65,16 @@ if(TARGET memscope-cli AND TARGET gen_dump)
   set_tests_properties(report_browser_cut PROPERTIES FIXTURES_REQUIRED report_dump_example
     ENVIRONMENT MEMSCOPE_HTML_JSON_LIMIT=2000)
 endif()
+
+# The real thing: the demo program run under memscope (as `make demo` does), its report checked
+# for the demo's known leaks and named variables (examples/demo.c).
+if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
+  add_test(NAME report_dump_demo
+    COMMAND $<TARGET_FILE:memscope-cli> run -o ${MS_BROWSER_WORK}/demo.msp -- $<TARGET_FILE:demo>)
+  set_tests_properties(report_dump_demo PROPERTIES FIXTURES_SETUP report_dump_demo)
+  ms_browser_test(demo --msp ${MS_BROWSER_WORK}/demo.msp --memscope $<TARGET_FILE:memscope-cli>
+    --expect leak_cache_entries@leaks --expect leak_config_strings@leaks --expect leak_cache_entries@overview
+    --expect histogram@variables --expect matrix@variables --expect alice@variables --expect session_t@variables
+    --expect demo.c@sites)
+  set_tests_properties(report_browser_demo PROPERTIES FIXTURES_REQUIRED report_dump_demo)
+endif()

@@ -120,8 +120,8 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6475\" " FONT ">%s</text>\n",
             L - 6, y + 4, ms_fmt_bytes((uint64_t)((double)ymax * (4 - i) / 4.0), a, sizeof a));
     double x = L + pw * i / 4.0;
-    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\" " FONT ">%s</text>\n",
-            x, H - B + 16, fmt_time(t0 + (uint64_t)(span * i / 4.0), a, sizeof a));
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"%s\" fill=\"#5b6475\" " FONT ">%s</text>\n",
+            x, H - B + 16, i == 0 ? "start" : i == 4 ? "end" : "middle", fmt_time(t0 + (uint64_t)(span * i / 4.0), a, sizeof a));
   }
   /* RSS (dashed) first, then live bytes as a filled area on top. */
   int has_rss = 0;
@@ -362,7 +362,12 @@ static double chart_sites(FILE *out, const ms_model_t *m) {
   for (uint32_t i = 0; i < m->n_sites; i++) use_live |= m->sites[i].live_bytes != 0;
   /* model->sites is sorted by live bytes; by_total orders by total bytes. */
   const uint32_t *order = use_live ? NULL : m->by_total;
-  uint32_t n = m->n_sites < 20 ? m->n_sites : 20;
+  uint32_t n = 0; /* the top 20 sites that have any bytes in the chosen measure */
+  while (n < m->n_sites && n < 20) {
+    const ms_msite_t *s = &m->sites[order ? order[n] : n];
+    if (!(use_live ? s->live_bytes : s->total_bytes)) break;
+    n++;
+  }
   title_line(out, 22, use_live ? "Top allocation sites by live bytes" : "Top allocation sites by bytes allocated", NULL);
   if (!n) {
     fputs("<text x=\"10\" y=\"60\" font-size=\"13\" " FONT ">No allocation sites were recorded.</text>\n", out);

@@ -95,6 +95,7 @@ DataTable.prototype.applySort = function () {
 DataTable.prototype.applyFilter = function () {
   var q = this.filter ? this.filter.value.trim().toLowerCase() : "", m = this.o.match;
   this.view = q ? this.rows.filter(function (r) { return m(r, q); }) : this.rows.slice();
+  this.lastQuery = q;
   this.applySort(); this.go(0);
 };
 
