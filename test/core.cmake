@@ -54,10 +54,23 @@ ms_core_tracker_test(stacks_fp SOURCE test_stacks.c)
 target_compile_options(test_stacks_fp PRIVATE -O2 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer)
 set_tests_properties(stacks stacks_fp PROPERTIES ENVIRONMENT "MEMSCOPE_STACK_DEPTH=24")
 
+# Named variables and reference counts.
+ms_core_tracker_test(variables)
+
+# The header's API in a program built without memscope: links, runs, returns MS_ENOTLOADED;
+# the same binary under LD_PRELOAD reaches the library.
+add_executable(ms_api_unloaded tracking/api_unloaded.c)
+target_include_directories(ms_api_unloaded PRIVATE ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(ms_api_unloaded PRIVATE _GNU_SOURCE)
+add_test(NAME api_unloaded COMMAND ms_api_unloaded)
+add_test(NAME api_unloaded_preload
+  COMMAND env LD_PRELOAD=$<TARGET_FILE:memscope> $<TARGET_FILE:ms_api_unloaded> --loaded)
+
 ms_core_uses_memscope(header)
 ms_core_uses_memscope(stats)
 ms_core_uses_memscope(alloc)
 ms_core_uses_memscope(options)
 
-set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp)
+set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp variables
+  api_unloaded api_unloaded_preload)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
