@@ -66,11 +66,24 @@ add_test(NAME api_unloaded COMMAND ms_api_unloaded)
 add_test(NAME api_unloaded_preload
   COMMAND env LD_PRELOAD=$<TARGET_FILE:memscope> $<TARGET_FILE:ms_api_unloaded> --loaded)
 
+# Leaks at exit: test/tracking/leaky.c (known leaks at known chains) without and with frame
+# pointers, run under LD_PRELOAD by test_tracking, which reads the exit dumps back.
+foreach(v nofp fp)
+  add_executable(ms_leaky_${v} tracking/leaky.c)
+  set_target_properties(ms_leaky_${v} PROPERTIES ENABLE_EXPORTS ON)
+endforeach()
+target_compile_options(ms_leaky_nofp PRIVATE -O2 -fomit-frame-pointer)
+target_compile_options(ms_leaky_fp PRIVATE -O2 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer)
+ms_unit_test(tracking SOURCES tracking/test_tracking.c LIBS msdump PkgConfig::DW)
+target_compile_definitions(test_tracking PRIVATE MS_LIB="$<TARGET_FILE:memscope>"
+  MS_LEAKY_NOFP="$<TARGET_FILE:ms_leaky_nofp>" MS_LEAKY_FP="$<TARGET_FILE:ms_leaky_fp>")
+add_dependencies(test_tracking ms_leaky_nofp ms_leaky_fp memscope)
+
 ms_core_uses_memscope(header)
 ms_core_uses_memscope(stats)
 ms_core_uses_memscope(alloc)
 ms_core_uses_memscope(options)
 
 set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp variables
-  api_unloaded api_unloaded_preload)
+  api_unloaded api_unloaded_preload tracking)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
