@@ -25,8 +25,9 @@ int _ms_parse_uint(const char *s, uint64_t *out) {
   uint64_t v = 0;
   for (; *s; s++) {
     if (*s < '0' || *s > '9') return -1;
-    if (v > (UINT64_MAX - 9) / 10) return -1;
-    v = v * 10 + (uint64_t)(*s - '0');
+    uint64_t digit = (uint64_t)(*s - '0');
+    if (v > (UINT64_MAX - digit) / 10) return -1; /* exact: UINT64_MAX itself still parses */
+    v = v * 10 + digit;
   }
   *out = v;
   return 0;

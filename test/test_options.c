@@ -32,7 +32,8 @@ static void test_options_parse_size_valid(void **state) {
       {"0", 0},           {"1", 1},          {"4096", 4096},       {"512K", 512 * 1024},
       {"512k", 512 * 1024}, {"64M", 64u << 20}, {"64m", 64u << 20}, {"1G", 1u << 30},
       {"3g", 3ull << 30}, {"512KB", 512 * 1024}, {"1MiB", 1u << 20}, {"2kb", 2048},
-      {"18446744073709551600", 18446744073709551600ull}, {"16777215G", 16777215ull << 30},
+      {"18446744073709551615", UINT64_MAX}, {"18446744073709551600", 18446744073709551600ull},
+      {"16777215G", 16777215ull << 30},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     uint64_t v = 12345;
@@ -63,6 +64,8 @@ static void test_options_parse_uint(void **state) {
   assert_int_equal(v, 42);
   assert_int_equal(_ms_parse_uint("0", &v), 0);
   assert_int_equal(v, 0);
+  assert_int_equal(_ms_parse_uint("18446744073709551615", &v), 0);
+  assert_int_equal(v, UINT64_MAX);
   assert_int_equal(_ms_parse_uint("18446744073709551600", &v), 0);
   assert_int_equal(v, 18446744073709551600ull);
   v = 5;
