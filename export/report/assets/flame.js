@@ -28,18 +28,28 @@ function Node(name, frame, parent) {
 
 function frameKey(f) { return MS.frameName(f) + "\u0000" + (f && f.file ? f.file : (f && f.module) || ""); }
 
+/* Frames outside main() (_start, __libc_start_main...) are the same for every stack of the
+ * main thread and only push the interesting part down: the normal view starts at main. */
+function mainIndex(st) {
+  for (var i = st.length - 1; i >= 0; i--) if (st[i] && st[i].function === "main") return i;
+  return -1;
+}
+
 function buildTree(sites, inverted) {
   var root = new Node("all", null, null);
   for (var s = 0; s < sites.length; s++) {
     var site = sites[s], st = site.stack || [], vals = site._v;
     var node = root;
     for (var k = 0; k < 4; k++) node.v[k] += vals[k];
+    var mi = mainIndex(st);
+    if (mi >= 0 && mi < st.length - 1) st = st.slice(0, mi + 1);
     var n = st.length;
     for (var i = 0; i < n; i++) {
       var f = st[inverted ? i : n - 1 - i], key = frameKey(f);
       if (!node.map) node.map = new Map();
       var c = node.map.get(key);
       if (!c) { c = new Node(MS.frameName(f), f, node); node.map.set(key, c); node.children.push(c); }
+      else if (f && c.frame && f.line !== c.frame.line) c.manyLines = true; /* merged calls from several lines */
       for (k = 0; k < 4; k++) c.v[k] += vals[k];
       node = c;
     }
@@ -229,7 +239,7 @@ FlameGraph.prototype.describe = function (node) {
   var val = MS.METRICS[m].fmt(node.v[m]) + " " + MS.METRICS[m].label.toLowerCase().replace(/ \(count\)$/, "");
   parts.push(val + " \u2014 " + MS.fmtPct(node.v[m], root.v[m]) + " of all" +
     (node.parent && node.parent.depth > 0 ? ", " + MS.fmtPct(node.v[m], node.parent.v[m]) + " of " + node.parent.name : ""));
-  var where = f ? (f.file ? f.file + (f.line ? ":" + f.line : "") : "") : "";
+  var where = f ? (f.file ? f.file + (f.line && !node.manyLines ? ":" + f.line : "") : "") : "";
   return {title: node.depth === 0 ? "all allocation sites" : node.name, where: where,
     module: f && f.module ? String(f.module) : "", value: parts.join("")};
 };

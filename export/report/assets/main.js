@@ -144,7 +144,7 @@ function build(D) {
     {id: "sites", title: "Allocation sites", view: MS.views.sites, count: D.sites.length},
     {id: "variables", title: "Named variables", view: MS.views.variables, count: D.variables.length},
     {id: "memory", title: "Size classes & fragmentation", view: MS.views.memory},
-    {id: "threads", title: "Threads & modules", view: MS.views.threads, count: D.threads.length}
+    {id: "threads", title: "Threads, tags & modules", view: MS.views.threads, count: D.threads.length}
   ];
   var nav = E("nav", {class: "toc", "aria-label": "sections"});
   var main = E("main");

@@ -51,7 +51,8 @@ function DataTable(container, o) {
   if (o.detail) headRow.appendChild(E("th", {scope: "col", text: ""}));
   this.tbody = E("tbody");
   this.table = E("table", {class: "data", id: o.id}, E("thead", null, headRow), this.tbody);
-  container.appendChild(this.table);
+  /* Wide tables scroll sideways inside their section rather than widening the page. */
+  container.appendChild(E("div", {class: "table-wrap"}, this.table));
 
   this.prevBtn = E("button", {text: "\u2190 Previous", onclick: function () { self.go(self.page - 1); }});
   this.nextBtn = E("button", {text: "Next \u2192", onclick: function () { self.go(self.page + 1); }});

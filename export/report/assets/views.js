@@ -133,12 +133,12 @@ V.findings = function (sec, D) {
       E("span", {class: "badge " + (f.severity || "info"), text: f.severity || "info"}),
       E("span", {class: "title", text: humanKind(f.kind)}),
       f.bytes !== undefined || f.count !== undefined ? E("span", {class: "meta", text:
-        [f.bytes !== undefined ? MS.fmtBytes(f.bytes) : null, f.count !== undefined ? MS.fmtCount(f.count) + " allocations" : null].filter(Boolean).join(", ")}) : null));
+        [f.bytes !== undefined ? MS.fmtBytes(f.bytes) : null, f.count !== undefined ? MS.fmtCount(f.count) + (MS.num(f.count) === 1 ? " allocation" : " allocations") : null].filter(Boolean).join(", ")}) : null));
     if (f.message) it.appendChild(E("p", {text: f.message, style: "margin:.3rem 0"}));
     if (f.suggestion) it.appendChild(E("p", {text: "Suggestion: " + f.suggestion, style: "margin:.3rem 0"}));
     if (site || f.location) {
       it.appendChild(E("div", null, "Fix at: ", E("code", {class: "fix-at", text: f.location || MS.siteLabel(stack)}), " ",
-        site ? E("button", {text: "Show in sites table", onclick: function () { showInSites(MS.frameName(site)); }}) : null));
+        site || f.location ? E("button", {text: "Show in sites table", onclick: function () { showInSites(f.location || MS.frameName(site)); }}) : null));
       if (stack && stack.length) it.appendChild(E("details", null, E("summary", {text: "Call stack"}), MS.renderStack(stack)));
     }
     sec.appendChild(it);
@@ -294,6 +294,8 @@ V.sites = function (sec, D) {
     {key: "total_count", label: "Allocations", num: true, get: function (r) { return MS.num(r.total_count); }, render: function (r) { return MS.fmtCount(r.total_count); }}
   ];
   if (hasTags) cols.push({key: "tag", label: "Tag", get: function (r) { return r.tag || ""; }});
+  if (D.sites.some(function (s) { return !!s.module; })) cols.push({key: "module", label: "Library", get: function (r) { return MS.basename(r.module || ""); },
+    render: function (r) { return E("span", {class: "where", title: r.module || "", text: MS.basename(r.module || "")}); }});
   MS.tables.sites = new MS.DataTable(sec, {
     id: "sites-table", label: "sites", rows: D.sites, pageSize: 25, sortKey: D.sites.some(function (s) { return MS.num(s.bytes) > 0; }) ? "bytes" : "total_bytes",
     emptyText: "No allocation sites were recorded (sample rate 0 records statistics only).",
@@ -483,6 +485,7 @@ V.memory = function (sec, D) {
 /* ---------------------------------------------------------------- threads, modules */
 V.threads = function (sec, D) {
   sec.appendChild(E("h3", {text: "Threads"}));
+  sec.appendChild(help("Exact per-thread counters; \u201clive\u201d and \u201cholds most at\u201d come from sampled live blocks."));
   MS.tables.threads = new MS.DataTable(sec, {
     id: "threads-table", label: "threads", rows: D.threads, pageSize: 10, sortKey: "abytes",
     emptyText: "No per-thread statistics in this dump.",
@@ -495,6 +498,8 @@ V.threads = function (sec, D) {
       {key: "frees", label: "Frees", num: true, get: function (r) { return MS.num(r.frees); }, render: function (r) { return MS.fmtCount(r.frees); }},
       {key: "abytes", label: "Allocated", num: true, get: function (r) { return MS.num(r.allocated_bytes); }, render: function (r) { return MS.fmtBytes(r.allocated_bytes); }},
       {key: "fbytes", label: "Freed", num: true, get: function (r) { return MS.num(r.freed_bytes); }, render: function (r) { return MS.fmtBytes(r.freed_bytes); }},
+      {key: "live", label: "Live (sampled)", num: true, get: function (r) { return MS.num(r.live_bytes); }, render: function (r) { return r.live_bytes === undefined ? "" : MS.fmtBytes(r.live_bytes); }},
+      {key: "top", label: "Holds most at", get: function (r) { return r.top_location || ""; }, render: function (r) { return r.top_location ? E("span", {class: "where mono", text: r.top_location}) : ""; }},
       {key: "net", label: "Net (alloc \u2212 free)", num: true, get: function (r) { return MS.num(r.allocated_bytes) - MS.num(r.freed_bytes); },
         render: function (r) { return MS.fmtBytes(MS.num(r.allocated_bytes) - MS.num(r.freed_bytes)); }}
     ]
@@ -515,14 +520,29 @@ V.threads = function (sec, D) {
     ]
   });
 
+  sec.appendChild(E("h3", {text: "Tags"}));
+  sec.appendChild(help("Subsystems named with MS_TAG_PUSH / MS_TAG_POP: memory allocated while a tag was active is counted under it."));
+  MS.tables.tags = new MS.DataTable(sec, {
+    id: "tags-table", label: "tags", rows: D.tags.filter(function (t) { return t && typeof t === "object"; }), pageSize: 10, sortKey: "total",
+    emptyText: "No tags: the program did not use MS_TAG_PUSH.",
+    columns: [
+      {key: "name", label: "Tag", get: function (r) { return r.name || ""; }, render: function (r) { return E("span", {class: "fn mono", text: r.name || "?"}); }},
+      {key: "sites", label: "Sites", num: true, get: function (r) { return MS.num(r.sites); }, render: function (r) { return MS.fmtCount(r.sites); }},
+      {key: "live", label: "Live bytes", num: true, get: function (r) { return MS.num(r.live_bytes); }, render: function (r) { return MS.fmtBytes(r.live_bytes); }},
+      {key: "total", label: "Total bytes", num: true, get: function (r) { return MS.num(r.total_bytes); }, render: function (r) { return MS.fmtBytes(r.total_bytes); }},
+      {key: "count", label: "Allocations", num: true, get: function (r) { return MS.num(r.total_count); }, render: function (r) { return MS.fmtCount(r.total_count); }}
+    ]
+  });
+
   sec.appendChild(E("h3", {text: "Modules"}));
   var extra = {};
   D.modules.forEach(function (m) { Object.keys(m).forEach(function (k) {
-    if (["path", "base", "start", "end", "build_id", "name"].indexOf(k) < 0 && typeof m[k] === "number") extra[k] = true; }); });
+    if (["path", "base", "start", "end", "build_id", "name", "live_count"].indexOf(k) < 0 && typeof m[k] === "number") extra[k] = true; }); });
   var cols = [
     {key: "path", label: "Module", get: function (r) { return MS.basename(r.path || r.name); }, render: function (r) { return E("span", {class: "mono", title: r.path || "", text: MS.basename(r.path || r.name || "?")}); }},
-    {key: "dir", label: "Path", get: function (r) { return r.path || ""; }, render: function (r) { return E("span", {class: "where", text: r.path || ""}); }},
     {key: "base", label: "Load address", get: function (r) { return MS.hex(r.base); }, render: function (r) { return E("span", {class: "mono", text: MS.hex(r.base)}); }},
+    {key: "symbols", label: "Symbols", get: function (r) { return r.symbols || ""; }, render: function (r) {
+      return r.build_id_mismatch ? E("span", {class: "badge warn", title: "the file on disk has a different build id than the one that ran", text: "build-id mismatch"}) : (r.symbols || ""); }},
     {key: "build_id", label: "Build id", get: function (r) { return r.build_id || ""; }, render: function (r) { return E("span", {class: "mono", text: r.build_id || "\u2013"}); }}
   ];
   Object.keys(extra).forEach(function (k) {
