@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -312,6 +315,56 @@ static void test_options_child_other_bad_values(void **state) {
   assert_non_null(strstr(err, "MEMSCOPE_SNAPSHOT_SIGNAL"));
 }
 
+/* Secure execution (set-uid): the environment is ignored, like glibc's MALLOC_* tunables. Needs
+ * root, to make a set-uid-root copy of this binary and run it as nobody; skipped otherwise. */
+static void test_options_secure_execution_ignores_env(void **state) {
+  (void)state;
+  if (geteuid() != 0) skip();
+  char dir[] = "/tmp/ms_suid_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  struct statvfs vfs;
+  if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)) {
+    rmdir(dir);
+    skip();
+  }
+  char copy[128];
+  snprintf(copy, sizeof copy, "%s/test_options_suid", dir);
+  char cmd[8500];
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", self_exe, copy);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(chmod(dir, 0755), 0);
+  assert_int_equal(chmod(copy, 04755), 0);
+  int out[2], errp[2];
+  assert_int_equal(pipe(out), 0);
+  assert_int_equal(pipe(errp), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(errp[1], 2);
+    setenv("MEMSCOPE_SAMPLE_RATE", "1", 1);
+    setenv("MEMSCOPE_LEAK_REPORT", "1", 1);
+    setenv("MEMSCOPE_OUTPUT", "/tmp/ms_suid_must_not_exist_%p.msp", 1);
+    setenv("MEMSCOPE_STACK_DEPTH", "bogus", 1); /* not even read: no warning */
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(125);
+    execl(copy, copy, "--child-rate", (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]), close(errp[1]);
+  char buf[64] = {0}, err[1024] = {0};
+  ssize_t n = read(out[0], buf, sizeof buf - 1);
+  ssize_t e = read(errp[0], err, sizeof err - 1);
+  (void)n, (void)e;
+  close(out[0]), close(errp[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  unlink(copy);
+  rmdir(dir);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 125) skip(); /* no such user / not allowed */
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_int_equal(atoll(buf), 512 * 1024); /* the default, not the environment's 1 */
+  assert_string_equal(err, "");             /* no warning, no leak report */
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--child-rate") == 0) {
     ms_stats_t st;
@@ -336,6 +389,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_options_child_bad_sample_rate),
       cmocka_unit_test(test_options_child_good_sample_rates),
       cmocka_unit_test(test_options_child_other_bad_values),
+      cmocka_unit_test(test_options_secure_execution_ignores_env),
   };
   return cmocka_run_group_tests(tests, options_setup, NULL);
 }
