@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "internal.h"
 #include "memscope.h"
 
@@ -110,11 +111,15 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
                          : header_kind(t, n, align);
   size_t h = _ms_hdr_len(kind);
   int aligned = align > 16;
-  void *block;
-  if (MS_LIKELY(!aligned))
-    block = zero ? mi_zalloc(n + h) : mi_malloc(n + h);
-  else
-    block = zero ? mi_zalloc_aligned_at(n + h, align, h) : mi_malloc_aligned_at(n + h, align, h);
+  void *block = NULL;
+  /* CHECKS (alloc/checks.h): 1 in uaf=RATE allocations from the guard-page pool */
+  if (MS_UNLIKELY(_ms_check_flags & MS_CHK_UAF) && !_ms_guard && !locked) block = _ms_guarded_alloc(n, h, align, zero);
+  if (MS_LIKELY(block == NULL)) {
+    if (MS_LIKELY(!aligned))
+      block = zero ? mi_zalloc(n + h) : mi_malloc(n + h);
+    else
+      block = zero ? mi_zalloc_aligned_at(n + h, align, h) : mi_malloc_aligned_at(n + h, align, h);
+  }
   if (MS_UNLIKELY(block == NULL)) {
     thread_leave(locked);
     errno = ENOMEM;
@@ -126,11 +131,16 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
   if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
   else tag |= MS_TAG_UNCOUNTED; /* memscope's own helpers: not the program's memory */
+  /* CHECKS: canary after the requested size; GUARDED bit for guard-page blocks */
+  if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag);
   *_ms_tag_ptr(p) = tag;
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
     _ms_guard++;
     _ms_track_alloc(t, p, n, block);
     _ms_guard--;
+    /* a sample costs a stack capture anyway: also publish the live delta, so the global peak
+     * is as fine-grained as the sampling (exact at rate 1), not just the 64 KiB batches */
+    _ms_live_flush(t);
   }
   thread_leave(locked);
   return p;
@@ -141,8 +151,12 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
 /* Is p a live memscope block? Returns its tag word, or 0 after reporting what is wrong. */
 static uint64_t live_tag(const void *p, int report) {
   if (MS_UNLIKELY(((uintptr_t)p & 7) != 0 || !mi_is_in_heap_region(p))) {
-    if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
-    return 0;
+    if (_ms_guarded_contains(p)) { /* CHECKS: a guard-page pool block, not mimalloc's */
+      if (!_ms_guarded_validate(p, report)) return 0;
+    } else {
+      if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
+      return 0;
+    }
   }
   uint64_t tag = *_ms_tag_ptr(p);
   unsigned kind = _ms_tag_kind(tag);
@@ -166,6 +180,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
   uint64_t n = _ms_tag_size(tag);
   void *block = _ms_block_of(p, kind);
+  if (tag & MS_TAG_CANARY) _ms_canary_check(p, tag, "at free"); /* CHECKS: overflow */
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED))) {
     _ms_guard++;
     _ms_track_free(t, p, tag, block, caller);
@@ -174,6 +189,11 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
   if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
     count_free(t, cls, n, usable_of(block, cls, _ms_tag_aligned(tag)), _ms_hdr_len(kind));
+  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) _ms_live_flush(t);
+  /* CHECKS: guard-page blocks go back to their pool; quarantine holds freed blocks back */
+  if (MS_UNLIKELY((tag & MS_TAG_GUARDED) || (_ms_check_flags & MS_CHK_QUARANTINE)) &&
+      _ms_checks_release(p, tag, block))
+    return;
   mi_free(block);
 }
 
@@ -209,6 +229,8 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
     errno = EINVAL;
     return NULL;
   }
+  /* CHECKS: verify the canary; a guarded block always moves */
+  if (MS_UNLIKELY(tag & (MS_TAG_CANARY | MS_TAG_GUARDED)) && _ms_checks_realloc(p, tag)) return _ms_guarded_realloc(p, tag, n, caller);
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
   uint64_t old = _ms_tag_size(tag);
   size_t h = _ms_hdr_len(kind);
@@ -227,6 +249,7 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
       unsigned ncls = _ms_class_of(n + h);
       count_free(t, cls, old, usable, h);
       *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
+      if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p)); /* CHECKS */
       count_alloc(t, ncls, n, usable_of(block, ncls, 0), h);
       thread_leave(locked);
       return p;
@@ -332,6 +355,9 @@ MS_EXPORT size_t malloc_usable_size(void *p) {
   uint64_t tag = live_tag(p, 0);
   if (tag == 0) return 0;
   unsigned kind = _ms_tag_kind(tag);
+  /* CHECKS: the caller may now use the slack, so the canary goes; guarded blocks end at a page */
+  if (tag & MS_TAG_CANARY) *_ms_tag_ptr(p) = tag & ~MS_TAG_CANARY;
+  if (MS_UNLIKELY(tag & MS_TAG_GUARDED)) return _ms_guarded_usable(p, tag);
   return mi_usable_size(_ms_block_of(p, kind)) - _ms_hdr_len(kind);
 }
 

@@ -1,0 +1,184 @@
+/* checks.h — memory-safety checks (MEMSCOPE_CHECKS): which are on, and the small inline pieces
+ * the allocator core (alloc/malloc.c) calls at a few marked points. The rest lives in
+ * alloc/checks.c (options, canaries, quarantine), alloc/guarded.c (guard-page allocations and
+ * the SIGSEGV handler) and track/errors.c (reports, abort-or-continue). docs/CHECKS.md is the
+ * user's description.
+ *
+ * Two tag-word bits (header.h calls 53..55 "reserved") belong to the checks; they are per block,
+ * so a block allocated before the checks were configured, or while a check was off, is never
+ * checked against a canary it does not have:
+ *
+ *     53  CANARY   canary bytes follow the requested size (written at allocation; cleared
+ *                  when the program asks malloc_usable_size, which allows it to use the slack)
+ *     54  GUARDED  the block lives in the guard-page pool (guarded.c), not in mimalloc
+ *
+ * Canary layout (NORMAL header shown; SHORT and SAMPLED are the same after the tag word):
+ *
+ *     +-------------+-----------+--------------------------+----------------+-----------+
+ *     | guard word  | tag word  | user data (n bytes)      | canary (<= 16) | rest of   |
+ *     +-------------+-----------+--------------------------+----------------+ the slack |
+ *                               ^ p                        ^ p + n
+ *
+ * The canary is min(16, slack) bytes of MS_CANARY_BYTE right after the requested size, where the
+ * slack is what mimalloc's size class leaves between n + header and the block's usable size
+ * (guarded blocks: up to the guard page). A block without slack has no canary.
+ */
+#ifndef MEMSCOPE_ALLOC_CHECKS_H
+#define MEMSCOPE_ALLOC_CHECKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MS_TAG_CANARY (((uint64_t)1) << 53)
+#define MS_TAG_GUARDED (((uint64_t)1) << 54)
+
+/* Check bits in _ms_check_flags. */
+#define MS_CHK_DOUBLE_FREE 0x01u
+#define MS_CHK_INVALID_FREE 0x02u
+#define MS_CHK_UNDERFLOW 0x04u  /* guard word in the header, verified on free/realloc */
+#define MS_CHK_OVERFLOW 0x08u   /* canaries */
+#define MS_CHK_QUARANTINE 0x10u /* freed blocks filled and held back, verified on leaving */
+#define MS_CHK_UAF 0x20u        /* guard-page sampling (guarded.c) */
+#define MS_CHK_ABORT 0x100u     /* action=abort: every error aborts */
+#define MS_CHK_CONTINUE 0x800u  /* action=continue: record and carry on (guard-page faults
+                                   still end the process); neither bit: action=default, abort
+                                   on heap corruption, continue after a refused double/invalid free */
+#define MS_CHK_ACTION (MS_CHK_ABORT | MS_CHK_CONTINUE)
+#define MS_CHK_SYM_DLADDR 0x200u /* symbolize=dladdr: never load libdw for stderr reports */
+#define MS_CHK_SYM_OFF 0x400u    /* symbolize=off: addresses and module+offset only */
+
+#define MS_CHK_DEFAULT \
+  (MS_CHK_DOUBLE_FREE | MS_CHK_INVALID_FREE | MS_CHK_UNDERFLOW | MS_CHK_OVERFLOW)
+
+#define MS_CANARY_BYTE 0xCBu
+#define MS_CANARY_MAX 16
+#define MS_QUARANTINE_BYTE 0xF5u
+
+/* Written once at start-up (before other threads exist), read on every allocation. */
+extern uint32_t _ms_check_flags;
+extern uint64_t _ms_quarantine_bytes;  /* per thread */
+extern uint64_t _ms_uaf_rate;          /* 1 in this many allocations is guarded; 0 = none */
+extern uint64_t _ms_guard_slots;       /* pages in the guard-page pool */
+extern uintptr_t _ms_gp_base, _ms_gp_span; /* the guard-page pool; span 0 when there is none */
+
+/* Parse MEMSCOPE_CHECKS into the variables above; 0 on success, -1 on a bad value (the
+ * variables are then left at their defaults). Exposed for the unit tests. */
+int _ms_checks_parse(const char *s);
+/* Canonical text of the checks in force (for dumps and messages). */
+const char *_ms_checks_describe(void);
+/* Read MEMSCOPE_CHECKS (via _ms_options.checks) and set the checks up. Idempotent. */
+void _ms_checks_init(void);
+/* Verify canaries of the live sampled blocks (call from snapshots; reports what it finds). */
+void _ms_checks_snapshot(void);
+
+static inline int _ms_guarded_contains(const void *p) {
+  return (uintptr_t)p - _ms_gp_base < _ms_gp_span;
+}
+
+/* ---------------------------------------------------------------- canaries */
+
+/* Bytes of canary after p + n (0 = none). Guarded blocks end at their guard page; others at the
+ * usable size of their size class (blocks above MS_CLASS_EXACT_MAX and aligned blocks have no
+ * canary: their usable size would cost a call into mimalloc). */
+static inline size_t _ms_canary_len(const void *p, uint64_t tag) {
+  uint64_t n = _ms_tag_size(tag);
+  size_t slack;
+  if (tag & MS_TAG_GUARDED) {
+    slack = (size_t)(-((uintptr_t)p + n) & 4095u);
+  } else {
+    uint32_t u = _ms_class_usable[_ms_tag_class(tag)];
+    uint64_t used = n + _ms_hdr_len(_ms_tag_kind(tag));
+    if (u <= used || _ms_tag_aligned(tag)) return 0;
+    slack = (size_t)(u - used);
+  }
+  return slack < MS_CANARY_MAX ? slack : MS_CANARY_MAX;
+}
+
+/* Fill [q, q+len) with MS_CANARY_BYTE using overlapping word stores (len <= 16). */
+static inline void _ms_canary_fill(unsigned char *q, size_t len) {
+  const uint64_t w = 0x0101010101010101ull * MS_CANARY_BYTE;
+  if (len >= 8) {
+    memcpy(q, &w, 8);
+    memcpy(q + len - 8, &w, 8);
+  } else if (len >= 4) {
+    memcpy(q, &w, 4);
+    memcpy(q + len - 4, &w, 4);
+  } else {
+    for (size_t i = 0; i < len; i++) q[i] = (unsigned char)MS_CANARY_BYTE;
+  }
+}
+
+/* 1 when [q, q+len) still holds the canary. */
+static inline int _ms_canary_intact(const unsigned char *q, size_t len) {
+  const uint64_t w = 0x0101010101010101ull * MS_CANARY_BYTE;
+  if (len >= 8) {
+    uint64_t a, b;
+    memcpy(&a, q, 8);
+    memcpy(&b, q + len - 8, 8);
+    return a == w && b == w;
+  }
+  if (len >= 4) {
+    uint32_t a, b;
+    memcpy(&a, q, 4);
+    memcpy(&b, q + len - 4, 4);
+    return a == (uint32_t)w && b == (uint32_t)w;
+  }
+  for (size_t i = 0; i < len; i++)
+    if (q[i] != MS_CANARY_BYTE) return 0;
+  return 1;
+}
+
+/* At allocation (malloc.c, before the tag word is stored): mark guarded blocks and arm the
+ * canary. Returns the tag to store. */
+static inline uint64_t _ms_checks_on_alloc(void *p, void *block, uint64_t tag) {
+  if (MS_UNLIKELY(_ms_guarded_contains(block))) tag |= MS_TAG_GUARDED;
+  if (_ms_check_flags & MS_CHK_OVERFLOW) {
+    size_t len = _ms_canary_len(p, tag);
+    if (len) {
+      _ms_canary_fill((unsigned char *)p + _ms_tag_size(tag), len);
+      tag |= MS_TAG_CANARY;
+    }
+  }
+  return tag;
+}
+
+/* Out of line: report a damaged canary (and abort when action=abort). */
+void _ms_canary_report(const void *p, uint64_t tag, const char *when);
+
+/* At free and realloc (malloc.c): verify the canary of a block that has one. */
+static inline void _ms_canary_check(const void *p, uint64_t tag, const char *when) {
+  size_t len = _ms_canary_len(p, tag);
+  if (MS_UNLIKELY(!_ms_canary_intact((const unsigned char *)p + _ms_tag_size(tag), len)))
+    _ms_canary_report(p, tag, when);
+}
+
+/* ---------------------------------------------------------------- free / realloc hooks */
+
+/* Called by release_block() after the block's statistics are updated and its tag says FREED,
+ * instead of handing it to mimalloc, when the block is guarded or the quarantine is on.
+ * Returns 1 when it took the block (guard-page pool or quarantine), 0 when the caller must
+ * mi_free() it. */
+int _ms_checks_release(void *p, uint64_t tag, void *block);
+
+/* realloc of a block with CANARY or GUARDED: verify the canary; returns 1 when the block is
+ * guarded (the caller must then use _ms_guarded_realloc, which always moves it). */
+int _ms_checks_realloc(const void *p, uint64_t tag);
+void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller);
+
+/* ---------------------------------------------------------------- guard-page pool (guarded.c) */
+
+/* Maybe serve this allocation from the guard-page pool (1 in _ms_uaf_rate): returns the block
+ * start (user pointer = block + h, right-aligned against a guard page) or NULL. */
+void *_ms_guarded_alloc(size_t n, size_t h, size_t align, int zero);
+/* live_tag() on a pointer in the pool: 1 = a live guarded block, carry on validating its header;
+ * 0 = reported (double free of a guarded block, interior pointer...) or silently refused. */
+int _ms_guarded_validate(const void *p, int report);
+/* Release a guarded block: protect its page, remember the free stack. */
+void _ms_guarded_release(void *p, uint64_t tag);
+size_t _ms_guarded_usable(const void *p, uint64_t tag);
+void _ms_guarded_init(void);
+
+#endif /* MEMSCOPE_ALLOC_CHECKS_H */
