@@ -126,6 +126,16 @@ function generate(n, jsonPath) {
     check("timeline marks the peak", (await page.locator("#timeline").innerText()).includes(facts.peak));
     const timelineDrawn = await page.evaluate(() => !!document.querySelector("#timeline canvas, #timeline svg, #timeline p.empty"));
     check("timeline chart drawn", timelineDrawn);
+    if (await page.locator("#timeline-peak-zoom").count()) {
+      await page.click("#timeline-peak-zoom");
+      const win = await page.evaluate(() => {
+        const g = window.MS.timelineGraph, r = g.xAxisRange(), full = g.xAxisExtremes();
+        return { zoomed: r[1] - r[0] < full[1] - full[0], peak: window.memscope.data.peakTimeNs / 1e9, r };
+      });
+      check("timeline zooms to the peak", win.zoomed && win.peak >= win.r[0] && win.peak <= win.r[1], JSON.stringify(win));
+      await page.click("#timeline-reset");
+      check("timeline reset zooms out", await page.evaluate(() => !window.MS.timelineGraph.isZoomed()));
+    }
     if (facts.leak) check("leaks view shows " + facts.leak, (await text("#leaks")).includes(facts.leak));
     else check("leaks view says there are none", (await page.locator("#leaks p.empty").count()) === 1);
     if (facts.variable) check("variables view shows " + facts.variable, (await text("#variables")).includes(facts.variable));

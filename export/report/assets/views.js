@@ -181,7 +181,9 @@ V.leaks = function (sec, D) {
     columns: [
       {key: "site", label: "Allocated at", get: function (r) { return MS.labelOf(r); }, render: function (r) { return siteCell(r); }},
       {key: "bytes", label: "Leaked bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }},
-      {key: "count", label: "Blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }}
+      {key: "count", label: "Blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
+      {key: "first", label: "First allocated", num: true, get: function (r) { return MS.num(r.first_time_ns); },
+        render: function (r) { return r.first_time_ns === undefined ? "" : MS.fmtTime(r.first_time_ns); }}
     ],
     detail: function (r) { return MS.renderStack(r.stack); }
   });
@@ -202,8 +204,9 @@ V.timeline = function (sec, D) {
   var chart = E("div", {id: "timeline-chart", role: "img", "aria-label": "timeline of live heap bytes" + (hasRss ? " and RSS" : "")});
   var legend = E("div", {class: "legend-line", id: "timeline-legend"});
   var reset = E("button", {text: "Reset zoom", id: "timeline-reset"});
+  var toPeak = E("button", {text: "Zoom to peak", id: "timeline-peak-zoom", title: "show the tenth of the run around the peak"});
   var peakT = D.peakTimeNs !== null ? D.peakTimeNs : 0;
-  sec.appendChild(E("div", {class: "toolbar"}, legend, E("span", {class: "spacer"}), reset));
+  sec.appendChild(E("div", {class: "toolbar"}, legend, E("span", {class: "spacer"}), toPeak, reset));
   sec.appendChild(chart);
   sec.appendChild(E("p", {class: "help", id: "timeline-peak", text: "Peak: " + MS.fmtBytes(D.summary.peak_live_bytes) + " live at " + MS.fmtTime(peakT) +
     " (red line). Timeline points are taken every interval, so the line may stay a little below the exact peak."}));
@@ -214,7 +217,9 @@ V.timeline = function (sec, D) {
     return row;
   });
   var labels = ["Time", "Live heap"].concat(hasRss ? ["RSS"] : []);
-  if (typeof window.Dygraph !== "function") { fallbackTimeline(chart, data, labels, peakT / 1e9); reset.style.display = "none"; return; }
+  if (typeof window.Dygraph !== "function") {
+    fallbackTimeline(chart, data, labels, peakT / 1e9); reset.style.display = "none"; toPeak.style.display = "none"; return;
+  }
   function opts() {
     var fg = MS.cssVar("--muted"), grid = MS.cssVar("--border");
     return {
@@ -246,6 +251,10 @@ V.timeline = function (sec, D) {
   var g = new window.Dygraph(chart, data, opts());
   MS.timelineGraph = g;
   reset.addEventListener("click", function () { g.resetZoom(); });
+  toPeak.addEventListener("click", function () {
+    var x0 = data[0][0], x1 = data[data.length - 1][0], half = Math.max((x1 - x0) / 20, 1e-6), p = peakT / 1e9;
+    g.updateOptions({dateWindow: [Math.max(x0, p - half), Math.min(x1, p + half)]});
+  });
   MS.themeHooks.push(function () { g.updateOptions(opts()); });
 };
 
