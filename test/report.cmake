@@ -70,7 +70,8 @@ endif()
 # for the demo's known leaks and named variables (examples/demo.c).
 if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
   add_test(NAME report_dump_demo
-    COMMAND $<TARGET_FILE:memscope-cli> run -o ${MS_BROWSER_WORK}/demo.msp -- $<TARGET_FILE:demo>)
+    COMMAND sh -c "mkdir -p \"$1\" && rm -f \"$1/demo.msp\" && exec \"$2\" run -o \"$1/demo.msp\" -- \"$3\""
+            sh ${MS_BROWSER_WORK} $<TARGET_FILE:memscope-cli> $<TARGET_FILE:demo>)
   set_tests_properties(report_dump_demo PROPERTIES FIXTURES_SETUP report_dump_demo)
   ms_browser_test(demo --msp ${MS_BROWSER_WORK}/demo.msp --memscope $<TARGET_FILE:memscope-cli>
     --expect leak_cache_entries@leaks --expect leak_config_strings@leaks --expect leak_cache_entries@overview
