@@ -88,6 +88,9 @@ function normalise(data) {
   });
 
   var S = D.summary;
+  /* RSS is read at different moments (timeline ticks, the dump): the peak is the largest seen. */
+  D.peakRss = Math.max(MS.num(S.peak_rss_bytes), MS.num(S.rss_bytes));
+  D.timeline.forEach(function (p) { if (MS.num(p.rss_bytes) > D.peakRss) D.peakRss = MS.num(p.rss_bytes); });
   D.frag = data.fragmentation && typeof data.fragmentation === "object" ? data.fragmentation : {};
   if (!Object.keys(D.frag).length && S.usable_bytes !== undefined) {
     D.frag = {requested_bytes: S.live_bytes, usable_bytes: S.usable_bytes, header_bytes: S.header_bytes, rss_bytes: S.rss_bytes};

@@ -58,8 +58,9 @@ V.overview = function (sec, D) {
   var leakBytes = 0, leakCount = 0;
   D.leaks.forEach(function (l) { leakBytes += MS.num(l.bytes); leakCount += MS.num(l.count); });
   var rate = MS.num(S.sample_rate);
-  var rateText = rate === 1 ? "every allocation" : rate === 0 ? "statistics only" : "1 per " + MS.fmtBytes(rate);
-  var rateSub = rate === 1 ? "exact figures" : rate === 0 ? "no stacks recorded" : "figures are unbiased estimates";
+  var rateText = rate === 1 ? "exact" : rate === 0 ? "off" : MS.fmtBytes(rate);
+  var rateSub = rate === 1 ? "every allocation recorded" : rate === 0 ? "statistics only, no stacks" :
+    "one sample per " + MS.fmtBytes(rate) + " allocated; figures are unbiased estimates";
 
   if (D.meta && D.meta.sites_shown) sec.appendChild(E("p", {class: "empty", text: "This dump has " + MS.fmtCount(D.meta.sites_total) +
     " allocation sites, too many for one page: this report lists the " + MS.fmtCount(D.meta.sites_shown) +
@@ -67,7 +68,7 @@ V.overview = function (sec, D) {
   var verdict = E("ul", {class: "verdict", id: "verdict"});
   var peakT = D.peakTimeNs !== null ? " at " + MS.fmtTime(D.peakTimeNs) : "";
   verdict.appendChild(E("li", null, "Heap peaked at ", E("strong", {text: MS.fmtBytes(S.peak_live_bytes)}), peakT,
-    S.peak_rss_bytes ? " (process RSS peaked at " + MS.fmtBytes(S.peak_rss_bytes) + ")." : "."));
+    D.peakRss ? " (process RSS peaked at " + MS.fmtBytes(D.peakRss) + ")." : "."));
   if (D.atExit) {
     verdict.appendChild(leakCount
       ? E("li", null, E("strong", {class: "badge bad", text: "leaks"}), " ", MS.fmtBytes(leakBytes) + " in " + MS.fmtCount(leakCount) +
@@ -102,7 +103,7 @@ V.overview = function (sec, D) {
     secs > 0 ? MS.fmtCount(S.total_allocations / secs) + " per second" : MS.fmtCount(S.total_frees) + " frees"));
   cards.appendChild(card("Allocated in total", MS.fmtBytes(S.total_bytes), MS.fmtCount(S.total_frees) + " frees"));
   cards.appendChild(card("Memory errors", D.errors.length ? MS.fmtCount(D.errors.length) : "none", D.errors.length ? countKinds(D.errors) : "none detected", D.errors.length ? "bad" : "ok"));
-  if (S.peak_rss_bytes || S.rss_bytes) cards.appendChild(card("Peak RSS", MS.fmtBytes(S.peak_rss_bytes || S.rss_bytes), S.rss_bytes ? MS.fmtBytes(S.rss_bytes) + " at the dump" : null));
+  if (D.peakRss) cards.appendChild(card("Peak RSS", MS.fmtBytes(D.peakRss), S.rss_bytes ? MS.fmtBytes(S.rss_bytes) + " at the dump" : null));
   cards.appendChild(card("Sample rate", rateText, rateSub));
   var over = D.overhead;
   if (over) cards.appendChild(card("Allocator overhead", MS.fmtBytes(over.total), over.detail));
