@@ -26,7 +26,11 @@
 #include "memscope.h"
 #include "tracking/dump_helpers.h"
 
-#define NOINLINE __attribute__((noinline, noclone))
+#if defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE __attribute__((noinline, noclone)) /* no .isra/.constprop copies either */
+#endif
 /* An empty asm after a call keeps the compiler from turning it into a tail call (which would
  * drop the caller's frame, correctly, but make the expected chain shorter). */
 #define NO_TAIL() __asm__ volatile("" ::: "memory")
