@@ -187,6 +187,8 @@ function generate(n, jsonPath) {
       check("sites table sorts by total bytes", sorted);
       await page.click("#sites-table tbody button[aria-expanded='false']");
       check("a site row opens its stack", (await page.locator("#sites-table ol.stack li").count()) > 0);
+      const hasLifetimes = await page.evaluate(() => (window.memscope.tables.sites.view[0].lifetimes || []).some((x) => x > 0));
+      if (hasLifetimes) check("the opened site shows its lifetime histogram", (await text("#sites-table")).includes("Lifetime of freed blocks"));
     }
 
     /* Flame graph: click the widest frame below the root, then reset; then the keyboard. */

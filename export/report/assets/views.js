@@ -303,6 +303,8 @@ V.sites = function (sec, D) {
     {key: "total_bytes", label: "Total bytes", num: true, get: function (r) { return MS.num(r.total_bytes); }, render: function (r) { return MS.fmtBytes(r.total_bytes); }},
     {key: "total_count", label: "Allocations", num: true, get: function (r) { return MS.num(r.total_count); }, render: function (r) { return MS.fmtCount(r.total_count); }}
   ];
+  if (D.sites.some(function (s) { return MS.num(s.temporary_count) > 0; })) cols.push({key: "temp", label: "Short-lived", num: true,
+    get: function (r) { return MS.num(r.temporary_count); }, render: function (r) { return MS.fmtCount(r.temporary_count); }});
   if (hasTags) cols.push({key: "tag", label: "Tag", get: function (r) { return r.tag || ""; }});
   if (D.sites.some(function (s) { return !!s.module; })) cols.push({key: "module", label: "Library", get: function (r) { return MS.basename(r.module || ""); },
     render: function (r) { return E("span", {class: "where", title: r.module || "", text: MS.basename(r.module || "")}); }});
@@ -313,9 +315,26 @@ V.sites = function (sec, D) {
     match: function (r, q) { return matchStack(r.stack, q) || (r.tag && String(r.tag).toLowerCase().indexOf(q) >= 0) ||
       (r.location && String(r.location).toLowerCase().indexOf(q) >= 0); },
     columns: cols,
-    detail: function (r) { return MS.renderStack(r.stack); }
+    detail: function (r) { return E("div", null, MS.renderStack(r.stack), lifetimes(r)); }
   });
 };
+
+/* How long the site's freed (sampled) blocks lived, as a small bar list. */
+var LIFETIME_LABELS = ["< 1 \u00b5s", "< 10 \u00b5s", "< 100 \u00b5s", "< 1 ms", "< 10 ms", "< 100 ms", "< 1 s", "\u2265 1 s"];
+function lifetimes(r) {
+  var b = Array.isArray(r.lifetimes) ? r.lifetimes.map(MS.num) : [];
+  var total = b.reduce(function (a, x) { return a + x; }, 0);
+  if (!total) return null;
+  var max = Math.max.apply(null, b), W = 160;
+  var t = E("table", {class: "lifetimes"}, E("caption", {text: "Lifetime of freed blocks"}));
+  b.forEach(function (n, i) {
+    if (i >= LIFETIME_LABELS.length) return;
+    t.appendChild(E("tr", null, E("td", {class: "where", text: LIFETIME_LABELS[i]}),
+      E("td", null, E("span", {class: "lbar", style: "width:" + Math.max(n ? 2 : 0, Math.round(W * n / max)) + "px"})),
+      E("td", {class: "num", text: MS.fmtCount(n) + " (" + MS.fmtPct(n, total) + ")"})));
+  });
+  return t;
+}
 
 /* ---------------------------------------------------------------- variables */
 V.variables = function (sec, D) {
