@@ -7,7 +7,8 @@ For each workload: every configuration's median and mean time +- stddev (hyperfi
 bare mimalloc (median / mimalloc median: on a shared, noisy machine the median resists the odd
 slow run better than the mean; also min / mimalloc min, the least disturbed runs), the median of
 3 peak RSS readings and the RSS ratio to mimalloc, and, for memscope's modes, whether the target
-of DESIGN.md is met (judged on the median ratio). The relative stddev says how noisy the run was.
+of DESIGN.md is met (judged on the median ratio). The relative stddev says how noisy the run was;
+the CPU-time ratio (user+sys means) is less disturbed by other processes competing for the cores.
 """
 import json
 import os
@@ -53,15 +54,16 @@ def main():
         base = times.get((w, "mimalloc"))
         base_rss = rss.get((w, "mimalloc"))
         print("### %s (`%s`)\n" % (title, w))
-        print("| allocator | median (s) | mean +- stddev (s) | rel. stddev | time / mimalloc (median) | min / mimalloc min | peak RSS (MiB) | RSS / mimalloc | target |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| allocator | median (s) | mean +- stddev (s) | rel. stddev | time / mimalloc (median) | min / mimalloc min | CPU (user+sys) / mimalloc | peak RSS (MiB) | RSS / mimalloc | target |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for c in ORDER:
             r = times.get((w, c))
             if r is None:
                 continue
             mean, sd, med = r["mean"], r["stddev"] or 0.0, r["median"]
-            ratio = min_ratio = None
+            ratio = min_ratio = cpu_ratio = None
             if base:
+                cpu_ratio = (r["user"] + r["system"]) / (base["user"] + base["system"])
                 ratio = med / base["median"]
                 min_ratio = r["min"] / base["min"]
             kb = rss.get((w, c))
@@ -74,10 +76,11 @@ def main():
                 verdict = "time <= %.2fx%s: %s" % (t[0], ", RSS <= %.2fx" % t[1] if t[1] else "",
                                                   "met" if ok_t and ok_r else "**missed**")
                 summary.append((w, c, ratio, rss_ratio, verdict))
-            print("| %s | %.3f | %.3f +- %.3f | %.1f%% | %s | %s | %s | %s | %s |" % (
+            print("| %s | %.3f | %.3f +- %.3f | %.1f%% | %s | %s | %s | %s | %s | %s |" % (
                 c, med, mean, sd, 100 * sd / mean,
                 "%.2fx" % ratio if ratio is not None else "-",
                 "%.2fx" % min_ratio if min_ratio is not None else "-",
+                "%.2fx" % cpu_ratio if cpu_ratio is not None else "-",
                 "%.1f" % (kb / 1024) if kb else "-",
                 "%.2fx" % rss_ratio if rss_ratio else "-", verdict))
         print()

@@ -58,3 +58,14 @@ add_test(NAME stress_threads_preload_rate1
 set_tests_properties(cxx_new_delete_linked cxx_new_delete_preload cxx_new_delete_preload_rate1
   stress_threads_linked stress_threads_preload stress_threads_preload_rate1
   PROPERTIES LABELS integration TIMEOUT 240)
+
+# Allocation in pthread key destructors, thread_local destructors and after pthread_exit().
+add_executable(thread_exit_linked ${MS_INTEG_DIR}/thread_exit.c)
+target_link_libraries(thread_exit_linked PRIVATE memscope Threads::Threads)
+add_executable(thread_exit_plain ${MS_INTEG_DIR}/thread_exit.c)
+target_include_directories(thread_exit_plain PRIVATE ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(thread_exit_plain PRIVATE Threads::Threads)
+add_test(NAME thread_exit_linked COMMAND thread_exit_linked --require-stats)
+add_test(NAME thread_exit_preload_rate1
+  COMMAND env LD_PRELOAD=${MS_LIB} MEMSCOPE_SAMPLE_RATE=1 $<TARGET_FILE:thread_exit_plain> --require-stats)
+set_tests_properties(thread_exit_linked thread_exit_preload_rate1 PROPERTIES LABELS integration TIMEOUT 120)
