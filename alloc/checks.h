@@ -4,24 +4,28 @@
  * the SIGSEGV handler) and track/errors.c (reports, abort-or-continue). docs/CHECKS.md is the
  * user's description.
  *
- * Two tag-word bits (header.h calls 53..55 "reserved") belong to the checks; they are per block,
- * so a block allocated before the checks were configured, or while a check was off, is never
- * checked against a canary it does not have:
+ * The three tag-word bits header.h calls "reserved" (53..55) belong to the checks; they are per
+ * block, so a block allocated before the checks were configured, or while a check was off, is
+ * never checked against a canary it does not have:
  *
- *     53  CANARY   canary bytes follow the requested size (written at allocation; cleared
- *                  when the program asks malloc_usable_size, which allows it to use the slack)
+ *     53  CANARY   8 canary bytes follow the requested size
+ *     55  CANARY1  1 canary byte follows the requested size (the slack is 1..7 bytes)
  *     54  GUARDED  the block lives in the guard-page pool (guarded.c), not in mimalloc
+ *
+ * The canary bits are set at allocation and cleared when the program asks malloc_usable_size
+ * (which entitles it to use the slack).
  *
  * Canary layout (NORMAL header shown; SHORT and SAMPLED are the same after the tag word):
  *
- *     +-------------+-----------+--------------------------+----------------+-----------+
- *     | guard word  | tag word  | user data (n bytes)      | canary (<= 16) | rest of   |
- *     +-------------+-----------+--------------------------+----------------+ the slack |
+ *     +-------------+-----------+--------------------------+------------+---------------+
+ *     | guard word  | tag word  | user data (n bytes)      | canary 8/1 | rest of slack |
+ *     +-------------+-----------+--------------------------+------------+---------------+
  *                               ^ p                        ^ p + n
  *
- * The canary is min(16, slack) bytes of MS_CANARY_BYTE right after the requested size, where the
- * slack is what mimalloc's size class leaves between n + header and the block's usable size
- * (guarded blocks: up to the guard page). A block without slack has no canary.
+ * The slack is what mimalloc's size class leaves between n + header and the block's usable size
+ * (guarded blocks: up to the guard page). A block without slack has no canary. The canary is
+ * one word or one byte at a fixed place, so that free() checks it with one load and one compare
+ * knowing nothing but the tag: that is what keeps this default-on check within a few percent.
  */
 #ifndef MEMSCOPE_ALLOC_CHECKS_H
 #define MEMSCOPE_ALLOC_CHECKS_H
@@ -34,6 +38,8 @@
 
 #define MS_TAG_CANARY (((uint64_t)1) << 53)
 #define MS_TAG_GUARDED (((uint64_t)1) << 54)
+#define MS_TAG_CANARY1 (((uint64_t)1) << 55)
+#define MS_TAG_CANARIES (MS_TAG_CANARY | MS_TAG_CANARY1)
 
 /* Check bits in _ms_check_flags. */
 #define MS_CHK_DOUBLE_FREE 0x01u
@@ -54,7 +60,6 @@
   (MS_CHK_DOUBLE_FREE | MS_CHK_INVALID_FREE | MS_CHK_UNDERFLOW | MS_CHK_OVERFLOW)
 
 #define MS_CANARY_BYTE 0xCBu
-#define MS_CANARY_MAX 16
 #define MS_QUARANTINE_BYTE 0xF5u
 
 /* Written once at start-up (before other threads exist), read on every allocation. */
@@ -80,79 +85,62 @@ static inline int _ms_guarded_contains(const void *p) {
 
 /* ---------------------------------------------------------------- canaries */
 
-/* Bytes of canary after p + n (0 = none). Guarded blocks end at their guard page; others at the
- * usable size of their size class (blocks above MS_CLASS_EXACT_MAX and aligned blocks have no
- * canary: their usable size would cost a call into mimalloc). */
-static inline size_t _ms_canary_len(const void *p, uint64_t tag) {
-  uint64_t n = _ms_tag_size(tag);
-  size_t slack;
-  if (tag & MS_TAG_GUARDED) {
-    slack = (size_t)(-((uintptr_t)p + n) & 4095u);
-  } else {
-    uint32_t u = _ms_class_usable[_ms_tag_class(tag)];
-    uint64_t used = n + _ms_hdr_len(_ms_tag_kind(tag));
-    if (u <= used || _ms_tag_aligned(tag)) return 0;
-    slack = (size_t)(u - used);
-  }
-  return slack < MS_CANARY_MAX ? slack : MS_CANARY_MAX;
+/* Bytes of canary after p + n: 8 (CANARY), 1 (CANARY1) or 0. */
+static inline size_t _ms_canary_len(uint64_t tag) {
+  return (tag & MS_TAG_CANARY) ? 8 : (tag & MS_TAG_CANARY1) ? 1 : 0;
 }
 
-/* Fill [q, q+len) with MS_CANARY_BYTE using overlapping word stores (len <= 16). */
-static inline void _ms_canary_fill(unsigned char *q, size_t len) {
-  const uint64_t w = 0x0101010101010101ull * MS_CANARY_BYTE;
-  if (len >= 8) {
+/* Write the canary at q for a block with this much slack after its requested bytes; returns
+ * the canary bit to put in the tag (0: no slack, or the slack is unknown). */
+static inline uint64_t _ms_canary_arm(unsigned char *q, uint64_t slack) {
+  if (slack - 8 <= (uint64_t)MS_CLASS_EXACT_MAX) { /* 8 <= slack <= EXACT_MAX (no wrap) */
+    const uint64_t w = 0x0101010101010101ull * MS_CANARY_BYTE;
     memcpy(q, &w, 8);
-    memcpy(q + len - 8, &w, 8);
-  } else if (len >= 4) {
-    memcpy(q, &w, 4);
-    memcpy(q + len - 4, &w, 4);
-  } else {
-    for (size_t i = 0; i < len; i++) q[i] = (unsigned char)MS_CANARY_BYTE;
+    return MS_TAG_CANARY;
   }
+  if (slack - 1 < 7) {
+    *q = (unsigned char)MS_CANARY_BYTE;
+    return MS_TAG_CANARY1;
+  }
+  return 0;
 }
 
-/* 1 when [q, q+len) still holds the canary. */
-static inline int _ms_canary_intact(const unsigned char *q, size_t len) {
-  const uint64_t w = 0x0101010101010101ull * MS_CANARY_BYTE;
-  if (len >= 8) {
-    uint64_t a, b;
-    memcpy(&a, q, 8);
-    memcpy(&b, q + len - 8, 8);
-    return a == w && b == w;
-  }
-  if (len >= 4) {
-    uint32_t a, b;
-    memcpy(&a, q, 4);
-    memcpy(&b, q + len - 4, 4);
-    return a == (uint32_t)w && b == (uint32_t)w;
-  }
-  for (size_t i = 0; i < len; i++)
-    if (q[i] != MS_CANARY_BYTE) return 0;
-  return 1;
-}
+uint64_t _ms_checks_on_alloc_slow(void *p, void *block, uint64_t tag, uint64_t n);
 
-/* At allocation (malloc.c, before the tag word is stored): mark guarded blocks and arm the
- * canary. Returns the tag to store. */
-static inline uint64_t _ms_checks_on_alloc(void *p, void *block, uint64_t tag) {
-  if (MS_UNLIKELY(_ms_guarded_contains(block))) tag |= MS_TAG_GUARDED;
-  if (_ms_check_flags & MS_CHK_OVERFLOW) {
-    size_t len = _ms_canary_len(p, tag);
-    if (len) {
-      _ms_canary_fill((unsigned char *)p + _ms_tag_size(tag), len);
-      tag |= MS_TAG_CANARY;
-    }
-  }
+/* At allocation (malloc.c, before the tag word is stored): arm the canary in the slack between
+ * n + header and the usable size of the size class cls (blocks above MS_CLASS_EXACT_MAX have
+ * usable size 0 in the table: the subtraction wraps and they get no canary). Over-aligned and
+ * guarded blocks take the slow path. Returns the tag to store. */
+static inline uint64_t _ms_checks_on_alloc(void *p, void *block, uint64_t tag, uint64_t n,
+                                           size_t h, unsigned cls) {
+  uint32_t f = _ms_check_flags;
+  if (MS_UNLIKELY((f & MS_CHK_UAF) || (tag & MS_TAG_ALIGNED)))
+    return _ms_checks_on_alloc_slow(p, block, tag, n);
+  if (f & MS_CHK_OVERFLOW)
+    tag |= _ms_canary_arm((unsigned char *)p + n, (uint64_t)_ms_class_usable[cls] - n - h);
   return tag;
 }
 
-/* Out of line: report a damaged canary (and abort when action=abort). */
+/* Out of line: report a damaged canary (and abort unless action=continue). */
 void _ms_canary_report(const void *p, uint64_t tag, const char *when);
 
+/* 1 when the canary after p + n is intact (or there is none). */
+static inline int _ms_canary_intact(const void *p, uint64_t tag, uint64_t n) {
+  const unsigned char *q = (const unsigned char *)p + n;
+  if (tag & MS_TAG_CANARY) {
+    uint64_t v;
+    memcpy(&v, q, 8);
+    return v == 0x0101010101010101ull * MS_CANARY_BYTE;
+  }
+  return !(tag & MS_TAG_CANARY1) || *q == MS_CANARY_BYTE;
+}
+
 /* At free and realloc (malloc.c): verify the canary of a block that has one. */
+static inline void _ms_canary_check_of(const void *p, uint64_t tag, uint64_t n, const char *when) {
+  if (MS_UNLIKELY(!_ms_canary_intact(p, tag, n))) _ms_canary_report(p, tag, when);
+}
 static inline void _ms_canary_check(const void *p, uint64_t tag, const char *when) {
-  size_t len = _ms_canary_len(p, tag);
-  if (MS_UNLIKELY(!_ms_canary_intact((const unsigned char *)p + _ms_tag_size(tag), len)))
-    _ms_canary_report(p, tag, when);
+  _ms_canary_check_of(p, tag, _ms_tag_size(tag), when);
 }
 
 /* ---------------------------------------------------------------- free / realloc hooks */

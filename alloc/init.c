@@ -35,6 +35,15 @@ static uint64_t raw_now_ns(void) {
 
 uint64_t _ms_now_ns(void) { return raw_now_ns() - _ms_start_ns; }
 
+/* A cheap clock (a few ns, 1-4 ms resolution) for decisions that need no precision: the
+ * timeline's "has an interval passed", the time of the peak. */
+uint64_t _ms_coarse_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return t > _ms_start_ns ? t - _ms_start_ns : 0;
+}
+
 void _ms_write_stderr(const char *msg) {
   size_t n = strlen(msg);
   while (n) {
@@ -94,7 +103,7 @@ void _ms_live_flush(ms_thread_t *t) {
       break;
     }
   }
-  if (new_peak) atomic_store_explicit(&_ms_peak_time_ns, _ms_now_ns(), memory_order_relaxed);
+  if (new_peak) atomic_store_explicit(&_ms_peak_time_ns, _ms_coarse_now_ns(), memory_order_relaxed);
   if (_ms_guard) return; /* the tracker's own allocations: no tracker calls */
   _ms_guard++;
   if (new_peak) _ms_track_peak(live);

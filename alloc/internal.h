@@ -44,9 +44,10 @@ typedef struct ms_thread {
   int64_t sample_countdown;        /* bytes until the next sample; <= 0 means sample now */
   int64_t live_delta;              /* requested bytes not yet added to the global live count */
   uint64_t header_alloc, header_freed;
-  uint64_t uncounted_pad_;
+  uint64_t sampled_allocs, sampled_frees; /* samples taken / released by this thread */
   uint64_t rng;                    /* xorshift state for the sampler */
   uint32_t index;                  /* position in the registry, stable for the block's life */
+  uint32_t serial;                 /* the thread using the block: unique per adoption, 1-based */
   uint32_t tag_depth;
   uint32_t tags[MS_MAX_TAG_DEPTH]; /* interned tag ids (track/), innermost last */
   ms_class_counters_t cls[MS_CLASS_COUNT] __attribute__((aligned(MS_CACHE_LINE)));
@@ -77,6 +78,7 @@ extern uint64_t _ms_start_ns;
 void _ms_init(void);
 void _ms_live_flush(ms_thread_t *t);
 uint64_t _ms_now_ns(void);                   /* monotonic, since start */
+uint64_t _ms_coarse_now_ns(void);            /* same clock, coarse and cheaper */
 
 /* Statistics (alloc/stats.c). */
 void _ms_stats_read(struct ms_stats *out);

@@ -132,7 +132,7 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
   else tag |= MS_TAG_UNCOUNTED; /* memscope's own helpers: not the program's memory */
   /* CHECKS: canary after the requested size; GUARDED bit for guard-page blocks */
-  if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag);
+  if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag, n, h, cls);
   *_ms_tag_ptr(p) = tag;
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
     _ms_guard++;
@@ -148,6 +148,18 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
 
 /* ------------------------------------------------------------------ validation and free */
 
+/* A freed SHORT block's tag word is where mimalloc keeps its free-list link, so the FREED mark
+ * is gone: the word is 0 (end of list) or a pointer into the same mimalloc segment. Only asked
+ * on the error path, to tell a double free from an invalid free. */
+static int looks_freed_short(const void *p, uint64_t word) {
+  /* p - 8 must be a block of a SHORT size class (mimalloc answers per page, from metadata) */
+  if (mi_usable_size((const char *)p - 8) > _ms_class_usable[_ms_class_of(8 + MS_SHORT_MAX)]) return 0;
+  if (word == 0) return 1;
+  uint64_t a = (uint64_t)(uintptr_t)p;
+  return (word & 7) == 0 && (word > a ? word - a : a - word) < (4u << 20) &&
+         mi_is_in_heap_region((const void *)(uintptr_t)word);
+}
+
 /* Is p a live memscope block? Returns its tag word, or 0 after reporting what is wrong. */
 static uint64_t live_tag(const void *p, int report) {
   if (MS_UNLIKELY(((uintptr_t)p & 7) != 0 || !mi_is_in_heap_region(p))) {
@@ -162,10 +174,11 @@ static uint64_t live_tag(const void *p, int report) {
   unsigned kind = _ms_tag_kind(tag);
   if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || kind > MS_HDR_SAMPLED ||
                   _ms_class_of(_ms_tag_size(tag) + _ms_hdr_len(kind)) != _ms_tag_class(tag))) {
-    if (report)
-      _ms_report_error(_ms_tag_state(tag) == MS_STATE_FREED ? 0 /* double_free */
-                                                            : 1 /* invalid_free */,
-                       p, _ms_tag_size(tag), NULL);
+    if (report) {
+      int freed = _ms_tag_state(tag) == MS_STATE_FREED || looks_freed_short(p, tag);
+      _ms_report_error(freed ? 0 /* double_free */ : 1 /* invalid_free */, p,
+                       freed ? _ms_tag_size(tag) : 0, NULL);
+    }
     return 0;
   }
   if (MS_UNLIKELY(kind != MS_HDR_SHORT && *_ms_guard_ptr(p) != _ms_guard_value(p))) {
@@ -180,7 +193,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
   uint64_t n = _ms_tag_size(tag);
   void *block = _ms_block_of(p, kind);
-  if (tag & MS_TAG_CANARY) _ms_canary_check(p, tag, "at free"); /* CHECKS: overflow */
+  if (tag & MS_TAG_CANARIES) _ms_canary_check_of(p, tag, n, "at free"); /* CHECKS: overflow */
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED))) {
     _ms_guard++;
     _ms_track_free(t, p, tag, block, caller);
@@ -230,7 +243,7 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
     return NULL;
   }
   /* CHECKS: verify the canary; a guarded block always moves */
-  if (MS_UNLIKELY(tag & (MS_TAG_CANARY | MS_TAG_GUARDED)) && _ms_checks_realloc(p, tag)) return _ms_guarded_realloc(p, tag, n, caller);
+  if (MS_UNLIKELY(tag & (MS_TAG_CANARIES | MS_TAG_GUARDED)) && _ms_checks_realloc(p, tag)) return _ms_guarded_realloc(p, tag, n, caller);
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
   uint64_t old = _ms_tag_size(tag);
   size_t h = _ms_hdr_len(kind);
@@ -249,7 +262,7 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
       unsigned ncls = _ms_class_of(n + h);
       count_free(t, cls, old, usable, h);
       *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
-      if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p)); /* CHECKS */
+      if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p), n, h, ncls); /* CHECKS */
       count_alloc(t, ncls, n, usable_of(block, ncls, 0), h);
       thread_leave(locked);
       return p;
@@ -356,7 +369,7 @@ MS_EXPORT size_t malloc_usable_size(void *p) {
   if (tag == 0) return 0;
   unsigned kind = _ms_tag_kind(tag);
   /* CHECKS: the caller may now use the slack, so the canary goes; guarded blocks end at a page */
-  if (tag & MS_TAG_CANARY) *_ms_tag_ptr(p) = tag & ~MS_TAG_CANARY;
+  if (tag & MS_TAG_CANARIES) *_ms_tag_ptr(p) = tag & ~MS_TAG_CANARIES;
   if (MS_UNLIKELY(tag & MS_TAG_GUARDED)) return _ms_guarded_usable(p, tag);
   return mi_usable_size(_ms_block_of(p, kind)) - _ms_hdr_len(kind);
 }

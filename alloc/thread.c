@@ -92,6 +92,8 @@ ms_thread_t *_ms_thread_slow(void) {
   ms_thread_t *t = adopt_block();
   if (t) {
     thread_totals(t, &t->base_allocs, &t->base_frees, &t->base_bytes, &t->base_freed_bytes);
+    static _Atomic uint32_t serials;
+    t->serial = atomic_fetch_add(&serials, 1) + 1;
     t->tid = (pid_t)gettid();
     t->pthread = pthread_self();
     t->tag_depth = 0;

@@ -207,7 +207,7 @@ void _ms_report_error_ex(unsigned kind, const void *addr, uint64_t size, uint32_
     ms_dump_error_t *e = &errors[n_errors++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
-    e->thread = _ms_self ? _ms_self->index : 0;
+    e->thread = _ms_self ? _ms_self->serial : 0;
     e->address = (uint64_t)(uintptr_t)addr;
     e->size = size;
     e->time_ns = _ms_now_ns();

@@ -167,7 +167,7 @@ int _ms_crossings_fill(ms_dump_t *d) {
     if (am >= d->n_modules || fm >= d->n_modules) continue;
     d->crossings[k].alloc_module = am;
     d->crossings[k].free_module = fm;
-    d->crossings[k].count = atomic_load(&crossings[i].count);
+    d->crossings[k].count = _ms_count_out(atomic_load(&crossings[i].count));
     d->crossings[k].bytes = atomic_load(&crossings[i].bytes);
     k++;
   }

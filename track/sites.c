@@ -11,11 +11,12 @@
 #include "track.h"
 
 static ms_site_t *sites;
-static _Atomic uint64_t sampled_total, sampled_live;
 static _Atomic uint64_t peak_copied;
 static _Atomic int peak_copy_busy;
 
 int _ms_stack_valid(uint32_t id);
+uint32_t _ms_stack_nth(uint32_t k);
+uint64_t _ms_stacks_count(void);
 
 void _ms_sites_init(void) {
   void *p = mmap(NULL, sizeof(ms_site_t) * MS_STACK_CAP, PROT_READ | PROT_WRITE,
@@ -26,8 +27,19 @@ void _ms_sites_init(void) {
 static ms_site_t dummy_site;
 ms_site_t *_ms_site(uint32_t id) { return sites && id < MS_STACK_CAP ? &sites[id] : &dummy_site; }
 
-uint64_t _ms_sampled_total(void) { return atomic_load(&sampled_total); }
-uint64_t _ms_sampled_live(void) { return atomic_load(&sampled_live); }
+/* Sample counts live in the thread blocks (single writer each), summed here. */
+uint64_t _ms_sampled_total(void) {
+  uint64_t n = 0;
+  for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next))
+    n += MS_CNT_GET(t->sampled_allocs);
+  return n;
+}
+uint64_t _ms_sampled_live(void) {
+  uint64_t a = 0, f = 0;
+  for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next))
+    a += MS_CNT_GET(t->sampled_allocs), f += MS_CNT_GET(t->sampled_frees);
+  return a - f;
+}
 
 void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount) {
   ms_site_t *s = _ms_site(id);
@@ -35,8 +47,6 @@ void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount) {
   atomic_fetch_add_explicit(&s->live_count, wcount, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->total_bytes, wbytes, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->total_count, wcount, memory_order_relaxed);
-  atomic_fetch_add_explicit(&sampled_total, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&sampled_live, 1, memory_order_relaxed);
 }
 
 static unsigned lifetime_bucket(uint64_t ns) {
@@ -56,18 +66,21 @@ void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t l
     atomic_fetch_add_explicit(&s->temp_count, wcount, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->temp_bytes, wbytes, memory_order_relaxed);
   }
-  atomic_fetch_sub_explicit(&sampled_live, 1, memory_order_relaxed);
 }
 
 /* Called by the core when the global live bytes reach a new peak. */
 void _ms_track_peak(uint64_t live) {
   if (!sites) return;
   uint64_t last = atomic_load_explicit(&peak_copied, memory_order_relaxed);
-  if (live <= last + last / 64) return;
+  /* copy again after growing 1/64 or 4 KiB, whichever is larger: small programs get an exact
+   * picture, large ones a bounded number of O(sites) copies */
+  uint64_t step = last / 64 > 4096 ? last / 64 : 4096;
+  if (live < last + step && last) return;
   if (atomic_exchange_explicit(&peak_copy_busy, 1, memory_order_acquire)) return;
-  uint32_t limit = _ms_stack_limit();
-  for (uint32_t id = 1; id < limit; id++) {
-    if (!_ms_stack_valid(id)) continue;
+  uint64_t n = _ms_stacks_count();
+  for (uint64_t k = 0; k < n; k++) {
+    uint32_t id = _ms_stack_nth((uint32_t)k);
+    if (!id) continue;
     ms_site_t *s = &sites[id];
     atomic_store_explicit(&s->peak_bytes, atomic_load_explicit(&s->live_bytes, memory_order_relaxed),
                           memory_order_relaxed);

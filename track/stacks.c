@@ -31,6 +31,7 @@ typedef struct stack_slot {
 } stack_slot_t;
 
 static stack_slot_t *slots;
+static uint32_t *used_ids; /* ids in insertion order, so readers visit only used slots */
 static uint64_t *frames_arena;
 static _Atomic uint32_t frames_used;
 static _Atomic uint32_t stacks_used;
@@ -59,6 +60,7 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg) {
 
 void _ms_stacks_init(void) {
   slots = map_lazy(sizeof(stack_slot_t) * MS_STACK_CAP);
+  used_ids = map_lazy(sizeof(uint32_t) * MS_STACK_CAP);
   frames_arena = map_lazy(sizeof(uint64_t) * FRAMES_CAP);
   if (slots) atomic_store(&slots[0].hash, 1); /* id 0 is reserved for "unknown" */
   /* per-thread unwind caches: no lock shared between threads, and the fastest policy measured
@@ -106,7 +108,8 @@ uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag) 
         memcpy(frames_arena + off, frames, depth * sizeof(uint64_t));
         s->offset = off, s->depth = (uint16_t)depth, s->tag = (uint16_t)tag;
         atomic_store_explicit(&s->hash, h, memory_order_release);
-        atomic_fetch_add(&stacks_used, 1);
+        uint32_t k = atomic_fetch_add(&stacks_used, 1);
+        if (used_ids) __atomic_store_n(&used_ids[k], i, __ATOMIC_RELEASE);
         uint32_t hi = atomic_load(&highest_id);
         while (i + 1 > hi && !atomic_compare_exchange_weak(&highest_id, &hi, i + 1)) {
         }
@@ -163,4 +166,9 @@ int _ms_stack_valid(uint32_t id) {
 }
 
 uint32_t _ms_stack_limit(void) { return atomic_load(&highest_id); }
+
+/* The k-th stack inserted (k < _ms_stacks_count()), or 0 while its insert is finishing. */
+uint32_t _ms_stack_nth(uint32_t k) {
+  return used_ids && k < MS_STACK_CAP ? __atomic_load_n(&used_ids[k], __ATOMIC_ACQUIRE) : 0;
+}
 uint64_t _ms_stacks_count(void) { return atomic_load(&stacks_used); }

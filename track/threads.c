@@ -11,6 +11,7 @@
 
 typedef struct retired {
   uint64_t tid;
+  uint32_t serial;
   char name[16];
   uint64_t allocs, frees, bytes, freed;
 } retired_t;
@@ -28,6 +29,7 @@ static void thread_name(pthread_t th, char out[16]) {
 void _ms_thread_retired(ms_thread_t *t) {
   retired_t r;
   r.tid = (uint64_t)t->tid;
+  r.serial = t->serial;
   thread_name(t->pthread, r.name);
   _ms_thread_figures(t, &r.allocs, &r.frees, &r.bytes, &r.freed);
   pthread_mutex_lock(&retired_mutex);
@@ -36,10 +38,25 @@ void _ms_thread_retired(ms_thread_t *t) {
   pthread_mutex_unlock(&retired_mutex);
 }
 
-static uint32_t block_to_dump[65536];
+/* thread serial -> index in the dump's threads[], rebuilt by each snapshot (snapshots are
+ * serialised by the snapshot mutex) */
+static uint32_t *serial_to_dump;
+static uint32_t serial_cap;
 
-uint32_t _ms_thread_dump_index(uint32_t block_index) {
-  return block_index < 65536 ? block_to_dump[block_index] : MS_DUMP_NONE;
+uint32_t _ms_thread_dump_index(uint32_t serial) {
+  return serial < serial_cap ? serial_to_dump[serial] : MS_DUMP_NONE;
+}
+
+static void map_serial(uint32_t serial, uint32_t k) {
+  if (serial >= serial_cap) {
+    uint32_t cap = serial_cap ? serial_cap : 1024;
+    while (cap <= serial) cap *= 2;
+    uint32_t *m = _ms_xrealloc(serial_to_dump, cap * sizeof *m);
+    if (!m) return;
+    for (uint32_t i = serial_cap; i < cap; i++) m[i] = MS_DUMP_NONE;
+    serial_to_dump = m, serial_cap = cap;
+  }
+  serial_to_dump[serial] = k;
 }
 
 int _ms_threads_fill(ms_dump_t *d) {
@@ -52,7 +69,7 @@ int _ms_threads_fill(ms_dump_t *d) {
     pthread_mutex_unlock(&retired_mutex);
     return MS_ENOMEM;
   }
-  for (uint32_t i = 0; i < 65536; i++) block_to_dump[i] = MS_DUMP_NONE;
+  for (uint32_t i = 0; i < serial_cap; i++) serial_to_dump[i] = MS_DUMP_NONE;
   uint32_t k = 0;
   for (uint32_t i = 0; i < n_retired; i++) {
     ms_dump_thread_t *o = &d->threads[k++];
@@ -61,6 +78,7 @@ int _ms_threads_fill(ms_dump_t *d) {
     o->alive = 0;
     o->allocations = retired[i].allocs, o->frees = retired[i].frees;
     o->allocated_bytes = retired[i].bytes, o->freed_bytes = retired[i].freed;
+    map_serial(retired[i].serial, k - 1);
   }
   pthread_mutex_unlock(&retired_mutex);
   pid_t me = getpid();
@@ -74,7 +92,7 @@ int _ms_threads_fill(ms_dump_t *d) {
     o->name = _ms_xstrdup(name);
     o->alive = 1;
     _ms_thread_figures(t, &o->allocations, &o->frees, &o->allocated_bytes, &o->freed_bytes);
-    if (t->index < 65536) block_to_dump[t->index] = k;
+    map_serial(t->serial, k);
     k++;
   }
   d->n_threads = k;

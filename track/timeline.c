@@ -63,7 +63,7 @@ static void add_point(uint64_t now, uint64_t live) {
 }
 
 void _ms_timeline_maybe_add(uint64_t live) {
-  uint64_t now = _ms_now_ns();
+  uint64_t now = _ms_coarse_now_ns();
   if (interval_ns == 0) interval_ns = _ms_options.interval_ms * 1000000ull;
   if (now - last_ns < interval_ns && n_points) return;
   if (pthread_mutex_trylock(&timeline_mutex) != 0) return;

@@ -39,13 +39,14 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
   uint64_t rate = atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed);
   r->weight_bytes = _ms_sample_weight(size, rate);
   r->time_ns = _ms_now_ns();
-  r->thread = (uint16_t)t->index;
+  r->thread = t->serial;
   r->shard = (uint8_t)(t->index % MS_LIVE_SHARDS);
   r->flags = 0;
   r->alloc_seq = (uint32_t)t->alloc_sequence;
   r->reserved = 0;
   r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
   _ms_sites_on_alloc(r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
+  MS_CNT_ADD(t->sampled_allocs, 1);
   _ms_live_insert(r);
 }
 
@@ -62,9 +63,10 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   ms_sample_t *r = block;
   _ms_live_remove(r);
   uint64_t now = _ms_now_ns();
-  int temporary = t->index == r->thread && (uint32_t)t->alloc_sequence == r->alloc_seq;
+  int temporary = t->serial == r->thread && (uint32_t)t->alloc_sequence == r->alloc_seq;
   uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, size);
   _ms_sites_on_free(r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
+  MS_CNT_ADD(t->sampled_frees, 1);
   uint64_t ret = (uint64_t)(uintptr_t)caller;
   if (ret && !_ms_is_own_address(ret)) {
     uint32_t fm = _ms_module_of(ret - 1), am = alloc_module_of(r->stack);

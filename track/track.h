@@ -17,11 +17,11 @@ typedef struct ms_sample {
   uint64_t weight_bytes;         /* bytes this sample stands for (== size at rate 1) */
   uint64_t time_ns;              /* allocation time, since start */
   uint32_t stack;                /* stack (= site) id; 0 = unknown */
-  uint16_t thread;               /* thread block index */
+  uint32_t thread;               /* serial of the allocating thread (ms_thread_t.serial) */
+  uint32_t alloc_seq;            /* thread's allocation count right after this allocation */
   uint8_t shard;
   uint8_t flags;
-  uint32_t alloc_seq;            /* thread's allocation count right after this allocation */
-  uint32_t reserved;
+  uint16_t reserved;
 } ms_sample_t;
 _Static_assert(sizeof(ms_sample_t) == MS_SAMPLE_RECORD_SIZE, "sample record must fill its slot");
 
@@ -29,10 +29,17 @@ static inline void *_ms_sample_ptr(const ms_sample_t *r) {
   return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
 }
 
-/* Estimated number of allocations a sample stands for. */
+/* Estimated number of allocations a sample stands for, in 1/MS_COUNT_ONE units: counts are
+ * accumulated in fixed point so that fractional weights (a 1 MiB sample at 512K stands for
+ * 1.156 allocations) add up without rounding bias; dumps divide by MS_COUNT_ONE. */
+#define MS_COUNT_ONE 1024u
 static inline uint64_t _ms_sample_count_weight(uint64_t weight_bytes, uint64_t size) {
-  if (size == 0 || weight_bytes <= size) return 1;
-  return (weight_bytes + size / 2) / size;
+  if (size == 0 || weight_bytes <= size) return MS_COUNT_ONE;
+  return (uint64_t)(((unsigned __int128)weight_bytes * MS_COUNT_ONE + size / 2) / size);
+}
+static inline uint64_t _ms_count_out(uint64_t fixed) {
+  if ((int64_t)fixed < 0) return 0; /* a racing free seen before its allocation */
+  return (fixed + MS_COUNT_ONE / 2) / MS_COUNT_ONE;
 }
 
 /* ---- sampler.c */
@@ -85,7 +92,7 @@ uint64_t _ms_read_peak_rss(void);
 
 /* ---- threads.c */
 int _ms_threads_fill(ms_dump_t *d);
-uint32_t _ms_thread_dump_index(uint32_t block_index); /* block index -> threads[] index */
+uint32_t _ms_thread_dump_index(uint32_t serial); /* thread serial -> threads[] index */
 void _ms_thread_figures(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uint64_t *bytes,
                         uint64_t *freed);
 

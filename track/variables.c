@@ -80,7 +80,7 @@ static var_t *find_live(const void *p) {
 
 static uint32_t thread_index(void) {
   ms_thread_t *t = _ms_self;
-  return t ? t->index : 0;
+  return t ? t->serial : 0;
 }
 
 static void add_event(var_t *var, uint32_t kind, int64_t count, uint32_t stack) {
