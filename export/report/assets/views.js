@@ -193,8 +193,9 @@ V.leaks = function (sec, D) {
 /* ---------------------------------------------------------------- timeline */
 V.timeline = function (sec, D) {
   var tl = D.timeline;
-  sec.appendChild(help("Live heap bytes (what the program holds in malloc'd blocks) and the process's resident memory over time. " +
-    "Drag across the chart to zoom, double-click or press Reset to zoom out, or use the slider below it."));
+  var intro = help("Live heap bytes (what the program holds in malloc'd blocks) and the process's resident memory over time. " +
+    "Drag across the chart to zoom, double-click or press Reset to zoom out, or use the slider below it.");
+  sec.appendChild(intro);
   if (tl.length < 2) {
     sec.appendChild(empty((tl.length ? "Only one timeline point was recorded: the program ran shorter than one interval." :
       "No timeline points were recorded (MEMSCOPE_INTERVAL_MS, or the program ended too quickly).") +
@@ -219,7 +220,9 @@ V.timeline = function (sec, D) {
   });
   var labels = ["Time", "Live heap"].concat(hasRss ? ["RSS"] : []);
   if (typeof window.Dygraph !== "function") {
-    fallbackTimeline(chart, data, labels, peakT / 1e9); reset.style.display = "none"; toPeak.style.display = "none"; return;
+    intro.textContent = "Live heap bytes (blue) and the process's resident memory (purple) over time. (This build has no " +
+      "charting library, so the chart cannot zoom: install libjs-dygraphs and rebuild memscope.)";
+    fallbackTimeline(chart, data, labels, peakT / 1e9); reset.remove(); toPeak.remove(); return;
   }
   function opts() {
     var fg = MS.cssVar("--muted"), grid = MS.cssVar("--border");
