@@ -79,3 +79,7 @@ if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
     --expect demo.c@sites)
   set_tests_properties(report_browser_demo PROPERTIES FIXTURES_REQUIRED report_dump_demo)
 endif()
+
+# The page without the charting library (a build where libjs-dygraphs was missing).
+ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>
+  --strip-dygraphs --expect "cannot zoom@timeline")

@@ -11,6 +11,7 @@
  *          [--json FILE --driver PATH]      make HTML from a JSON file first (html_from_json)
  *          [--msp DUMP --memscope PATH]     make HTML with `memscope convert DUMP -o HTML` first
  *          [--gen-sites N --driver PATH]    generate N synthetic sites as JSON first
+ *          [--strip-dygraphs]               test a copy without the dygraphs library (fallback chart)
  * Prints one "N passed, M failed" line; exit status 0 only when nothing failed. */
 "use strict";
 const fs = require("fs");
@@ -30,6 +31,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--json") opt.json = args[++i];
   else if (a === "--msp") opt.msp = args[++i];
   else if (a === "--memscope") opt.memscope = args[++i];
+  else if (a === "--strip-dygraphs") opt.strip = true;
   else opt.html = a;
 }
 if (!opt.html) { console.error("usage: report_test.js HTML [options]"); process.exit(2); }
@@ -79,6 +81,16 @@ function generate(n, jsonPath) {
     const t0 = Date.now();
     execFileSync(opt.memscope, ["convert", opt.msp, "-o", opt.html], { stdio: "inherit" });
     console.log("memscope convert: " + (fs.statSync(opt.html).size / 1e6).toFixed(1) + " MB of HTML in " + (Date.now() - t0) + " ms");
+  }
+  if (opt.strip) {
+    /* The page as built without libjs-dygraphs: its fallback timeline must work too. */
+    const h = fs.readFileSync(opt.html, "utf8"), i = h.indexOf("/*! @license https://github.com/danvk/dygraphs");
+    if (i < 0) { check("page embeds dygraphs", false); }
+    else {
+      const a = h.lastIndexOf("<script>", i), b = h.indexOf("</script>", i) + "</script>".length;
+      opt.html = opt.html.replace(/\.html$/, "") + "-nodygraphs.html";
+      fs.writeFileSync(opt.html, h.slice(0, a) + h.slice(b));
+    }
   }
   const profile = fs.mkdtempSync(path.join(require("os").tmpdir(), "memscope-chromium-"));
   /* A fresh profile each run (playwright passes it as --user-data-dir). */
