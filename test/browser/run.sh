@@ -28,7 +28,7 @@ command -v npm >/dev/null 2>&1 || [ -f "$work/node_modules/playwright-core/packa
   if [ ! -f "$work/node_modules/playwright-core/package.json" ] ||
      ! cmp -s "$here/package-lock.json" "$work/package-lock.json"; then
     cp "$here/package.json" "$here/package-lock.json" "$work/" &&
-      (cd "$work" && npm ci --no-audit --no-fund --loglevel=error) >&2
+      (cd "$work" && npm_config_cache="$work/.npm-cache" npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
 ) 9>"$work/.npm.lock" || skip "npm ci of playwright-core failed (no access to the npm registry?)"
 NODE_PATH="$work/node_modules" MEMSCOPE_CHROMIUM="$chrome" exec node "$here/report_test.js" "$@"
