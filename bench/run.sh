@@ -12,7 +12,9 @@
 # Time: hyperfine (--warmup, --runs, --export-json); peak RSS: /usr/bin/time -f %M, median of 3.
 # bench/table.py turns the results into tables of ratios against bare mimalloc.
 # Output: BUILD_DIR/bench-results/ (JSON, TSV, report.md); the report is printed at the end.
-# Environment knobs: RUNS (default 10), WARMUP (2), HT_RUNS (heaptrack runs, 3), SKIP_HEAPTRACK=1.
+# The slow configurations (ms-rate1, heaptrack) get their own hyperfine runs, fewer of them.
+# Environment knobs: RUNS (default 10), WARMUP (2), SLOW_RUNS (ms-rate1 and heaptrack runs, 3),
+# SKIP_HEAPTRACK=1.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build
@@ -38,9 +40,9 @@ for v in $(env | sed -n 's/^\(MEMSCOPE_[A-Z_]*\)=.*/\1/p; s/^\(MIMALLOC_[A-Z_]*\
 unset LD_PRELOAD PYTHONMALLOC
 export LC_ALL=C
 
-runs=${RUNS:-10}; warmup=${WARMUP:-2}; ht_runs=${HT_RUNS:-3}
-st_ops=20000000; mt_ops=20000000; py_rounds=8
-if [ $quick = 1 ]; then runs=3; warmup=1; ht_runs=1; st_ops=2000000; mt_ops=2000000; py_rounds=1; fi
+runs=${RUNS:-10}; warmup=${WARMUP:-2}; slow_runs=${SLOW_RUNS:-3}
+st_ops=10000000; mt_ops=10000000; py_rounds=8
+if [ $quick = 1 ]; then runs=3; warmup=1; slow_runs=1; st_ops=1000000; mt_ops=1000000; py_rounds=1; fi
 
 rm -rf "$out"; mkdir -p "$out"
 declare -A work=(
@@ -50,7 +52,10 @@ declare -A work=(
 )
 # mimalloc-again repeats mimalloc last: its ratio to the first mimalloc run is the noise floor
 # (drift of the machine during the run), against which the memscope ratios must be read.
-configs=(glibc mimalloc ms-stats ms-default ms-rate1 mimalloc-again)
+fast=(glibc mimalloc ms-stats ms-default mimalloc-again)
+slow=(ms-rate1)
+[ "${SKIP_HEAPTRACK:-0}" = 1 ] || slow+=(heaptrack)
+configs=("${fast[@]}" ms-rate1)
 declare -A prefix=(
   [glibc]="env"
   [mimalloc]="env LD_PRELOAD=$mi"
@@ -67,7 +72,7 @@ declare -A prefix=(
   echo "kernel: $(uname -sr)"
   echo "memscope: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "mimalloc: $mi"
-  echo "hyperfine: $(hyperfine --version | cut -d' ' -f2), runs=$runs warmup=$warmup heaptrack-runs=$ht_runs"
+  echo "hyperfine: $(hyperfine --version | cut -d' ' -f2), runs=$runs warmup=$warmup (ms-rate1 and heaptrack: runs=$slow_runs warmup=0)"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/machine.txt"
 
@@ -82,30 +87,31 @@ done
 
 for w in st mt py; do
   args=()
-  for c in "${configs[@]}"; do args+=(--command-name "$c" "${prefix[$c]} ${work[$w]}"); done
+  for c in "${fast[@]}"; do args+=(--command-name "$c" "${prefix[$c]} ${work[$w]}"); done
   echo "== $w: ${work[$w]}" >&2
   hyperfine --shell=none --style basic --warmup "$warmup" --runs "$runs" \
     --export-json "$out/time-$w.json" "${args[@]}" >&2
-  if [ "${SKIP_HEAPTRACK:-0}" != 1 ]; then
-    hyperfine --shell=none --style basic --warmup 0 --runs "$ht_runs" \
-      --export-json "$out/time-$w-heaptrack.json" \
-      --command-name heaptrack "${prefix[heaptrack]} ${work[$w]}" >&2
-  fi
+  for c in "${slow[@]}"; do
+    hyperfine --shell=none --style basic --warmup 0 --runs "$slow_runs" \
+      --export-json "$out/time-$w-$c.json" --command-name "$c" "${prefix[$c]} ${work[$w]}" >&2
+  done
 done
 
-all_configs=("${configs[@]}")
-[ "${SKIP_HEAPTRACK:-0}" = 1 ] || all_configs+=(heaptrack)
+all_configs=("${fast[@]}" "${slow[@]}")
 for w in st mt py; do
   for c in "${all_configs[@]}"; do
     kb=()
-    for i in 1 2 3; do
+    reps="1 2 3"
+    case " ${slow[*]} " in *" $c "*) reps=1 ;; esac # peak RSS varies little; slow ones run once
+    for i in $reps; do
       /usr/bin/time -f %M -o "$out/rss.tmp" ${prefix[$c]} ${work[$w]} >/dev/null 2>&1
       kb+=("$(tail -1 "$out/rss.tmp")")
     done
-    printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$c" "${kb[@]}" >> "$out/rss.tsv"
+    printf '%s\t%s' "$w" "$c" >> "$out/rss.tsv"; printf '\t%s' "${kb[@]}" >> "$out/rss.tsv"; echo >> "$out/rss.tsv"
   done
 done
 rm -f "$out/rss.tmp" "$out"/heaptrack-data*
+find "$out" -name "stderr-*" -empty -delete # keep only the stderr that said something
 
 if [ -x "$build/bin/bench_unwind" ]; then
   "$build/bin/bench_unwind" 20 $([ $quick = 1 ] && echo 20000 || echo 100000) > "$out/unwind.txt"
@@ -115,9 +121,9 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt
 python3 "$here/table.py" "$out" > "$out/report.md"
 {
   echo
-  echo "Commands (prefix + workload; hyperfine --shell=none --warmup $warmup --runs $runs --export-json ...):"
+  echo "Commands (prefix + workload; hyperfine --shell=none --warmup $warmup --runs $runs --export-json ..., for ${slow[*]}: --warmup 0 --runs $slow_runs):"
   for c in "${all_configs[@]}"; do echo "  $c: ${prefix[$c]} <workload>"; done
   for w in st mt py; do echo "  workload $w: ${work[$w]}"; done
-  echo "  peak RSS: /usr/bin/time -f %M <command>, median of 3 runs"
+  echo "  peak RSS: /usr/bin/time -f %M <command>, median of 3 runs (1 run for ${slow[*]})"
 } >> "$out/report.md"
 cat "$out/report.md"

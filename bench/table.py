@@ -28,7 +28,7 @@ TARGETS = {
 def load(out):
     times, rss = {}, {}
     for w, _ in WORKLOADS:
-        for suffix in ("", "-heaptrack"):
+        for suffix in ("", "-ms-rate1", "-heaptrack"):
             path = os.path.join(out, "time-%s%s.json" % (w, suffix))
             if os.path.exists(path):
                 with open(path) as f:
