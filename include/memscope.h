@@ -29,6 +29,13 @@ extern "C" {
 #else
 #define MS_API __attribute__((weak))
 #endif
+/* The pointer arguments of ms_track/ms_ref_* are never read or written through: say so, or gcc
+ * warns "may be used uninitialized" for MS_TRACK(p) right after p = malloc(n). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && !defined(MS_BUILDING_LIBRARY)
+#define MS_NO_ACCESS(i) __attribute__((access(none, i)))
+#else
+#define MS_NO_ACCESS(i)
+#endif
 
 /* Error codes: 0 or negative. One X-macro makes the enum and ms_strerror(). */
 #define MS_ERRNO_MAP(X)                                                   \
@@ -90,16 +97,16 @@ MS_API int ms_class_stats(unsigned index, ms_class_stats_t *out);
 /* Change the sampling rate at run time: mean bytes between samples, 1 = all, 0 = none. */
 MS_API int ms_set_sample_rate(size_t bytes);
 
-/* Name the heap block that ptr points into. Strings are copied. */
-MS_API int ms_track(const void *ptr, const char *name, const char *type, const char *file,
+/* Name the heap block that ptr points to (the pointer malloc returned). Strings are copied. */
+MS_API MS_NO_ACCESS(1) int ms_track(const void *ptr, const char *name, const char *type, const char *file,
                     int line);
 
 /* Reference counts of a (named or not) heap block: the C counterpart of Rc/Arc tracking.
  * retain/release record +1/-1; ms_ref_set records the count the program itself holds.
  * Each returns the count memscope now holds for the block, or a negative MS_* code. */
-MS_API long ms_ref_retain(const void *ptr);
-MS_API long ms_ref_release(const void *ptr);
-MS_API long ms_ref_set(const void *ptr, long count);
+MS_API MS_NO_ACCESS(1) long ms_ref_retain(const void *ptr);
+MS_API MS_NO_ACCESS(1) long ms_ref_release(const void *ptr);
+MS_API MS_NO_ACCESS(1) long ms_ref_set(const void *ptr, long count);
 
 /* Attribute allocations of this thread to a named subsystem until the matching pop.
  * Tags nest (up to 16 deep); the innermost tag wins. name is copied once and interned. */
