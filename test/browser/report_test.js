@@ -258,6 +258,8 @@ function generate(n, jsonPath) {
     await browser.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
+  /* The scale test's page is hundreds of MB: keep it only when something failed. */
+  if (!failed && fs.existsSync(opt.html) && fs.statSync(opt.html).size > 100e6) fs.rmSync(opt.html);
   console.log(passed + " passed, " + failed + " failed");
   process.exit(failed ? 1 : 0);
 })();
