@@ -184,7 +184,7 @@ static uint32_t alloc_stack_of(const void *p, uint64_t tag, uint32_t *free_stack
 
 void _ms_canary_report(const void *p, uint64_t tag, const char *when) {
   uint64_t n = _ms_tag_size(tag);
-  size_t len = _ms_canary_len(p, tag), off = 0;
+  size_t len = _ms_canary_len(tag), off = 0;
   const unsigned char *q = (const unsigned char *)p + n;
   while (off < len && q[off] == MS_CANARY_BYTE) off++;
   char detail[160];
@@ -305,6 +305,22 @@ static void quarantine_at_exit(void) {
 
 /* ---------------------------------------------------------------- hooks from malloc.c */
 
+/* Allocation with guard pages on, or of an over-aligned block: the slack is not simply the
+ * size class's usable size minus n + header. */
+uint64_t _ms_checks_on_alloc_slow(void *p, void *block, uint64_t tag, uint64_t n) {
+  uint64_t slack;
+  if (_ms_guarded_contains(block)) {
+    tag |= MS_TAG_GUARDED;
+    slack = -((uintptr_t)p + n) & 4095u; /* up to the guard page */
+  } else if (tag & MS_TAG_ALIGNED) {
+    slack = mi_usable_size(block) - (uint64_t)((char *)p - (char *)block) - n;
+  } else {
+    slack = (uint64_t)_ms_class_usable[_ms_tag_class(tag)] - n - _ms_hdr_len(_ms_tag_kind(tag));
+  }
+  if (_ms_check_flags & MS_CHK_OVERFLOW) tag |= _ms_canary_arm((unsigned char *)p + n, slack);
+  return tag;
+}
+
 int _ms_checks_release(void *p, uint64_t tag, void *block) {
   (void)block;
   if (tag & MS_TAG_GUARDED) {
@@ -316,7 +332,7 @@ int _ms_checks_release(void *p, uint64_t tag, void *block) {
 }
 
 int _ms_checks_realloc(const void *p, uint64_t tag) {
-  if (tag & MS_TAG_CANARY) _ms_canary_check(p, tag, "at realloc");
+  if (tag & MS_TAG_CANARIES) _ms_canary_check(p, tag, "at realloc");
   return (tag & MS_TAG_GUARDED) != 0;
 }
 
@@ -334,9 +350,8 @@ static void snap_visit(ms_sample_t *r, void *arg) {
   snap_bad_t *b = arg;
   const void *p = _ms_sample_ptr(r);
   uint64_t tag = *_ms_tag_ptr(p);
-  if (!(tag & MS_TAG_CANARY) || b->n == SNAP_BAD_MAX) return;
-  size_t len = _ms_canary_len(p, tag);
-  if (!_ms_canary_intact((const unsigned char *)p + _ms_tag_size(tag), len))
+  if (!(tag & MS_TAG_CANARIES) || b->n == SNAP_BAD_MAX) return;
+  if (!_ms_canary_intact(p, tag, _ms_tag_size(tag)))
     b->p[b->n] = p, b->tag[b->n++] = tag;
 }
 
