@@ -53,10 +53,10 @@ ms_safety_case(invalid_free_interior invalid_free invalid_free --continue
   --where free_interior,main)
 ms_safety_case(invalid_free_stack invalid_free invalid_free --arg stack --continue
   --where free_stack_pointer,main)
-ms_safety_case(overflow overflow buffer_overflow --where drop_block,main --alloc make_block,main)
-ms_safety_case(overflow_realloc overflow buffer_overflow --arg realloc --where main
+ms_safety_case(overflow overflow buffer_overflow --checks overflow --where drop_block,main --alloc make_block,main)
+ms_safety_case(overflow_realloc overflow buffer_overflow --checks overflow --arg realloc --where main
   --alloc make_block,main)
-ms_safety_case(overflow_continue overflow buffer_overflow --checks action=continue --continue
+ms_safety_case(overflow_continue overflow buffer_overflow --checks overflow,action=continue --continue
   --where drop_block,main --alloc make_block,main)
 ms_safety_case(underflow underflow buffer_underflow --address block --where drop_block,main
   --alloc make_block,main)
