@@ -112,7 +112,7 @@ static int parse_token(const char *s, size_t len, uint32_t *flags, uint64_t *qby
     return 0;
   }
   if (value_is(s, len, "all")) {
-    *flags |= MS_CHK_DEFAULT | MS_CHK_QUARANTINE | MS_CHK_UAF;
+    *flags |= MS_CHK_DEFAULT | MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF;
     return 0;
   }
   int off = 0;

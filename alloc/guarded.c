@@ -73,7 +73,8 @@ static void unlock(void) { atomic_store_explicit(&pool_lock, 0, memory_order_rel
 
 static inline uintptr_t data_page(uint32_t idx) { return _ms_gp_base + (2 * (uintptr_t)idx + 1) * ps; }
 
-/* Slot of an address in the pool, and whether it is on the slot's data page. -1: none. */
+/* Slot of an address in the pool, and whether it is on the slot's data page. -1: none. A block
+ * pointer is looked up as p - 1 (a header byte): a malloc(0) block's p is its page's end. */
 static int64_t slot_of(uintptr_t a, int *on_data) {
   uintptr_t pg = (a - _ms_gp_base) / ps;
   *on_data = (int)(pg & 1);
@@ -141,7 +142,7 @@ void *_ms_guarded_alloc(size_t n, size_t h, size_t align, int zero) {
 
 int _ms_guarded_stacks(const void *p, uint32_t *alloc_stack, uint32_t *free_stack) {
   int on_data;
-  int64_t i = _ms_guarded_contains(p) ? slot_of((uintptr_t)p, &on_data) : -1;
+  int64_t i = _ms_guarded_contains(p) ? slot_of((uintptr_t)p - 1, &on_data) : -1;
   if (i < 0 || (uint64_t)i >= nslots || slots[i].p != (uintptr_t)p) return -1;
   *alloc_stack = slots[i].alloc_stack;
   *free_stack = slots[i].free_stack;
@@ -150,7 +151,7 @@ int _ms_guarded_stacks(const void *p, uint32_t *alloc_stack, uint32_t *free_stac
 
 int _ms_guarded_validate(const void *p, int report) {
   int on_data;
-  int64_t i = slot_of((uintptr_t)p, &on_data);
+  int64_t i = slot_of((uintptr_t)p - 1, &on_data);
   gslot_t *s = (i >= 0 && (uint64_t)i < nslots) ? &slots[i] : NULL;
   uint32_t st = s ? atomic_load_explicit(&s->state, memory_order_acquire) : SLOT_EMPTY;
   if (s && st == SLOT_LIVE && s->p == (uintptr_t)p) return 1;
@@ -176,7 +177,7 @@ int _ms_guarded_validate(const void *p, int report) {
 void _ms_guarded_release(void *p, uint64_t tag) {
   (void)tag;
   int on_data;
-  int64_t i = slot_of((uintptr_t)p, &on_data);
+  int64_t i = slot_of((uintptr_t)p - 1, &on_data);
   if (i < 0 || (uint64_t)i >= nslots) return;
   gslot_t *s = &slots[i];
   _ms_guard++;

@@ -72,3 +72,21 @@ ms_safety_case(uaf_guard_overflow uaf_guard buffer_overflow --checks uaf=1 --arg
 # carry their allocation stack)
 ms_safety_case(uaf_guard_rate0 uaf_guard use_after_free --checks uaf=1 --sample-rate 0
   --where read_block,main --alloc make_block,main --free drop_block,main)
+
+# MEMSCOPE_CHECKS syntax, through behaviour (reports, exit status, the bad-value warning).
+if(Python3_Interpreter_FOUND)
+  add_test(NAME safety_options
+    COMMAND ${Python3_EXECUTABLE} ${MS_SAFETY_DIR}/options_test.py ${MS_SAFETY_LIB}
+            ${CMAKE_BINARY_DIR}/test/safety)
+  set_tests_properties(safety_options PROPERTIES LABELS safety TIMEOUT 180)
+endif()
+
+# No false positives: the integration suite's real programs with every check on (canaries,
+# quarantine, guard pages for 1 allocation in 20, action=abort) behave exactly as without
+# memscope and nothing is reported.
+foreach(case python python-malloc perl bash git gcc)
+  string(REPLACE "-" "_" case_id ${case})
+  add_test(NAME safety_no_false_positives_${case_id}
+    COMMAND bash ${MS_SAFETY_DIR}/no_false_positives.sh ${MS_SAFETY_LIB} ${case})
+  set_tests_properties(safety_no_false_positives_${case_id} PROPERTIES LABELS safety TIMEOUT 240)
+endforeach()
