@@ -116,7 +116,7 @@ uint64_t _ms_checks_on_alloc_slow(void *p, void *block, uint64_t tag, uint64_t n
 static inline uint64_t _ms_checks_on_alloc(void *p, void *block, uint64_t tag, uint64_t n,
                                            size_t h, unsigned cls) {
   uint32_t f = _ms_check_flags;
-  if (MS_UNLIKELY((f & MS_CHK_UAF) || (tag & MS_TAG_ALIGNED)))
+  if (MS_UNLIKELY(tag & MS_TAG_ALIGNED) || MS_UNLIKELY(_ms_guarded_contains(block)))
     return _ms_checks_on_alloc_slow(p, block, tag, n);
   if (f & MS_CHK_OVERFLOW)
     tag |= _ms_canary_arm((unsigned char *)p + n, (uint64_t)_ms_class_usable[cls] - n - h);
@@ -161,8 +161,14 @@ void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller);
 /* ---------------------------------------------------------------- guard-page pool (guarded.c) */
 
 /* Maybe serve this allocation from the guard-page pool (1 in _ms_uaf_rate): returns the block
- * start (user pointer = block + h, right-aligned against a guard page) or NULL. */
-void *_ms_guarded_alloc(size_t n, size_t h, size_t align, int zero);
+ * start (user pointer = block + h, right-aligned against a guard page) or NULL. The per-thread
+ * countdown is inline; the slow part runs once per sample. */
+extern __thread int64_t _ms_gp_countdown __attribute__((tls_model("initial-exec")));
+void *_ms_guarded_alloc_slow(size_t n, size_t h, size_t align, int zero);
+static inline void *_ms_guarded_alloc(size_t n, size_t h, size_t align, int zero) {
+  if (MS_LIKELY(--_ms_gp_countdown > 0)) return NULL;
+  return _ms_guarded_alloc_slow(n, h, align, zero);
+}
 /* live_tag() on a pointer in the pool: 1 = a live guarded block, carry on validating its header;
  * 0 = reported (double free of a guarded block, interior pointer...) or silently refused. */
 int _ms_guarded_validate(const void *p, int report);

@@ -62,7 +62,7 @@ static uint32_t fifo_head, fifo_count;
 static _Atomic int pool_lock;
 static struct sigaction prev_segv, prev_bus;
 
-static __thread int64_t t_countdown __attribute__((tls_model("initial-exec")));
+__thread int64_t _ms_gp_countdown __attribute__((tls_model("initial-exec")));
 static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
 
 static void lock(void) {
@@ -94,9 +94,8 @@ static int64_t draw(void) {
   return (int64_t)(1 + (x * 0x2545F4914F6CDD1Dull) % (2 * rate - 1));
 }
 
-void *_ms_guarded_alloc(size_t n, size_t h, size_t align, int zero) {
-  if (--t_countdown > 0) return NULL;
-  t_countdown = draw();
+void *_ms_guarded_alloc_slow(size_t n, size_t h, size_t align, int zero) {
+  _ms_gp_countdown = draw();
   if (!slots || align > 16) return NULL;
   size_t al = h == 8 ? 8 : 16;
   size_t rn = (n + al - 1) & ~(al - 1);
