@@ -256,9 +256,7 @@ static void ring_destructor(void *arg) {
   t_ring_dead = 1;
   t_ring = NULL;
   if (!r) return;
-  _ms_guard++;
-  q_drain(r);
-  _ms_guard--;
+  q_drain(r); /* mi_free directly; reports (which need the guard down) may happen */
   munmap(r, sizeof *r);
 }
 
@@ -298,9 +296,7 @@ static void quarantine_at_exit(void) {
   atomic_store(&at_exit_done, 1);
   q_ring_t *r = t_ring;
   if (!r) return;
-  _ms_guard++;
   q_drain(r);
-  _ms_guard--;
 }
 
 /* ---------------------------------------------------------------- hooks from malloc.c */

@@ -27,6 +27,8 @@ foreach(prog double_free invalid_free overflow underflow uaf_quarantine uaf_guar
   target_link_options(safety_${prog}_rdynamic PRIVATE -rdynamic)
   set_target_properties(safety_${prog}_rdynamic PROPERTIES OUTPUT_NAME ${prog}_rdynamic
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/test/safety)
+  target_link_libraries(safety_${prog} PRIVATE Threads::Threads)
+  target_link_libraries(safety_${prog}_rdynamic PRIVATE Threads::Threads)
 endforeach()
 
 # ms_safety_case(NAME PROG KIND ARGS...): the libdw-symbolised run (function names and
@@ -62,6 +64,8 @@ ms_safety_case(underflow underflow buffer_underflow --address block --where drop
   --alloc make_block,main)
 ms_safety_case(uaf_quarantine uaf_quarantine use_after_free --checks quarantine=64K
   --where churn,main --alloc make_block,main)
+ms_safety_case(uaf_quarantine_thread_exit uaf_quarantine use_after_free --checks quarantine=64K
+  --arg thread --alloc make_block,thread_main)
 ms_safety_case(uaf_guard_read uaf_guard use_after_free --checks uaf=1 --arg read
   --where read_block,main --alloc make_block,main --free drop_block,main)
 ms_safety_case(uaf_guard_write uaf_guard use_after_free --checks uaf=1 --arg write
