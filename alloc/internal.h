@@ -26,12 +26,15 @@
 #define MS_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
 
 /* Per size class counters, one cache line, cumulative (never reset, so blocks can be summed
- * and recycled without merging). Live figures are alloc - freed. */
+ * and recycled without merging). Live figures are alloc - freed. Usable bytes are only counted
+ * per block for "odd" blocks (classes above MS_CLASS_EXACT_MAX, over-aligned blocks): every
+ * other block of a class has the class's one usable size, so readers multiply instead and the
+ * fast path saves two counter updates. */
 typedef struct ms_class_counters {
   uint64_t allocs, frees;
   uint64_t req_alloc, req_freed;
-  uint64_t usable_alloc, usable_freed;
-  uint64_t pad_[2];
+  uint64_t usable_alloc, usable_freed; /* odd blocks only */
+  uint64_t odd_allocs, odd_frees;
 } ms_class_counters_t;
 
 #define MS_MAX_TAG_DEPTH 16
@@ -45,6 +48,7 @@ typedef struct ms_thread {
   int64_t live_delta;              /* requested bytes not yet added to the global live count */
   uint64_t header_alloc, header_freed;
   uint64_t sampled_allocs, sampled_frees; /* samples taken / released by this thread */
+  int *errno_ptr;                  /* this thread's errno (free() must not change it) */
   uint64_t rng;                    /* xorshift state for the sampler */
   uint32_t index;                  /* position in the registry, stable for the block's life */
   uint32_t serial;                 /* the thread using the block: unique per adoption, 1-based */
@@ -57,7 +61,6 @@ typedef struct ms_thread {
   pid_t tid;
   pthread_t pthread;
   uint64_t base_allocs, base_frees, base_bytes, base_freed_bytes; /* at adoption */
-  uint64_t alloc_sequence;         /* allocations made by this thread (temporary detection) */
 } ms_thread_t;
 
 extern __thread ms_thread_t *_ms_self __attribute__((tls_model("initial-exec")));

@@ -54,32 +54,51 @@ static inline void countdown_set(ms_thread_t *t, int64_t v) {
 
 /* ------------------------------------------------------------------ counters */
 
-static inline uint64_t usable_of(void *block, unsigned cls, int aligned) {
-  uint32_t u = _ms_class_usable[cls];
-  return (MS_LIKELY(u != 0) && !aligned) ? u : mi_usable_size(block);
-}
-
-static inline void count_alloc(ms_thread_t *t, unsigned cls, uint64_t n, uint64_t usable,
-                               size_t h) {
+/* Counters for an allocation of n bytes in class cls with header h. Blocks of an exact class
+ * need no usable-size bookkeeping; odd ones (large, over-aligned) ask mimalloc. */
+static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
   ms_class_counters_t *c = &t->cls[cls];
   MS_CNT_ADD(c->allocs, 1);
   MS_CNT_ADD(c->req_alloc, n);
-  MS_CNT_ADD(c->usable_alloc, usable);
   MS_CNT_ADD(t->header_alloc, h);
-  t->alloc_sequence++;
   t->live_delta += (int64_t)n;
   if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH)) _ms_live_flush(t);
 }
 
-static inline void count_free(ms_thread_t *t, unsigned cls, uint64_t n, uint64_t usable,
-                              size_t h) {
+static inline void count_free_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
   ms_class_counters_t *c = &t->cls[cls];
   MS_CNT_ADD(c->frees, 1);
   MS_CNT_ADD(c->req_freed, n);
-  MS_CNT_ADD(c->usable_freed, usable);
   MS_CNT_ADD(t->header_freed, h);
   t->live_delta -= (int64_t)n;
   if (MS_UNLIKELY(t->live_delta <= -MS_LIVE_FLUSH)) _ms_live_flush(t);
+}
+
+static inline int is_odd(unsigned cls, int aligned) {
+  return aligned || _ms_class_usable[cls] == 0;
+}
+
+static inline void count_alloc(ms_thread_t *t, unsigned cls, uint64_t n, void *block,
+                               int aligned, size_t h) {
+  count_alloc_regular(t, cls, n, h);
+  if (MS_UNLIKELY(is_odd(cls, aligned))) {
+    MS_CNT_ADD(t->cls[cls].odd_allocs, 1);
+    MS_CNT_ADD(t->cls[cls].usable_alloc, mi_usable_size(block));
+  }
+}
+
+static inline void count_free(ms_thread_t *t, unsigned cls, uint64_t n, void *block,
+                              int aligned, size_t h) {
+  count_free_regular(t, cls, n, h);
+  if (MS_UNLIKELY(is_odd(cls, aligned))) {
+    MS_CNT_ADD(t->cls[cls].odd_frees, 1);
+    MS_CNT_ADD(t->cls[cls].usable_freed, mi_usable_size(block));
+  }
+}
+
+static inline uint64_t usable_of(void *block, unsigned cls, int aligned) {
+  uint32_t u = _ms_class_usable[cls];
+  return (MS_LIKELY(u != 0) && !aligned) ? u : mi_usable_size(block);
 }
 
 /* ------------------------------------------------------------------ allocation */
@@ -129,7 +148,7 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   unsigned cls = _ms_class_of(n + h);
   uint64_t tag = _ms_tag_make(n, cls, kind, aligned);
   if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
-  if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, usable_of(block, cls, aligned), h);
+  if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, block, aligned, h);
   else tag |= MS_TAG_UNCOUNTED; /* memscope's own helpers: not the program's memory */
   /* CHECKS: canary after the requested size; GUARDED bit for guard-page blocks */
   if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag, n, h, cls);
@@ -172,8 +191,11 @@ static uint64_t live_tag(const void *p, int report) {
   }
   uint64_t tag = *_ms_tag_ptr(p);
   unsigned kind = _ms_tag_kind(tag);
+  /* Live state and a valid kind; for NORMAL and SAMPLED blocks the guard word below is the
+   * strong check (random data matches p ^ secret with probability 2^-64). The class is not
+   * recomputed: an in-place realloc keeps the block's class while its size changes. */
   if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || kind > MS_HDR_SAMPLED ||
-                  _ms_class_of(_ms_tag_size(tag) + _ms_hdr_len(kind)) != _ms_tag_class(tag))) {
+                  _ms_tag_class(tag) >= MS_CLASS_COUNT)) {
     if (report) {
       int freed = _ms_tag_state(tag) == MS_STATE_FREED || looks_freed_short(p, tag);
       _ms_report_error(freed ? 0 /* double_free */ : 1 /* invalid_free */, p,
@@ -182,9 +204,12 @@ static uint64_t live_tag(const void *p, int report) {
     return 0;
   }
   if (MS_UNLIKELY(kind != MS_HDR_SHORT && *_ms_guard_ptr(p) != _ms_guard_value(p))) {
-    /* The header's tag is intact but the word before it was overwritten: a buffer underflow
-     * (or an overflow of the block below). Report, then free normally: the tag is valid. */
+    /* The tag looks live but the word before it was overwritten: a buffer underflow (or an
+     * overflow of the block below), or p is not a block at all and its "tag" is user data.
+     * Either way the header cannot be trusted: report, and never hand the block to mimalloc
+     * (it leaks; the default action for this corruption aborts anyway). */
     if (report) _ms_report_error(4 /* buffer_underflow */, p, _ms_tag_size(tag), NULL);
+    return 0;
   }
   return tag;
 }
@@ -201,7 +226,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   }
   *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
   if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
-    count_free(t, cls, n, usable_of(block, cls, _ms_tag_aligned(tag)), _ms_hdr_len(kind));
+    count_free(t, cls, n, block, _ms_tag_aligned(tag), _ms_hdr_len(kind));
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) _ms_live_flush(t);
   /* CHECKS: guard-page blocks go back to their pool; quarantine holds freed blocks back */
   if (MS_UNLIKELY((tag & MS_TAG_GUARDED) || (_ms_check_flags & MS_CHK_QUARANTINE)) &&
@@ -259,11 +284,12 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
     uint64_t usable = usable_of(block, cls, 0);
     if (n + h <= usable && n + h >= usable / 2 && (cd - (int64_t)n > 0 || locked || _ms_guard)) {
       if (!locked) countdown_set(t, cd - (int64_t)n);
-      unsigned ncls = _ms_class_of(n + h);
-      count_free(t, cls, old, usable, h);
+      /* the block stays in its mimalloc bin: keep its class, so usable bytes stay exact */
+      unsigned ncls = cls;
+      count_free(t, cls, old, block, 0, h);
       *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
       if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p), n, h, ncls); /* CHECKS */
-      count_alloc(t, ncls, n, usable_of(block, ncls, 0), h);
+      count_alloc(t, ncls, n, block, 0, h);
       thread_leave(locked);
       return p;
     }
@@ -308,9 +334,60 @@ static void *ms_memalign(size_t align, size_t n) {
 
 /* ------------------------------------------------------------------ the entry points */
 
-MS_EXPORT void *malloc(size_t n) { return _ms_alloc(n, 0, 0); }
+/* Checks that need the general path on every allocation/free (checks.h). */
+#define MS_CHK_SLOW_PATHS (MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 
-MS_EXPORT void free(void *p) { _ms_free(p, __builtin_return_address(0)); }
+/* malloc's fast path: an unsampled block of an exact size class, no per-allocation checks.
+ * Everything else (first call of a thread, samples, large or checked blocks, memscope's own
+ * allocations) goes through _ms_alloc, which makes the same header. */
+MS_EXPORT void *malloc(size_t n) {
+  ms_thread_t *t = _ms_self;
+  if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX - 16 && !_ms_guard &&
+                !(_ms_check_flags & MS_CHK_SLOW_PATHS))) {
+    int64_t cd = countdown_get(t) - (int64_t)n;
+    if (MS_LIKELY(cd > 0)) {
+      unsigned kind = n <= MS_SHORT_MAX ? MS_HDR_SHORT : MS_HDR_NORMAL;
+      size_t h = (size_t)8 << kind;
+      void *block = mi_malloc(n + h);
+      if (MS_LIKELY(block != NULL)) {
+        countdown_set(t, cd);
+        char *p = (char *)block + h;
+        unsigned cls = _ms_class_of(n + h);
+        if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
+        *_ms_tag_ptr(p) = _ms_tag_make(n, cls, kind, 0);
+        count_alloc_regular(t, cls, n, h);
+        return p;
+      }
+    }
+  }
+  return _ms_alloc(n, 0, 0);
+}
+
+/* free's fast path: a live SHORT or NORMAL block with no flag bits (not sampled, named,
+ * uncounted, aligned, canaried or guarded) and an intact guard word. Anything else, including
+ * every kind of bad pointer, goes through _ms_free, which reports. */
+MS_EXPORT void free(void *p) {
+  ms_thread_t *t = _ms_self;
+  if (MS_LIKELY(p != NULL && t != NULL && ((uintptr_t)p & 7) == 0 &&
+                !(_ms_check_flags & MS_CHK_SLOW_PATHS) && mi_is_in_heap_region(p))) {
+    uint64_t tag = *_ms_tag_ptr(p);
+    uint64_t top = tag >> 48; /* state byte, flag bits 50..55, kind */
+    if (MS_LIKELY(top == ((uint64_t)MS_STATE_LIVE << 8 | MS_HDR_NORMAL)
+                      ? *_ms_guard_ptr(p) == _ms_guard_value(p)
+                      : top == ((uint64_t)MS_STATE_LIVE << 8 | MS_HDR_SHORT))) {
+      unsigned kind = (unsigned)top & 3, cls = _ms_tag_class(tag);
+      if (MS_LIKELY(_ms_class_usable[cls] != 0)) {
+        int saved = *t->errno_ptr;
+        *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
+        count_free_regular(t, cls, _ms_tag_size(tag), (size_t)8 << kind);
+        mi_free(_ms_block_of(p, kind));
+        *t->errno_ptr = saved;
+        return;
+      }
+    }
+  }
+  _ms_free(p, __builtin_return_address(0));
+}
 
 MS_EXPORT void cfree(void *p) { _ms_free(p, __builtin_return_address(0)); }
 

@@ -6,6 +6,19 @@
 #include <mimalloc.h>
 
 uint32_t _ms_class_usable[MS_CLASS_COUNT];
+/* _ms_class_compute((w) * 8) for w = 0..128, written out so that it needs no initialisation
+ * (test/test_size_class.c checks it against the computation). */
+const uint8_t _ms_class_table[MS_CLASS_TABLE_MAX / 8 + 1] = {
+    1, 1, 2, 4, 4, 6, 6, 8, 8, 9, 9, 10, 10, 11, 11, 12,
+    12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16,
+    16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18,
+    18, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20,
+    20, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    21, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+    22, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23,
+    23, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    24,
+};
 
 void _ms_size_class_init(void) {
   for (unsigned c = 1; c < MS_CLASS_COUNT; c++) {

@@ -15,6 +15,12 @@ uint64_t _ms_sampled_total(void);      /* track/sites.c */
 uint64_t _ms_sampled_live(void);
 uint64_t _ms_errors_count(void);       /* track/errors.c */
 
+/* Live usable bytes of class c from its summed counters (see ms_class_counters_t). */
+static uint64_t live_usable(unsigned c, const ms_class_counters_t *s) {
+  uint64_t regular = (s->allocs - s->frees) - (s->odd_allocs - s->odd_frees);
+  return regular * _ms_class_usable[c] + (s->usable_alloc - s->usable_freed);
+}
+
 static void sum_class(unsigned c, ms_class_counters_t *out) {
   memset(out, 0, sizeof *out);
   for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next)) {
@@ -24,6 +30,8 @@ static void sum_class(unsigned c, ms_class_counters_t *out) {
     out->req_freed += MS_CNT_GET(t->cls[c].req_freed);
     out->usable_alloc += MS_CNT_GET(t->cls[c].usable_alloc);
     out->usable_freed += MS_CNT_GET(t->cls[c].usable_freed);
+    out->odd_allocs += MS_CNT_GET(t->cls[c].odd_allocs);
+    out->odd_frees += MS_CNT_GET(t->cls[c].odd_frees);
   }
 }
 
@@ -35,7 +43,7 @@ void _ms_stats_read(ms_stats_t *out) {
     hdr_f += MS_CNT_GET(t->header_freed);
     threads++;
   }
-  uint64_t usable_a = 0, usable_f = 0, req_f = 0;
+  uint64_t usable = 0, req_f = 0;
   for (unsigned c = 0; c < MS_CLASS_COUNT; c++) {
     ms_class_counters_t s;
     sum_class(c, &s);
@@ -43,12 +51,11 @@ void _ms_stats_read(ms_stats_t *out) {
     out->total_frees += s.frees;
     out->total_bytes += s.req_alloc;
     req_f += s.req_freed;
-    usable_a += s.usable_alloc;
-    usable_f += s.usable_freed;
+    usable += live_usable(c, &s);
   }
   out->live_bytes = out->total_bytes - req_f;
   out->live_allocations = out->total_allocations - out->total_frees;
-  out->usable_bytes = usable_a - usable_f;
+  out->usable_bytes = usable;
   out->header_bytes = hdr_a - hdr_f;
   uint64_t peak = atomic_load(&_ms_peak_live);
   out->peak_live_bytes = peak > out->live_bytes ? peak : out->live_bytes;
@@ -79,7 +86,7 @@ MS_EXPORT int ms_class_stats(unsigned index, ms_class_stats_t *out) {
   out->allocations = s.allocs;
   out->frees = s.frees;
   out->requested_bytes = s.req_alloc - s.req_freed;
-  out->usable_bytes = s.usable_alloc - s.usable_freed;
+  out->usable_bytes = live_usable(index, &s);
   out->total_requested = s.req_alloc;
   return MS_OK;
 }

@@ -53,6 +53,8 @@ static void thread_exit(void *arg) {
   _ms_live_flush(t);
   t_dead = 1;
   _ms_self = NULL; /* later allocations of this dying thread use the orphan block */
+  t->tid = 0;      /* readers skip the block until its next thread has filled it in */
+  t->serial = 0;
   atomic_store_explicit(&t->in_use, 0, memory_order_release);
 }
 
@@ -95,9 +97,9 @@ ms_thread_t *_ms_thread_slow(void) {
     static _Atomic uint32_t serials;
     t->serial = atomic_fetch_add(&serials, 1) + 1;
     t->tid = (pid_t)gettid();
+    t->errno_ptr = &errno;
     t->pthread = pthread_self();
     t->tag_depth = 0;
-    t->alloc_sequence = 0;
     t->rng = ((uint64_t)t->tid << 32) ^ _ms_now_ns() ^ (uint64_t)(uintptr_t)t;
     if (_ms_options.seed) t->rng = _ms_options.seed * 0x9E3779B97F4A7C15ull + (uint64_t)t->index;
     if (!t->rng) t->rng = 1;

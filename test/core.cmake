@@ -22,7 +22,7 @@ ms_unit_test(size_class SOURCES test_size_class.c ${CMAKE_SOURCE_DIR}/alloc/size
   LIBS mimalloc)
 
 # Header encode/decode, and the headers the real allocator writes.
-ms_unit_test(header SOURCES test_header.c LIBS memscope)
+ms_unit_test(header SOURCES test_header.c ${CMAKE_SOURCE_DIR}/alloc/size_class.c LIBS memscope mimalloc)
 
 # Option parsers (own copy of options.c) + the library's start-up in a child process.
 ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c LIBS memscope)
@@ -31,7 +31,7 @@ ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c 
 ms_unit_test(alloc SOURCES test_alloc.c LIBS memscope dl)
 
 # ms_stats / ms_class_stats exactness, 8 threads, rate 0 from the environment.
-ms_unit_test(stats SOURCES test_stats.c LIBS memscope Threads::Threads)
+ms_unit_test(stats SOURCES test_stats.c ${CMAKE_SOURCE_DIR}/alloc/size_class.c LIBS memscope mimalloc Threads::Threads)
 
 # The tracker, end to end through ms_snapshot() and the dump reader (msdump). -rdynamic so
 # that dladdr() names the tests' own call-site functions.

@@ -12,6 +12,8 @@ if(NOT TARGET msreport)
 endif()
 set(MS_BROWSER_DIR ${CMAKE_SOURCE_DIR}/test/browser)
 set(MS_BROWSER_WORK ${CMAKE_BINARY_DIR}/browser-test)
+# the dump fixtures write here, possibly before any browser test created it
+file(MAKE_DIRECTORY ${MS_BROWSER_WORK})
 
 add_executable(html_from_json ${MS_BROWSER_DIR}/html_from_json.c)
 target_link_libraries(html_from_json PRIVATE msreport)

@@ -36,6 +36,13 @@ static void test_size_class_monotonic_and_bounded(void **state) {
   }
 }
 
+/* The fast path's lookup table agrees with the computation for every size it covers. */
+static void test_size_class_table_matches_computation(void **state) {
+  (void)state;
+  for (uint64_t s = 0; s <= MS_CLASS_TABLE_MAX; s++)
+    assert_int_equal(_ms_class_table[(s + 7) >> 3], _ms_class_compute(s));
+}
+
 static void test_size_class_max_maps_back(void **state) {
   (void)state;
   unsigned valid = 0;
@@ -102,6 +109,7 @@ static void test_size_class_exact_up_to_limit(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_size_class_monotonic_and_bounded),
+      cmocka_unit_test(test_size_class_table_matches_computation),
       cmocka_unit_test(test_size_class_max_maps_back),
       cmocka_unit_test(test_size_class_covers_largest_request),
       cmocka_unit_test(test_size_class_usable_matches_mimalloc),

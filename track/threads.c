@@ -1,5 +1,6 @@
 /* threads.c — per-thread figures for dumps: the threads alive now (from their blocks) and the
  * ones that have exited (kept in a bounded list when they exit), with their names. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -21,16 +22,28 @@ static uint32_t n_retired;
 static uint64_t retired_dropped;
 static pthread_mutex_t retired_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-static void thread_name(pthread_t th, char out[16]) {
+/* A thread's name from /proc, by tid: safe for any thread, even one exiting right now (the
+ * open fails) — pthread_getname_np() on another thread's pthread_t is not. */
+static void thread_name(pid_t tid, char out[16]) {
   out[0] = 0;
-  if (pthread_getname_np(th, out, 16) != 0) out[0] = 0;
+  if (tid <= 0) return;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, out, 15);
+  close(fd);
+  if (n <= 0) n = 0;
+  out[n] = 0;
+  char *nl = strchr(out, '\n');
+  if (nl) *nl = 0;
 }
 
 void _ms_thread_retired(ms_thread_t *t) {
   retired_t r;
   r.tid = (uint64_t)t->tid;
   r.serial = t->serial;
-  thread_name(t->pthread, r.name);
+  thread_name(t->tid, r.name);
   _ms_thread_figures(t, &r.allocs, &r.frees, &r.bytes, &r.freed);
   pthread_mutex_lock(&retired_mutex);
   if (n_retired < MAX_RETIRED) retired[n_retired++] = r;
@@ -83,11 +96,12 @@ int _ms_threads_fill(ms_dump_t *d) {
   pthread_mutex_unlock(&retired_mutex);
   pid_t me = getpid();
   for (ms_thread_t *t = atomic_load(&_ms_threads); t && k < cap; t = atomic_load(&t->next)) {
-    if (t->index == 0 || !atomic_load(&t->in_use)) continue; /* orphan or free block */
+    /* skip the orphan block, free blocks, and blocks a new thread is adopting right now */
+    if (t->index == 0 || !atomic_load(&t->in_use) || t->serial == 0 || t->tid == 0) continue;
     ms_dump_thread_t *o = &d->threads[k];
     o->tid = (uint64_t)t->tid;
     char name[16];
-    thread_name(t->pthread, name);
+    thread_name(t->tid, name);
     if (!name[0] && t->tid == me) snprintf(name, sizeof name, "main");
     o->name = _ms_xstrdup(name);
     o->alive = 1;

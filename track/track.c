@@ -42,11 +42,11 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
   r->thread = t->serial;
   r->shard = (uint8_t)(t->index % MS_LIVE_SHARDS);
   r->flags = 0;
-  r->alloc_seq = (uint32_t)t->alloc_sequence;
   r->reserved = 0;
   r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
   _ms_sites_on_alloc(r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
   MS_CNT_ADD(t->sampled_allocs, 1);
+  r->alloc_seq = _ms_thread_progress(t);
   _ms_live_insert(r);
 }
 
@@ -63,7 +63,7 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   ms_sample_t *r = block;
   _ms_live_remove(r);
   uint64_t now = _ms_now_ns();
-  int temporary = t->serial == r->thread && (uint32_t)t->alloc_sequence == r->alloc_seq;
+  int temporary = t->serial == r->thread && _ms_thread_progress(t) == r->alloc_seq;
   uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, size);
   _ms_sites_on_free(r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
   MS_CNT_ADD(t->sampled_frees, 1);

@@ -18,7 +18,7 @@ typedef struct ms_sample {
   uint64_t time_ns;              /* allocation time, since start */
   uint32_t stack;                /* stack (= site) id; 0 = unknown */
   uint32_t thread;               /* serial of the allocating thread (ms_thread_t.serial) */
-  uint32_t alloc_seq;            /* thread's allocation count right after this allocation */
+  uint32_t alloc_seq;            /* _ms_thread_progress() right after this allocation */
   uint8_t shard;
   uint8_t flags;
   uint16_t reserved;
@@ -27,6 +27,15 @@ _Static_assert(sizeof(ms_sample_t) == MS_SAMPLE_RECORD_SIZE, "sample record must
 
 static inline void *_ms_sample_ptr(const ms_sample_t *r) {
   return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
+}
+
+/* A value that changes whenever the thread allocates: every unsampled allocation of n > 0
+ * bytes moves the sampler's countdown, every sampled one the thread's sample count. A sampled
+ * block freed while this is unchanged was "temporary" (no other allocation in between, the
+ * heaptrack definition) — without an allocation counter on the fast path. */
+static inline uint32_t _ms_thread_progress(const ms_thread_t *t) {
+  return (uint32_t)(MS_CNT_GET(t->sampled_allocs) * 2654435761u) ^
+         (uint32_t)__atomic_load_n(&t->sample_countdown, __ATOMIC_RELAXED);
 }
 
 /* Estimated number of allocations a sample stands for, in 1/MS_COUNT_ONE units: counts are
