@@ -48,8 +48,12 @@ rm -rf "$out"; mkdir -p "$out"
 declare -A work=(
   [st]="$churn st $st_ops"
   [mt]="$churn mt 4 $mt_ops"
-  [py]="env PYTHONMALLOC=malloc /usr/bin/python3 -s $here/py_alloc.py $py_rounds"
+  [py]="/usr/bin/python3 -s $here/py_alloc.py $py_rounds"
 )
+# A workload's own environment goes in front of the configuration's prefix: heaptrack tracks only
+# the process it starts (it drops LD_PRELOAD after loading), so `heaptrack env VAR=x python3`
+# would measure `env`, not python3.
+declare -A wenv=([st]="" [mt]="" [py]="env PYTHONMALLOC=malloc")
 # mimalloc-again repeats mimalloc last: its ratio to the first mimalloc run is the noise floor
 # (drift of the machine during the run), against which the memscope ratios must be read.
 fast=(glibc mimalloc ms-stats ms-default mimalloc-again)
@@ -78,22 +82,22 @@ declare -A prefix=(
 
 # Every output must be the same whatever the allocator: check before timing anything.
 for w in st mt py; do
-  ref=$(${prefix[glibc]} ${work[$w]})
+  ref=$(${wenv[$w]} ${prefix[glibc]} ${work[$w]})
   for c in "${configs[@]}"; do
-    got=$(${prefix[$c]} ${work[$w]} 2>"$out/stderr-$w-$c.txt")
+    got=$(${wenv[$w]} ${prefix[$c]} ${work[$w]} 2>"$out/stderr-$w-$c.txt")
     [ "$got" = "$ref" ] || { echo "bench/run.sh: $w under $c printed '$got', expected '$ref'" >&2; exit 1; }
   done
 done
 
 for w in st mt py; do
   args=()
-  for c in "${fast[@]}"; do args+=(--command-name "$c" "${prefix[$c]} ${work[$w]}"); done
-  echo "== $w: ${work[$w]}" >&2
+  for c in "${fast[@]}"; do args+=(--command-name "$c" "${wenv[$w]} ${prefix[$c]} ${work[$w]}"); done
+  echo "== $w: ${wenv[$w]} ${work[$w]}" >&2
   hyperfine --shell=none --style basic --warmup "$warmup" --runs "$runs" \
     --export-json "$out/time-$w.json" "${args[@]}" >&2
   for c in "${slow[@]}"; do
     hyperfine --shell=none --style basic --warmup 0 --runs "$slow_runs" \
-      --export-json "$out/time-$w-$c.json" --command-name "$c" "${prefix[$c]} ${work[$w]}" >&2
+      --export-json "$out/time-$w-$c.json" --command-name "$c" "${wenv[$w]} ${prefix[$c]} ${work[$w]}" >&2
   done
 done
 
@@ -104,7 +108,7 @@ for w in st mt py; do
     reps="1 2 3"
     case " ${slow[*]} " in *" $c "*) reps=1 ;; esac # peak RSS varies little; slow ones run once
     for i in $reps; do
-      /usr/bin/time -f %M -o "$out/rss.tmp" ${prefix[$c]} ${work[$w]} >/dev/null 2>&1
+      /usr/bin/time -f %M -o "$out/rss.tmp" ${wenv[$w]} ${prefix[$c]} ${work[$w]} >/dev/null 2>&1
       kb+=("$(tail -1 "$out/rss.tmp")")
     done
     printf '%s\t%s' "$w" "$c" >> "$out/rss.tsv"; printf '\t%s' "${kb[@]}" >> "$out/rss.tsv"; echo >> "$out/rss.tsv"
@@ -123,7 +127,7 @@ python3 "$here/table.py" "$out" > "$out/report.md"
   echo
   echo "Commands (prefix + workload; hyperfine --shell=none --warmup $warmup --runs $runs --export-json ..., for ${slow[*]}: --warmup 0 --runs $slow_runs):"
   for c in "${all_configs[@]}"; do echo "  $c: ${prefix[$c]} <workload>"; done
-  for w in st mt py; do echo "  workload $w: ${work[$w]}"; done
+  for w in st mt py; do echo "  workload $w: ${wenv[$w]:+${wenv[$w]} <prefix> }${work[$w]}"; done
   echo "  peak RSS: /usr/bin/time -f %M <command>, median of 3 runs (1 run for ${slow[*]})"
 } >> "$out/report.md"
 cat "$out/report.md"
