@@ -7,7 +7,7 @@
 # Workloads (as in bench/run.sh): st = bench_churn st, mt = bench_churn mt 4, py = python3 with
 # PYTHONMALLOC=malloc running bench/py_alloc.py. Each at MEMSCOPE_SAMPLE_RATE=0 (statistics
 # only: the checks' own cost is not hidden behind sampling) and at the default 512K.
-# Configurations (CONFIGS="..." to choose): off, default (the library default: double/invalid free, guard word, canaries),
+# Configurations (CONFIGS="..." to choose): off, default (the library default: double/invalid free, guard word), overflow (canaries),
 # quarantine (default + quarantine=1M), uaf1000 (default + uaf=1000), all (MEMSCOPE_CHECKS=all).
 # The machine is shared, so wall time is noisy: configurations are run interleaved, ROUNDS times
 # each (default 7), and the median of user+system CPU time (/usr/bin/time) is compared, along
@@ -39,7 +39,7 @@ declare -A work=(
   [py]="env PYTHONMALLOC=malloc /usr/bin/python3 -s $here/py_alloc.py $py_rounds"
 )
 read -r -a configs <<< "${CONFIGS:-off default quarantine uaf1000 all}"
-declare -A checks=([off]=off [default]=default [quarantine]=quarantine=1M [uaf1000]=uaf=1000 [all]=all)
+declare -A checks=([off]=off [default]=default [overflow]=overflow [quarantine]=quarantine=1M [uaf1000]=uaf=1000 [all]=all)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
