@@ -122,10 +122,14 @@ void _ms_options_init(void) {
   }
   MS_OPTIONS(MS_OPT_READ_)
 #undef MS_OPT_READ_
+  /* values that parse but make no sense: warn like any bad value and keep the default */
   if (_ms_options.stack_depth == 0 || _ms_options.stack_depth > MS_STACK_DEPTH_MAX) {
     warn_bad_value("MEMSCOPE_STACK_DEPTH", getenv("MEMSCOPE_STACK_DEPTH"));
-    _ms_options.stack_depth = _ms_options.stack_depth ? MS_STACK_DEPTH_MAX : 32;
+    _ms_options.stack_depth = 32;
   }
-  if (_ms_options.interval_ms == 0) _ms_options.interval_ms = 50;
+  if (_ms_options.interval_ms == 0) {
+    warn_bad_value("MEMSCOPE_INTERVAL_MS", getenv("MEMSCOPE_INTERVAL_MS"));
+    _ms_options.interval_ms = 10;
+  }
   if (_ms_options.output && !*_ms_options.output) _ms_options.output = NULL;
 }

@@ -12,7 +12,7 @@
   X(sample_rate, SAMPLE_RATE, SIZE, 512 * 1024)         \
   X(output, OUTPUT, STRING, 0)                          \
   X(snapshot_signal, SNAPSHOT_SIGNAL, SIGNAL, 0)        \
-  X(interval_ms, INTERVAL_MS, UINT, 50)                 \
+  X(interval_ms, INTERVAL_MS, UINT, 10)                 \
   X(stack_depth, STACK_DEPTH, UINT, 32)                 \
   X(leak_report, LEAK_REPORT, BOOL, 0)                  \
   X(checks, CHECKS, STRING, 0)                          \

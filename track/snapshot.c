@@ -276,6 +276,12 @@ static int build_dump(ms_dump_t *d, uint32_t reason, uint32_t seq) {
   if (!c.allocs) c.cap = 0;
   _ms_live_visit(collect_alloc, &c);
   d->allocs = c.allocs, d->n_allocs = c.n;
+  /* ru_maxrss lags (the kernel folds per-thread RSS counters in lazily): the peak RSS is at
+   * least every RSS we have read ourselves */
+  for (uint32_t i = 0; i < d->n_timeline; i++)
+    if (d->timeline[i].rss_bytes > d->summary.peak_rss_bytes)
+      d->summary.peak_rss_bytes = d->timeline[i].rss_bytes;
+  if (d->summary.rss_bytes > d->summary.peak_rss_bytes) d->summary.peak_rss_bytes = d->summary.rss_bytes;
   remap_ids(d, map, limit);
 out:
   _ms_xfree(map);
