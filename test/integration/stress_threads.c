@@ -6,9 +6,10 @@
  * twice or clobbered). One block in eight is handed to another thread through a lock-free
  * multi-producer stack per thread (the block itself is the list node, so the hand-over allocates
  * nothing), and that thread checks and frees it: frees on other threads than the allocating one.
- * Meanwhile a reader thread calls ms_stats() (and, with --snapshot DIR, ms_snapshot()) in a
- * loop, and in the middle of round 2 the main thread fork()s: the child allocates, frees,
- * starts threads of its own, checks its own counters return to its baseline and exits 0.
+ * Meanwhile a reader thread calls ms_stats() (and, with --snapshot DIR, ms_snapshot() during
+ * round 2) in a loop, and in the middle of round 2 the main thread fork()s, likely while a
+ * snapshot is being taken: the child allocates, frees, starts threads of its own, checks its
+ * own counters return to its baseline, writes a dump of its own (with --snapshot) and exits 0.
  *
  * Checks: contents, alignment, the child's exit status, and that ms_stats() live_bytes and
  * live_allocations return exactly to the baseline taken before the first round (after a warm-up
@@ -54,7 +55,7 @@ struct handoff { /* Treiber stack; the owner takes the whole list at once, so no
 
 static struct handoff inbox[NTHREADS];
 static atomic_long allocs_done, cross_frees, failures;
-static atomic_int stop_reader;
+static atomic_int stop_reader, current_round, snapshots_taken;
 static int rounds = 4;
 static long ops_per_thread = 6000;
 static const char *snapshot_dir;
@@ -192,13 +193,15 @@ static void *reader(void *arg) {
     ms_stats_t st;
     if (ms_stats && ms_stats(&st) == 0 && st.live_bytes > (1ull << 40))
       fail("absurd live_bytes while running", (long)(st.live_bytes >> 20), 0);
-    if (snapshot_dir && ms_snapshot && n < 3 && ++n) {
+    /* snapshots while round 2 runs, so that one is likely in progress when main forks */
+    if (snapshot_dir && ms_snapshot && atomic_load(&current_round) == 2 && n < 4 && ++n) {
       char path[4096];
       snprintf(path, sizeof path, "%s/stress.%d.%d.msp", snapshot_dir, (int)getpid(), n);
       int e = ms_snapshot(path);
       struct stat sb;
       if (e) fail("ms_snapshot during the stress", e, 0);
       else if (stat(path, &sb) != 0 || sb.st_size == 0) fail("ms_snapshot wrote no file", errno, 0);
+      else atomic_fetch_add(&snapshots_taken, 1);
       unlink(path); /* only its existence matters here; the format has its own tests */
     }
     usleep(2000);
@@ -253,6 +256,13 @@ static void child_after_fork(void) {
             before.live_allocations, before.live_bytes, after.live_allocations, after.live_bytes);
     _exit(5);
   }
+  if (snapshot_dir && ms_snapshot) { /* the child writes its own dump */
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/stress-child.%d.msp", snapshot_dir, (int)getpid());
+    if (ms_snapshot(path) != 0 || stat(path, &sb) != 0 || sb.st_size == 0) _exit(8);
+    unlink(path);
+  }
   if (atomic_load(&failures)) _exit(6);
   exit(0); /* through atexit handlers and library destructors, as a real program would */
 }
@@ -264,6 +274,7 @@ static void run_round(int round) {
   /* small stacks: all 64 stay in glibc's stack cache, so glibc's own per-thread allocations
      (kept with cached stacks) are the same after every round */
   pthread_attr_setstacksize(&attr, 256 * 1024);
+  atomic_store(&current_round, round);
   for (int t = 0; t < NTHREADS; t++)
     if (pthread_create(&tid[t], &attr, worker, (void *)(uintptr_t)t)) { fail("pthread_create", t, 0); abort(); }
   if (round == 2) {
@@ -311,7 +322,10 @@ int main(int argc, char **argv) {
   pthread_join(rd, NULL);
 
   long done = atomic_load(&allocs_done) - allocs_before;
-  printf("allocations+reallocs %ld, cross-thread frees %ld\n", done, atomic_load(&cross_frees));
+  printf("allocations+reallocs %ld, cross-thread frees %ld, snapshots %d\n", done,
+         atomic_load(&cross_frees), atomic_load(&snapshots_taken));
+  if (snapshot_dir && ms_snapshot && atomic_load(&snapshots_taken) == 0)
+    fail("no snapshot was taken during round 2", 0, 0);
   if (ms_stats) {
     ms_stats(&end);
     printf("live allocations %" PRIu64 " -> %" PRIu64 ", live bytes %" PRIu64 " -> %" PRIu64
