@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 progs=$here/programs
 
 [ -r "$lib" ] || { echo "FAIL: library $lib not found"; exit 1; }
-lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")
+lib=$(readlink -f "$lib") # /proc/PID/maps names the file itself, not a symlink to it
 
 # A clean, fixed environment: nothing from the caller's MEMSCOPE_* / PYTHON* / locale leaks in.
 for v in $(env | sed -n 's/^\(MEMSCOPE_[A-Z_]*\)=.*/\1/p; s/^\(PYTHON[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
