@@ -40,7 +40,8 @@
  *    51      NAMED: a named variable or reference-counted block (track/variables.c)
  *    52      UNCOUNTED: allocated by memscope's own helpers (unwinder, dump writer) while the
  *            re-entrancy guard was held; kept out of the statistics on both ends
- *    53..55  reserved
+ *    53..55  the safety checks' bits (alloc/checks.h): 53 CANARY (8 canary bytes follow the
+ *            requested size), 54 GUARDED (a guard-page pool block), 55 CANARY1 (1 canary byte)
  *    56..63  state: MS_STATE_LIVE while allocated, MS_STATE_FREED after free
  *
  * The guard word is (p XOR a per-process secret); a mismatch on free means the bytes before the

@@ -103,7 +103,7 @@ void _ms_live_flush(ms_thread_t *t) {
       break;
     }
   }
-  if (new_peak) atomic_store_explicit(&_ms_peak_time_ns, _ms_coarse_now_ns(), memory_order_relaxed);
+  if (new_peak) atomic_store_explicit(&_ms_peak_time_ns, _ms_now_ns(), memory_order_relaxed);
   if (_ms_guard) return; /* the tracker's own allocations: no tracker calls */
   _ms_guard++;
   if (new_peak) _ms_track_peak(live);

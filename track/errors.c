@@ -173,9 +173,10 @@ static int kind_enabled(unsigned kind) {
 
 /* End the process after a fatal error: the dump first (MEMSCOPE_OUTPUT), so that the error and
  * the state around it survive, then SIGABRT with the default action. */
+_Atomic int _ms_dying; /* set once a fatal error is being handled (the dump skips re-checks) */
+
 void _ms_checks_die(void) {
-  static _Atomic int dying;
-  if (atomic_exchange(&dying, 1)) {
+  if (atomic_exchange(&_ms_dying, 1)) {
     for (;;) pause(); /* another thread is writing the dump and will abort the process */
   }
   if (_ms_options.output) {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "track.h"
 
 int _ms_stack_valid(uint32_t id);
@@ -249,7 +250,11 @@ static int build_dump(ms_dump_t *d, uint32_t reason, uint32_t seq) {
   d->options.sample_rate = atomic_load(&_ms_sample_rate);
   d->options.stack_depth = (uint32_t)_ms_options.stack_depth;
   d->options.interval_ms = (uint32_t)_ms_options.interval_ms;
-  d->options.checks = _ms_xstrdup(_ms_options.checks ? _ms_options.checks : "default");
+  d->options.checks = _ms_xstrdup(_ms_checks_describe()); /* normalised, as in force */
+  /* canaries of live blocks: reported (into errors) before they are copied — unless this dump
+   * is the one a fatal error writes on its way out (it would find that same error again) */
+  extern _Atomic int _ms_dying;
+  if (!atomic_load(&_ms_dying)) _ms_checks_snapshot();
 
   ms_stats_t st;
   _ms_stats_read(&st);

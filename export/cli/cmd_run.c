@@ -239,7 +239,9 @@ int _ms_cmd_run(int argc, char **argv) {
   snprintf(preload, pl, "%s%s%s", libpath, old && *old ? ":" : "", old && *old ? old : "");
   if (setenv("LD_PRELOAD", preload, 1) != 0 || setenv("MEMSCOPE_OUTPUT", abs_tmpl, 1) != 0 ||
       (rate && setenv("MEMSCOPE_SAMPLE_RATE", rate, 1) != 0) ||
-      (!rate && setenv("MEMSCOPE_SAMPLE_RATE", "1", 0) != 0)) {
+      (!rate && setenv("MEMSCOPE_SAMPLE_RATE", "1", 0) != 0) ||
+      /* a debugging run: every safety check unless the user chose (docs/CHECKS.md) */
+      setenv("MEMSCOPE_CHECKS", "all", 0) != 0) {
     free(preload);
     return _ms_cli_fail(MS_EXIT_INPUT, "cannot set the environment");
   }
