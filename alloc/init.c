@@ -27,13 +27,8 @@ void _ms_thread_registry_init(void);
 void _ms_track_peak(uint64_t live);          /* track/sites.c */
 void _ms_timeline_maybe_add(uint64_t live);  /* track/timeline.c */
 
-static uint64_t raw_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
-uint64_t _ms_now_ns(void) { return raw_now_ns() - _ms_start_ns; }
+uint64_t _ms_clock_init(void); /* clock.c: _ms_now_ns() lives there */
 
 /* A cheap clock (a few ns, 1-4 ms resolution) for decisions that need no precision: the
  * timeline's "has an interval passed", the time of the peak. */
@@ -72,7 +67,7 @@ void _ms_init(void) {
     return;
   }
   _ms_guard++;
-  _ms_start_ns = raw_now_ns();
+  _ms_start_ns = _ms_clock_init();
   uint64_t secret;
   if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) == (ssize_t)sizeof secret)
     _ms_guard_secret = secret | 1;

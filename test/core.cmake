@@ -87,3 +87,7 @@ ms_core_uses_memscope(options)
 set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp variables
   api_unloaded api_unloaded_preload tracking)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
+
+# The tracker's clock (rdtsc scaled against CLOCK_MONOTONIC), compiled on its own.
+ms_unit_test(clock SOURCES test_clock.c ${CMAKE_SOURCE_DIR}/alloc/clock.c)
+set_tests_properties(clock PROPERTIES LABELS core)

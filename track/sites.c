@@ -11,6 +11,10 @@
 #include "track.h"
 
 static ms_site_t *sites;
+typedef struct site_peak {
+  _Atomic uint64_t bytes, count;
+} site_peak_t;
+static site_peak_t *peaks; /* apart from the sites: written only by the rare peak copies */
 static _Atomic uint64_t peak_copied;
 static _Atomic int peak_copy_busy;
 
@@ -22,6 +26,10 @@ void _ms_sites_init(void) {
   void *p = mmap(NULL, sizeof(ms_site_t) * MS_STACK_CAP, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   sites = p == MAP_FAILED ? NULL : p;
+  p = mmap(NULL, sizeof(site_peak_t) * MS_STACK_CAP, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  peaks = p == MAP_FAILED ? NULL : p;
+  if (!peaks) sites = NULL;
 }
 
 static ms_site_t dummy_site;
@@ -43,8 +51,6 @@ uint64_t _ms_sampled_live(void) {
 
 void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount) {
   ms_site_t *s = _ms_site(id);
-  atomic_fetch_add_explicit(&s->live_bytes, wbytes, memory_order_relaxed);
-  atomic_fetch_add_explicit(&s->live_count, wcount, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->total_bytes, wbytes, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->total_count, wcount, memory_order_relaxed);
 }
@@ -58,14 +64,21 @@ static unsigned lifetime_bucket(uint64_t ns) {
 void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
                        int temporary) {
   ms_site_t *s = _ms_site(id);
-  atomic_fetch_sub_explicit(&s->live_bytes, wbytes, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&s->live_count, wcount, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->freed_bytes, wbytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->freed_count, wcount, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->lifetime[lifetime_bucket(lifetime_ns)], wcount,
                             memory_order_relaxed);
   if (temporary) {
     atomic_fetch_add_explicit(&s->temp_count, wcount, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->temp_bytes, wbytes, memory_order_relaxed);
   }
+}
+
+void _ms_site_peak(uint32_t id, uint64_t *bytes, uint64_t *count) {
+  *bytes = *count = 0;
+  if (!peaks || id >= MS_STACK_CAP) return;
+  *bytes = atomic_load_explicit(&peaks[id].bytes, memory_order_relaxed);
+  *count = atomic_load_explicit(&peaks[id].count, memory_order_relaxed);
 }
 
 /* Called by the core when the global live bytes reach a new peak. */
@@ -81,11 +94,8 @@ void _ms_track_peak(uint64_t live) {
   for (uint64_t k = 0; k < n; k++) {
     uint32_t id = _ms_stack_nth((uint32_t)k);
     if (!id) continue;
-    ms_site_t *s = &sites[id];
-    atomic_store_explicit(&s->peak_bytes, atomic_load_explicit(&s->live_bytes, memory_order_relaxed),
-                          memory_order_relaxed);
-    atomic_store_explicit(&s->peak_count, atomic_load_explicit(&s->live_count, memory_order_relaxed),
-                          memory_order_relaxed);
+    atomic_store_explicit(&peaks[id].bytes, _ms_site_live_bytes(&sites[id]), memory_order_relaxed);
+    atomic_store_explicit(&peaks[id].count, _ms_site_live_count(&sites[id]), memory_order_relaxed);
   }
   atomic_store_explicit(&peak_copied, live, memory_order_relaxed);
   atomic_store_explicit(&peak_copy_busy, 0, memory_order_release);

@@ -155,19 +155,20 @@ static int fill_stacks_and_sites(ms_dump_t *d, uint32_t **map_out, uint32_t *lim
     ms_dump_site_t *o = &d->sites[ns++];
     o->stack = map[id];
     o->tag = (tag && tag - 1 < d->n_tags) ? tag - 1 : MS_DUMP_NONE;
-    o->live_bytes = atomic_load(&src->live_bytes);
-    o->live_count = _ms_count_out(atomic_load(&src->live_count));
+    o->live_bytes = _ms_site_live_bytes(src);
+    o->live_count = _ms_count_out(_ms_site_live_count(src));
     o->total_bytes = atomic_load(&src->total_bytes);
     o->total_count = _ms_count_out(total);
-    o->peak_bytes = atomic_load(&src->peak_bytes);
-    o->peak_count = _ms_count_out(atomic_load(&src->peak_count));
+    uint64_t pb, pc;
+    _ms_site_peak(id, &pb, &pc);
+    o->peak_bytes = pb;
+    o->peak_count = _ms_count_out(pc);
     o->temp_count = _ms_count_out(atomic_load(&src->temp_count));
     o->temp_bytes = atomic_load(&src->temp_bytes);
     o->realloc_count = _ms_count_out(atomic_load(&src->realloc_count));
     for (unsigned b = 0; b < MS_DUMP_LIFETIME_BUCKETS; b++)
       o->lifetime[b] = _ms_count_out(atomic_load(&src->lifetime[b]));
     /* live figures are estimates read without a lock: never let a racing free show negative */
-    if ((int64_t)o->live_bytes < 0) o->live_bytes = 0;
   }
   d->n_stacks = n;
   d->n_sites = ns;
@@ -438,8 +439,8 @@ void _ms_leak_report(void) {
   for (uint32_t id = 1; id < limit; id++) {
     if (!_ms_stack_valid(id)) continue;
     ms_site_t *s = _ms_site(id);
-    int64_t b = (int64_t)atomic_load(&s->live_bytes);
-    int64_t c = (int64_t)_ms_count_out(atomic_load(&s->live_count));
+    int64_t b = (int64_t)_ms_site_live_bytes(s);
+    int64_t c = (int64_t)_ms_count_out(_ms_site_live_count(s));
     if (b <= 0 && c <= 0) continue;
     total_bytes += (uint64_t)b, total_count += (uint64_t)c;
     leak_site_t ls = {id, (uint64_t)b, (uint64_t)c};

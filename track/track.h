@@ -63,13 +63,29 @@ uint32_t _ms_stack_limit(void);                /* ids in use are < this */
 int _ms_is_own_address(uint64_t addr);         /* inside libmemscope.so */
 
 /* ---- sites.c: per-site figures, indexed by stack id */
+/* Two cache lines a site; live = total - freed, so an allocation updates two counters and a
+ * free three (freed bytes, count, lifetime bucket). Counts are fixed point (MS_COUNT_ONE). */
 typedef struct ms_site {
-  _Atomic uint64_t live_bytes, live_count, total_bytes, total_count;
-  _Atomic uint64_t peak_bytes, peak_count, temp_count, temp_bytes, realloc_count;
+  _Atomic uint64_t total_bytes, total_count, freed_bytes, freed_count;
   _Atomic uint64_t lifetime[MS_DUMP_LIFETIME_BUCKETS];
-  uint64_t pad_[3];
-} ms_site_t;
+  _Atomic uint64_t temp_count, temp_bytes, realloc_count;
+  uint64_t pad_;
+} __attribute__((aligned(128))) ms_site_t;
+_Static_assert(sizeof(ms_site_t) == 128, "two cache lines per site");
 ms_site_t *_ms_site(uint32_t id);
+/* Live figures of a site (clamped at 0: a racing free can be seen before its allocation). */
+static inline uint64_t _ms_site_live_bytes(const ms_site_t *s) {
+  int64_t v = (int64_t)(atomic_load_explicit(&s->total_bytes, memory_order_relaxed) -
+                        atomic_load_explicit(&s->freed_bytes, memory_order_relaxed));
+  return v > 0 ? (uint64_t)v : 0;
+}
+static inline uint64_t _ms_site_live_count(const ms_site_t *s) { /* fixed point */
+  int64_t v = (int64_t)(atomic_load_explicit(&s->total_count, memory_order_relaxed) -
+                        atomic_load_explicit(&s->freed_count, memory_order_relaxed));
+  return v > 0 ? (uint64_t)v : 0;
+}
+/* Live figures at the last copied peak (sites.c). */
+void _ms_site_peak(uint32_t id, uint64_t *bytes, uint64_t *count);
 
 /* ---- live.c: the live set of sampled blocks, sharded lists */
 #define MS_LIVE_SHARDS 64
