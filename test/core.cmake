@@ -91,3 +91,11 @@ set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
 # The tracker's clock (rdtsc scaled against CLOCK_MONOTONIC), compiled on its own.
 ms_unit_test(clock SOURCES test_clock.c ${CMAKE_SOURCE_DIR}/alloc/clock.c)
 set_tests_properties(clock PROPERTIES LABELS core)
+
+# Dumps written by the library: signal-triggered (helper thread), %p/%n names, at exit, in a
+# fork child.
+if(TARGET msdump)
+  ms_unit_test(snapshot SOURCES test_snapshot.c LIBS memscope msdump)
+  ms_core_uses_memscope(snapshot)
+  set_tests_properties(snapshot PROPERTIES LABELS core TIMEOUT 120)
+endif()
