@@ -15,6 +15,7 @@
 # The slow configurations (ms-rate1, heaptrack) get their own hyperfine runs, fewer of them.
 # Environment knobs: RUNS (default 10), WARMUP (2), SLOW_RUNS (ms-rate1 and heaptrack runs, 3),
 # SKIP_HEAPTRACK=1.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # `make bench` runs it with sh; it needs bash
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build
