@@ -25,6 +25,7 @@ if(TARGET mscli)
   target_include_directories(golden_prog PRIVATE ${CMAKE_SOURCE_DIR}/include)
 
   ms_unit_test(model SOURCES test_model.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
+  ms_unit_test(json_compact SOURCES test_json_compact.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   ms_unit_test(symbolize SOURCES test_symbolize.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
   add_dependencies(test_symbolize ms_symtarget_variants)
   target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"
@@ -45,5 +46,15 @@ if(TARGET mscli)
         ${CMAKE_CURRENT_BINARY_DIR}/cli-golden)
       set_tests_properties(cli_golden PROPERTIES TIMEOUT 300)
     endif()
+    # --compact: resolved, it is exactly the default JSON (example, empty, synthetic, --top,
+    # and a real run of the demo when it is built).
+    set(_ms_compact_demo "")
+    if(TARGET demo AND TARGET memscope)
+      set(_ms_compact_demo $<TARGET_FILE:demo>)
+    endif()
+    add_test(NAME cli_compact COMMAND Python3::Interpreter ${MS_CLI_TEST_DIR}/compact_test.py
+      $<TARGET_FILE:memscope-cli> $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_BINARY_DIR}/cli-compact
+      ${_ms_compact_demo})
+    set_tests_properties(cli_compact PROPERTIES TIMEOUT 300)
   endif()
 endif()

@@ -1,4 +1,5 @@
 /* cmd_convert.c — `memscope convert DUMP -o OUT [--format json|html|svg|folded|text]`.
+ * (`--compact` with json: the frames/stacks-table form the HTML report embeds.)
  *
  * The format comes from --format or else OUT's extension. html and svg are drawn by the
  * reports library (export/report/, msreport); a build without it says so and exits 2. The
@@ -29,6 +30,8 @@ static const char help[] =
     "      --weight W       folded only: live (bytes, default) | live-count | total | count |\n"
     "                       peak | temp\n"
     "      --top N          json: list at most N sites and leaks (default: all)\n"
+    "      --compact        json: each distinct frame and stack once, in \"frames\" and\n"
+    "                       \"stacks\" tables; objects carry \"stack_id\" (docs/JSON.md)\n"
     "      --no-symbols     do not read binaries; frames are module+offset\n"
     "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
     "  -q, --quiet          no progress display\n"
@@ -59,9 +62,11 @@ int _ms_cmd_convert(int argc, char **argv) {
       {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
       {"top", required_argument, 0, 't'},    {"no-symbols", no_argument, 0, 'S'},
       {"debug-dir", required_argument, 0, 'D'}, {"quiet", no_argument, 0, 'q'},
+      {"compact", no_argument, 0, 'C'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
   const char *out_path = NULL, *format = NULL, *chart = NULL, *weight = NULL;
   uint64_t top = 0;
+  int compact = 0;
   ms_load_options_t lo = {0};
   optind = 1;
   opterr = 0;
@@ -77,6 +82,7 @@ int _ms_cmd_convert(int argc, char **argv) {
           return _ms_cli_fail(MS_EXIT_USAGE, "convert: --top needs a number, got '%s'", optarg);
         break;
       case 'S': lo.no_symbols = 1; break;
+      case 'C': compact = 1; break;
       case 'D': lo.debug_dir = optarg; break;
       case 'q': lo.quiet = 1; break;
       case 'h': fputs(help, stdout); return MS_EXIT_OK;
@@ -94,6 +100,7 @@ int _ms_cmd_convert(int argc, char **argv) {
     return _ms_cli_fail(MS_EXIT_USAGE, "convert: cannot tell the format from '%s'; use --format", out_path);
   }
   if (weight && f != F_FOLDED) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --weight applies to folded output only");
+  if (compact && f != F_JSON) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --compact applies to json output only");
   if (chart && f != F_SVG) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --chart applies to svg output only");
   if (weight && strcmp(weight, "live") && strcmp(weight, "live-count") && strcmp(weight, "total") &&
       strcmp(weight, "count") && strcmp(weight, "peak") && strcmp(weight, "temp"))
@@ -133,7 +140,11 @@ int _ms_cmd_convert(int argc, char **argv) {
   }
   int wr = 0;
   switch (f) {
-    case F_JSON: wr = ms_json_write_limited(out, &l.model, (uint32_t)top); break;
+    case F_JSON: {
+      ms_json_options_t jo = {(uint32_t)top, compact};
+      wr = ms_json_write_opts(out, &l.model, &jo);
+      break;
+    }
     case F_FOLDED: wr = ms_folded_write(out, &l.model, weight); break;
     case F_TEXT: wr = ms_text_report_write(out, &l.model, top ? (unsigned)top : 10); break;
 #ifdef MS_HAVE_HTML

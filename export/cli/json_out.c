@@ -8,6 +8,14 @@
  *
  * Frames repeat across stacks, so each frame's JSON text is rendered once and reused: a dump
  * with 100k stacks of 20 frames prints 2M frames but formats only the distinct addresses.
+ *
+ * The compact form (ms_json_options_t.compact, `--compact`, and what the HTML report embeds)
+ * writes each distinct frame and each distinct stack once, in two tables at the end of the
+ * document, and every "stack": [frames] becomes "stack_id": N. Printing 2M frames in full is
+ * what made a 100k-stack report 440 MB; the tables make it about a fifth of that. Ids are
+ * given in order of first reference while the document streams out (so --top and the HTML
+ * size guard list only the stacks they use), and stacks whose shown frames are identical
+ * (they differed only in hidden memscope frames) share one id.
  */
 #include "json_out.h"
 
@@ -115,6 +123,14 @@ typedef struct jw {
   const ms_model_t *m;
   char **frame_json;    /* rendered frames, by model frame index */
   uint32_t max_sites;
+  /* compact form only: */
+  int compact;
+  uint32_t *stack_id;   /* by model stack: compact id, or MS_DUMP_NONE before first use */
+  uint32_t *stack_of;   /* by compact id: a model stack with those frames */
+  uint32_t n_ids;
+  uint32_t *slots;      /* open-addressing table of compact ids (+1; 0 = empty), by frames */
+  uint32_t n_slots;     /* power of two, > 2 * n_stacks */
+  int out_of_memory;
 } jw_t;
 
 static void put(jw_t *w, const char *s) { fputs(s, w->out); }
@@ -177,7 +193,87 @@ static const char *frame_json(jw_t *w, uint32_t fi) {
   return b.p ? b.p : "null";
 }
 
+/* ------------------------------------------------------------------ compact stacks */
+
+static uint64_t frames_hash(const ms_mstack_t *st) {
+  uint64_t h = 1469598103934665603ull ^ st->depth;   /* FNV-1a over the frame indexes */
+  for (uint32_t i = 0; i < st->depth; i++) {
+    h ^= st->frames[i];
+    h *= 1099511628211ull;
+  }
+  return h ^ (h >> 29);
+}
+
+static int same_frames(const ms_mstack_t *a, const ms_mstack_t *b) {
+  return a->depth == b->depth && (a->depth == 0 || !memcmp(a->frames, b->frames, a->depth * sizeof *a->frames));
+}
+
+/* The compact id of model stack s (< n_stacks), given on first use. */
+static uint32_t stack_intern(jw_t *w, uint32_t s) {
+  if (w->stack_id[s] != MS_DUMP_NONE) return w->stack_id[s];
+  const ms_mstack_t *st = &w->m->stacks[s];
+  uint32_t mask = w->n_slots - 1, i = (uint32_t)frames_hash(st) & mask;
+  for (; w->slots[i]; i = (i + 1) & mask) {
+    uint32_t id = w->slots[i] - 1;
+    if (same_frames(&w->m->stacks[w->stack_of[id]], st)) return w->stack_id[s] = id;
+  }
+  uint32_t id = w->n_ids++;   /* at most one id per model stack, so the table never fills */
+  w->slots[i] = id + 1;
+  w->stack_of[id] = s;
+  return w->stack_id[s] = id;
+}
+
+/* "frames": every frame the listed stacks use, once; "stacks": frame indexes per stack id. */
+static void stack_tables(jw_t *w) {
+  const ms_model_t *m = w->m;
+  uint32_t *fid = malloc((m->n_frames ? m->n_frames : 1) * sizeof *fid);
+  uint32_t *order = malloc((m->n_frames ? m->n_frames : 1) * sizeof *order);
+  if (!fid || !order) {
+    free(fid);
+    free(order);
+    put(w, ",\"frames\":[],\"stacks\":[]");
+    w->out_of_memory = 1;
+    return;
+  }
+  for (uint32_t i = 0; i < m->n_frames; i++) fid[i] = MS_DUMP_NONE;
+  uint32_t nf = 0;
+  for (uint32_t id = 0; id < w->n_ids; id++) {
+    const ms_mstack_t *st = &m->stacks[w->stack_of[id]];
+    for (uint32_t i = 0; i < st->depth; i++)
+      if (fid[st->frames[i]] == MS_DUMP_NONE) {
+        fid[st->frames[i]] = nf;
+        order[nf++] = st->frames[i];
+      }
+  }
+  key(w, "frames", 0);
+  fputc('[', w->out);
+  for (uint32_t i = 0; i < nf; i++) {
+    if (i) fputc(',', w->out);
+    put(w, frame_json(w, order[i]));
+  }
+  fputc(']', w->out);
+  key(w, "stacks", 0);
+  fputc('[', w->out);
+  for (uint32_t id = 0; id < w->n_ids; id++) {
+    const ms_mstack_t *st = &m->stacks[w->stack_of[id]];
+    fputs(id ? ",[" : "[", w->out);
+    for (uint32_t i = 0; i < st->depth; i++) fprintf(w->out, i ? ",%u" : "%u", fid[st->frames[i]]);
+    fputc(']', w->out);
+  }
+  fputc(']', w->out);
+  free(fid);
+  free(order);
+}
+
 static void stack(jw_t *w, const char *k, uint32_t s, int first) {
+  if (w->compact) {
+    /* "stack" -> "stack_id", "alloc_stack" -> "alloc_stack_id": null when there is none. */
+    if (!first) fputc(',', w->out);
+    fprintf(w->out, "\"%s_id\":", k);
+    if (s >= w->m->n_stacks) put(w, "null");
+    else fprintf(w->out, "%u", stack_intern(w, s));
+    return;
+  }
   key(w, k, first);
   if (s >= w->m->n_stacks) {
     put(w, "[]");
@@ -594,13 +690,37 @@ static void findings(jw_t *w) {
   fputc(']', w->out);
 }
 
-int ms_json_write_limited(FILE *out, const ms_model_t *m, uint32_t max_sites) {
-  jw_t w = {out, m, calloc(m->n_frames ? m->n_frames : 1, sizeof(char *)),
-            max_sites ? max_sites : UINT32_MAX};
+int ms_json_write_opts(FILE *out, const ms_model_t *m, const ms_json_options_t *o) {
+  jw_t w = {0};
+  w.out = out;
+  w.m = m;
+  w.max_sites = o && o->max_sites ? o->max_sites : UINT32_MAX;
+  w.compact = o && o->compact;
+  w.frame_json = calloc(m->n_frames ? m->n_frames : 1, sizeof(char *));
   if (!w.frame_json) return -1;
+  if (w.compact) {
+    uint32_t n = m->n_stacks ? m->n_stacks : 1;
+    w.n_slots = 16;
+    while (w.n_slots <= 2 * (uint64_t)n) w.n_slots *= 2;
+    w.stack_id = malloc(n * sizeof *w.stack_id);
+    w.stack_of = malloc(n * sizeof *w.stack_of);
+    w.slots = calloc(w.n_slots, sizeof *w.slots);
+    if (!w.stack_id || !w.stack_of || !w.slots) {
+      free(w.stack_id);
+      free(w.stack_of);
+      free(w.slots);
+      free(w.frame_json);
+      return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) w.stack_id[i] = MS_DUMP_NONE;
+  }
   fputc('{', out);
   kv_u(&w, "format_version", m->dump->format_version, 1);
   kv_s(&w, "generator", "memscope " /* version */ "0.1.0", 0);
+  if (w.compact) {
+    key(&w, "compact", 0);
+    put(&w, "true");
+  }
   process(&w);
   summary(&w);
   sites(&w);
@@ -613,10 +733,20 @@ int ms_json_write_limited(FILE *out, const ms_model_t *m, uint32_t max_sites) {
   modules(&w);
   tags(&w);
   findings(&w);
+  /* Last, once every reference is known: only the stacks the document uses are listed. */
+  if (w.compact) stack_tables(&w);
   fputs("}\n", out);
   for (uint32_t i = 0; i < m->n_frames; i++) free(w.frame_json[i]);
   free(w.frame_json);
-  return ferror(out) ? -1 : 0;
+  free(w.stack_id);
+  free(w.stack_of);
+  free(w.slots);
+  return ferror(out) || w.out_of_memory ? -1 : 0;
+}
+
+int ms_json_write_limited(FILE *out, const ms_model_t *m, uint32_t max_sites) {
+  ms_json_options_t o = {max_sites, 0};
+  return ms_json_write_opts(out, m, &o);
 }
 
 int ms_json_write(FILE *out, const ms_model_t *m) { return ms_json_write_limited(out, m, 0); }
