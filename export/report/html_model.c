@@ -1,6 +1,9 @@
-/* html_model.c — ms_html_write(): the converter's model -> JSON (ms_json_write, the very
- * document `memscope convert -o x.json` writes) -> the self-contained page (html.c).
- * Kept apart from html.c so that the page writer builds and is tested without the converter.
+/* html_model.c — ms_html_write(): the converter's model -> JSON in its compact form (the
+ * document `memscope convert -o x.json --compact` writes: each distinct frame and stack once,
+ * see docs/JSON.md) -> the self-contained page (html.c). The compact form is what keeps a
+ * 100k-stack report at tens of MB instead of 440 MB (docs/REPORTS.md, "Scale"); the page's
+ * scripts read both forms. Kept apart from html.c so that the page writer builds and is
+ * tested without the converter.
  *
  * Size guard: a browser reads the embedded JSON as one JavaScript string, and V8 strings stop
  * at about 512 MiB; past that the page could not open at all. So when the JSON exceeds
@@ -31,7 +34,8 @@ static int render(const ms_model_t *m, uint32_t max_sites, char **json, size_t *
   *len = 0;
   FILE *mem = open_memstream(json, len);
   if (!mem) return MS_ENOMEM;
-  int rc = ms_json_write_limited(mem, m, max_sites);
+  ms_json_options_t o = {max_sites, 1};
+  int rc = ms_json_write_opts(mem, m, &o);
   if (fclose(mem) != 0) rc = -1;
   if (rc != 0) {
     free(*json);

@@ -133,6 +133,16 @@ function generate(n, jsonPath) {
           findings: !(d.findings || []).length }
       };
     });
+    if (opt.msp) {
+      /* memscope convert embeds the compact form (docs/JSON.md); rows keep their stack ids. */
+      const form = await page.evaluate(() => {
+        const d = JSON.parse(document.getElementById("ms-data").textContent), D = window.memscope.data;
+        return { compact: d.compact === true && Array.isArray(d.frames) && Array.isArray(d.stacks),
+          inline: JSON.stringify(Object.keys(d)).includes('"stack"') || (d.sites || []).some((s) => "stack" in s) ||
+            (d.leaks || []).some((s) => "stack" in s) || D.sites.some((s) => "stack" in s) };
+      });
+      check("page embeds the compact form, stacks not resolved up front", form.compact && !form.inline, JSON.stringify(form));
+    }
     const text = async (sel) => (await page.locator(sel).first().innerText()).replace(/\s+/g, " ");
     check("overview shows the peak " + facts.peak, (await text("#card-peak")).includes(facts.peak), await text("#card-peak"));
     check("timeline marks the peak", (await page.locator("#timeline").innerText()).includes(facts.peak));
@@ -154,6 +164,16 @@ function generate(n, jsonPath) {
     else check("variables view says there are none", (await text("#variables")).includes("No named variables"));
     if (facts.variable) check("lifecycle chart drawn", (await page.locator("#lifecycles svg rect").count()) > 0);
     for (const k of facts.errorKinds) check("errors view shows " + k, (await text("#errors")).includes(k));
+    if (facts.errorKinds.length) {
+      const es = await page.evaluate(() => {
+        const e = window.memscope.data.errors[0], item = document.querySelector("#errors .item");
+        const st = ["stack", "alloc_stack", "free_stack"].map((k) => window.MS.stackOf(e, k));
+        const ols = Array.from(item.querySelectorAll(".stacks3 > div")).map((d) => d.querySelector("ol.stack"));
+        return { want: st.map((s) => s.length ? window.MS.frameName(s[0]) : null),
+          got: ols.map((ol) => ol ? ol.querySelector("li .fn").textContent : null) };
+      });
+      check("the first error shows its three stacks", JSON.stringify(es.want) === JSON.stringify(es.got), JSON.stringify(es));
+    }
     if (facts.empty.errors) check("errors view says there are none", (await text("#errors")).includes("No memory errors"));
     if (facts.finding) check("findings view shows the first finding", (await text("#findings")).includes(facts.finding.replace(/\s+/g, " ")));
     else check("findings view says there are none", (await text("#findings")).includes("No findings"));
@@ -181,7 +201,7 @@ function generate(n, jsonPath) {
         const t = window.memscope.tables.sites;
         return { n: t.view.length, all: t.rows.length, first: document.querySelector("#sites-table tbody tr").innerText,
           label: document.querySelector("#sites .help[aria-live]").textContent,
-          every: t.view.every((r) => JSON.stringify(r.stack).toLowerCase().includes(q.toLowerCase())) };
+          every: t.view.every((r) => JSON.stringify(window.MS.stackOf(r)).toLowerCase().includes(q.toLowerCase())) };
       }, q);
       console.log("sites filter '" + q + "': " + res.label + " (" + filterMs + " ms incl. 150 ms debounce)");
       check("sites filter keeps only matching rows", res.n >= 1 && res.every && res.first.includes(q), JSON.stringify(res));
@@ -199,6 +219,13 @@ function generate(n, jsonPath) {
       check("sites table sorts by total bytes", sorted);
       await page.click("#sites-table tbody button[aria-expanded='false']");
       check("a site row opens its stack", (await page.locator("#sites-table ol.stack li").count()) > 0);
+      /* The opened stack is the row's real one (resolved from its stack id in the compact form). */
+      const opened = await page.evaluate(() => {
+        const st = window.MS.stackOf(window.memscope.tables.sites.view[0]), li = document.querySelectorAll("#sites-table ol.stack li");
+        return { want: Math.min(st.length, 64) + (st.length > 64 ? 1 : 0), got: li.length,
+          fn: st.length ? window.MS.frameName(st[0]) : "", first: li.length ? li[0].innerText : "" };
+      });
+      check("the opened stack has the site's frames, innermost first", opened.got === opened.want && opened.first.includes(opened.fn), JSON.stringify(opened));
       const hasLifetimes = await page.evaluate(() => (window.memscope.tables.sites.view[0].lifetimes || []).some((x) => x > 0));
       if (hasLifetimes) check("the opened site shows its lifetime histogram", (await text("#sites-table")).includes("Lifetime of freed blocks"));
     }

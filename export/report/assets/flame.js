@@ -26,7 +26,13 @@ function Node(name, frame, parent) {
   this.match = false;
 }
 
-function frameKey(f) { return MS.frameName(f) + "\u0000" + (f && f.file ? f.file : (f && f.module) || ""); }
+/* In the compact form a frame object is shared by every stack that has it, so its key is
+ * computed once and kept on it. */
+function frameKey(f) {
+  if (!f) return "?\u0000";
+  if (f._key === undefined) f._key = MS.frameName(f) + "\u0000" + (f.file ? f.file : f.module || "");
+  return f._key;
+}
 
 /* Frames outside main() (_start, __libc_start_main...) are the same for every stack of the
  * main thread and only push the interesting part down: the normal view starts at main. */
@@ -38,7 +44,7 @@ function mainIndex(st) {
 function buildTree(sites, inverted) {
   var root = new Node("all", null, null);
   for (var s = 0; s < sites.length; s++) {
-    var site = sites[s], st = site.stack || [], vals = site._v;
+    var site = sites[s], st = MS.stackOf(site), vals = site._v;
     var node = root;
     for (var k = 0; k < 4; k++) node.v[k] += vals[k];
     var mi = mainIndex(st);

@@ -1,6 +1,6 @@
-/* main.js — starts the report: reads the embedded JSON, normalises it (tolerating missing
- * optional parts, so older or partial dumps still render), lays out the header, navigation and
- * sections, and wires the light/dark theme. A section that fails to render says so in place and
+/* main.js — starts the report: reads the embedded JSON (default or compact form, docs/JSON.md),
+ * normalises it (tolerating missing optional parts, so older or partial dumps still render),
+ * lays out the header, navigation and sections, and wires the light/dark theme. A section that fails to render says so in place and
  * logs the error, instead of blanking the whole page. */
 "use strict";
 (function () {
@@ -17,9 +17,7 @@ function normalise(data) {
   D.process = data.process || {};
   D.summary = data.summary || {};
   D.sites = arr(data.sites).filter(function (s) { return s && typeof s === "object"; });
-  D.sites.forEach(function (s) { if (!Array.isArray(s.stack)) s.stack = []; });
   D.leaks = arr(data.leaks).slice().sort(function (a, b) { return MS.num(b.bytes) - MS.num(a.bytes); });
-  D.leaks.forEach(function (s) { if (!Array.isArray(s.stack)) s.stack = []; });
   D.errors = arr(data.errors);
   D.timeline = arr(data.timeline).slice().sort(function (a, b) { return MS.num(a.time_ns) - MS.num(b.time_ns); });
   D.size_classes = arr(data.size_classes);
@@ -67,10 +65,12 @@ function normalise(data) {
   D.findings = D.findings.map(function (f) {
     f = Object.assign({}, f);
     var site = f.site;
-    if (Array.isArray(f.stack) && f.stack.length) f._stack = f.stack;
-    else if (typeof site === "number" && D.sites[site]) f._stack = D.sites[site].stack;
-    else if (site && typeof site === "object" && Array.isArray(site.stack)) f._stack = site.stack;
-    else if (Array.isArray(f.stack)) f._stack = f.stack;
+    /* Findings are few (the converter lists the most important), so their stacks are
+     * resolved here; sites' and leaks' stay ids until shown (MS.stackOf). */
+    var own = MS.stackOf(f);
+    if (own.length) f._stack = own;
+    else if (typeof site === "number" && D.sites[site]) f._stack = MS.stackOf(D.sites[site]);
+    else if (site && typeof site === "object") f._stack = MS.stackOf(site);
     else if (f.function) f._stack = [{function: f.function, file: f.file, line: f.line, module: f.module}];
     else f._stack = [];
     return f;
@@ -180,6 +180,7 @@ function start() {
     return;
   }
   var t0 = performance.now();
+  MS.useStackTables(data.frames, data.stacks);   /* compact form; absent in the inline form */
   var D = normalise(data);
   var metaNode = document.getElementById("ms-meta");
   try { D.meta = metaNode ? JSON.parse(metaNode.textContent) : {}; } catch (e) { D.meta = {}; }

@@ -1,6 +1,6 @@
 /* util.js — shared helpers of the memscope report: number/byte/time formatting, a small DOM
  * builder that only ever sets text (never innerHTML, so names from the profiled program cannot
- * inject markup), stack rendering and theme colours. Everything hangs off window.MS. */
+ * inject markup), stack lookup and rendering, and theme colours. Everything hangs off window.MS. */
 "use strict";
 var MS = window.MS = window.MS || {};
 
@@ -95,6 +95,43 @@ MS.cssVar = function (name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 };
 
+/* Stacks come in two forms (docs/JSON.md): inline, obj.stack = [frame, ...] (the default JSON,
+ * hand-made data), or compact, obj.stack_id = N into the document's "stacks" table of frame
+ * indexes into its "frames" table (what memscope convert embeds in the page). MS.stackOf hides
+ * the difference. An id is turned into frames only when something asks for that stack (a row
+ * opened, the flame graph built): resolving 100k stacks up front, or keeping 100k resolved
+ * arrays, would give back what the compact form saves. */
+var STK = {frames: [], stacks: []};
+var NO_FRAME = {};
+MS.useStackTables = function (frames, stacks) {
+  STK.frames = Array.isArray(frames) ? frames : [];
+  STK.stacks = Array.isArray(stacks) ? stacks : [];
+};
+MS.stackFrames = function () { return STK.frames; };
+/* The frame-index array of obj's stack (which: "stack", "alloc_stack", "free_stack"), or null
+ * when obj has no stack id (inline form, or no stack). */
+MS.stackIds = function (obj, which) {
+  if (!obj) return null;
+  var id = obj[(which || "stack") + "_id"];
+  if (typeof id !== "number" || id < 0 || id >= STK.stacks.length) return null;
+  var ids = STK.stacks[id];
+  return Array.isArray(ids) ? ids : null;
+};
+/* The frames of obj's stack, innermost first; [] when there is none. */
+MS.stackOf = function (obj, which) {
+  if (!obj) return [];
+  var v = obj[which || "stack"];
+  if (Array.isArray(v)) return v;
+  var ids = MS.stackIds(obj, which);
+  if (!ids) return [];
+  var out = new Array(ids.length);
+  for (var i = 0; i < ids.length; i++) {
+    var f = STK.frames[ids[i]];
+    out[i] = f && typeof f === "object" ? f : NO_FRAME;
+  }
+  return out;
+};
+
 /* Frames are {function, file, line, module, address}; any may be missing. */
 MS.frameName = function (f) {
   if (!f) return "?";
@@ -135,7 +172,7 @@ MS.siteLabel = function (stack) {
  * same text as `memscope report`) when present, else computed from the stack. */
 MS.labelOf = function (obj) {
   if (obj && obj.location) return String(obj.location);
-  return MS.siteLabel(obj && obj.stack);
+  return MS.siteLabel(MS.stackOf(obj));
 };
 
 /* <ol class="stack">: innermost first, as in a debugger's backtrace. */
