@@ -114,7 +114,15 @@ function generate(n, jsonPath) {
     await page.waitForSelector("html[data-ready='1']", { timeout: 120000 });
     const loadMs = Date.now() - t0;
     const renderMs = await page.evaluate(() => window.memscope.renderMs);
+    /* Where the time went: the HTML parser (until domInteractive), JSON.parse of the embedded
+     * data, normalising it, then each view (main.js's D.timings). */
+    const tim = await page.evaluate(() => {
+      const n = performance.getEntriesByType("navigation")[0];
+      return { html: n ? Math.round(n.domInteractive) : -1, steps: window.memscope.data.timings || {} };
+    });
     console.log("load " + loadMs + " ms (render " + Math.round(renderMs) + " ms)");
+    console.log("  html parsed at " + tim.html + " ms; JSON.parse " + tim.steps.parse + " ms; then " +
+      Object.keys(tim.steps).filter((k) => k !== "parse").map((k) => k + " " + tim.steps[k]).join(", ") + " (ms)");
     if (opt.maxLoadMs) check("page ready within " + opt.maxLoadMs + " ms", loadMs <= opt.maxLoadMs, loadMs + " ms");
 
     /* Expectations from the embedded data itself. */

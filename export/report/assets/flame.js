@@ -20,18 +20,25 @@ MS.METRICS = [
   {key: "total_count", label: "Allocations (count)", fmt: MS.fmtCount}
 ];
 
-function Node(name, frame, parent) {
-  this.name = name; this.frame = frame; this.parent = parent;
-  this.children = []; this.map = null; this.v = [0, 0, 0, 0]; this.depth = parent ? parent.depth + 1 : 0;
-  this.match = false;
+var NO_KIDS = Object.freeze([]);   /* shared by the leaves (about half the nodes) */
+function Node(name, frame, parent, kid) {
+  this.name = name; this.frame = frame; this.parent = parent; this.kid = kid;
+  this.children = NO_KIDS; this.map = null; this.v = [0, 0, 0, 0]; this.depth = parent ? parent.depth + 1 : 0;
+  this.match = false; this.manyLines = false;
 }
 
-/* In the compact form a frame object is shared by every stack that has it, so its key is
- * computed once and kept on it. */
-function frameKey(f) {
-  if (!f) return "?\u0000";
-  if (f._key === undefined) f._key = MS.frameName(f) + "\u0000" + (f.file ? f.file : f.module || "");
-  return f._key;
+/* Frames merge in the graph when they name the same function in the same file (or module):
+ * every distinct such key gets a small integer, so building the tree compares numbers. In the
+ * compact form a frame object is shared by every stack that has it, so its key id is computed
+ * once per distinct frame and kept on it. */
+var KEY_IDS = new Map();   /* one numbering for the page: frames keep their id on them */
+function keyOf(f) {
+  if (f && f._kid !== undefined) return f._kid;
+  var key = f ? MS.frameName(f) + "\u0000" + (f.file ? f.file : f.module || "") : "?";
+  var id = KEY_IDS.get(key);
+  if (id === undefined) { id = KEY_IDS.size; KEY_IDS.set(key, id); }
+  if (f) f._kid = id;
+  return id;
 }
 
 /* Frames outside main() (_start, __libc_start_main...) are the same for every stack of the
@@ -41,20 +48,36 @@ function mainIndex(st) {
   return -1;
 }
 
+/* The child of node for key id kid: most nodes have one or two children, so they are searched
+ * in the array, and only nodes with many children get a Map (at 100k stacks the tree has
+ * about a million nodes, and a Map each was most of the build time). */
+function childOf(node, kid) {
+  if (node.map) return node.map.get(kid);
+  var ch = node.children;
+  for (var i = 0; i < ch.length; i++) if (ch[i].kid === kid) return ch[i];
+  return undefined;
+}
+function addChild(node, c) {
+  if (node.children === NO_KIDS) node.children = [c];
+  else node.children.push(c);
+  if (node.map) node.map.set(c.kid, c);
+  else if (node.children.length > 8) {
+    node.map = new Map();
+    for (var i = 0; i < node.children.length; i++) node.map.set(node.children[i].kid, node.children[i]);
+  }
+}
+
 function buildTree(sites, inverted) {
-  var root = new Node("all", null, null);
+  var root = new Node("all", null, null, -1);
   for (var s = 0; s < sites.length; s++) {
     var site = sites[s], st = MS.stackOf(site), vals = site._v;
     var node = root;
     for (var k = 0; k < 4; k++) node.v[k] += vals[k];
-    var mi = mainIndex(st);
-    if (mi >= 0 && mi < st.length - 1) st = st.slice(0, mi + 1);
-    var n = st.length;
+    var mi = mainIndex(st), n = mi >= 0 ? mi + 1 : st.length;
     for (var i = 0; i < n; i++) {
-      var f = st[inverted ? i : n - 1 - i], key = frameKey(f);
-      if (!node.map) node.map = new Map();
-      var c = node.map.get(key);
-      if (!c) { c = new Node(MS.frameName(f), f, node); node.map.set(key, c); node.children.push(c); }
+      var f = st[inverted ? i : n - 1 - i], kid = keyOf(f);
+      var c = childOf(node, kid);
+      if (!c) { c = new Node(MS.frameName(f), f, node, kid); addChild(node, c); }
       else if (f && c.frame && f.line !== c.frame.line) c.manyLines = true; /* merged calls from several lines */
       for (k = 0; k < 4; k++) c.v[k] += vals[k];
       node = c;

@@ -158,12 +158,14 @@ function build(D) {
       s.count !== undefined && s.count !== null ? E("span", {class: "count" + (s.bad ? " bad" : ""), text: MS.fmtCount(s.count)}) : null));
     var sec = E("section", {class: "view", id: s.id, "aria-labelledby": s.id + "-h"}, E("h2", {id: s.id + "-h", text: s.title}));
     main.appendChild(sec);
+    var t0 = performance.now();
     try {
       s.view(sec, D);
     } catch (e) {
       console.error("memscope report: the " + s.title + " view failed:", e);
       sec.appendChild(E("p", {class: "empty", text: "This view could not be drawn: " + e}));
     }
+    D.timings[s.id] = Math.round(performance.now() - t0);
   });
   main.appendChild(E("p", {class: "help", text: "Made by memscope from a dump of format version " + (D.raw.format_version || "?") +
     ". This file is self-contained: it makes no network requests."}));
@@ -172,6 +174,7 @@ function build(D) {
 function start() {
   initialTheme();
   var node = document.getElementById("ms-data"), data;
+  var tParse = performance.now();
   try {
     data = JSON.parse(node.textContent);
   } catch (e) {
@@ -182,6 +185,8 @@ function start() {
   var t0 = performance.now();
   MS.useStackTables(data.frames, data.stacks);   /* compact form; absent in the inline form */
   var D = normalise(data);
+  /* How long each step took (ms), for the browser test's report and docs/REPORTS.md. */
+  D.timings = {parse: Math.round(t0 - tParse), normalise: Math.round(performance.now() - t0)};
   var metaNode = document.getElementById("ms-meta");
   try { D.meta = metaNode ? JSON.parse(metaNode.textContent) : {}; } catch (e) { D.meta = {}; }
   build(D);
