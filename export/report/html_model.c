@@ -7,8 +7,9 @@
  *
  * Size guard: a browser reads the embedded JSON as one JavaScript string, and V8 strings stop
  * at about 512 MiB; past that the page could not open at all. So when the JSON exceeds
- * MS_HTML_JSON_LIMIT (448 MiB), the page lists only the biggest sites and leaks (ms_json_write_limited,
- * sites are sorted by live bytes) and says so; the JSON output still has everything.
+ * MS_HTML_JSON_LIMIT (448 MiB), the page lists only the biggest sites and leaks
+ * (ms_json_write_opts with max_sites; sites are sorted by live bytes) and says so; the JSON
+ * output still has everything.
  */
 #include <stdint.h>
 #include <stdio.h>

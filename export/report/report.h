@@ -1,8 +1,9 @@
 /* report.h — the HTML dashboard and SVG charts (export/report/, library msreport).
  *
  * Both take the converter's symbolised model (export/cli/model.h). The HTML page embeds the
- * model as the same JSON `memscope convert -o x.json` writes (ms_json_write) and draws every
- * view in the browser; the SVG charts are drawn here, in C, for documents and CI artefacts.
+ * model as the JSON `memscope convert -o x.json --compact` writes (ms_json_write_opts, the
+ * compact form of the default JSON) and draws every view in the browser; the SVG charts are
+ * drawn here, in C, for documents and CI artefacts.
  * Return values: 0 (MS_OK) or a negative MS_* code (MS_EIO when writing failed).
  */
 #ifndef MEMSCOPE_REPORT_H
