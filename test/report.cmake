@@ -6,6 +6,7 @@
 #     _example  memscope convert of msdump's full example dump (odd values everywhere)
 #     _empty    memscope convert of an empty dump: every section says plainly there is nothing
 #     _scale    memscope convert of a synthetic dump with 100k stacks: load time, filter, zoom
+#     _compact_odd  hand-made compact JSON (docs/JSON.md) with out-of-range and malformed ids
 # Browser tests skip loudly (exit 77) where no chromium can be had, and fail under CI=true.
 if(NOT TARGET msreport)
   return()
@@ -81,6 +82,12 @@ if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
     --expect demo.c@sites)
   set_tests_properties(report_browser_demo PROPERTIES FIXTURES_REQUIRED report_dump_demo)
 endif()
+
+# Hand-made compact JSON with odd ids (out of range, negative, strings, a stack that is not a
+# list, a null frame): the page shows what resolves and nothing breaks.
+ms_browser_test(compact_odd --json ${MS_BROWSER_DIR}/compact_odd.json --driver $<TARGET_FILE:html_from_json>
+  --expect grow_table@leaks --expect bad_frame@leaks --expect lookup_table@variables --expect release_twice@errors
+  --expect parse_config@errors --expect "not freed before@errors" --expect grow_table@findings --expect no_stack@sites)
 
 # The page without the charting library (a build where libjs-dygraphs was missing).
 ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>

@@ -33,11 +33,12 @@ function Node(name, frame, parent, kid) {
  * once per distinct frame and kept on it. */
 var KEY_IDS = new Map();   /* one numbering for the page: frames keep their id on them */
 function keyOf(f) {
-  if (f && f._kid !== undefined) return f._kid;
-  var key = f ? MS.frameName(f) + "\u0000" + (f.file ? f.file : f.module || "") : "?";
+  var obj = !!f && typeof f === "object";   /* hand-made data may hold anything */
+  if (obj && f._kid !== undefined) return f._kid;
+  var key = obj ? MS.frameName(f) + "\u0000" + (f.file ? f.file : f.module || "") : "?";
   var id = KEY_IDS.get(key);
   if (id === undefined) { id = KEY_IDS.size; KEY_IDS.set(key, id); }
-  if (f) f._kid = id;
+  if (obj && !Object.isFrozen(f)) f._kid = id;
   return id;
 }
 
