@@ -56,7 +56,7 @@ if(TARGET memscope-cli AND TARGET gen_dump)
   endforeach()
   add_test(NAME report_dump_scale COMMAND $<TARGET_FILE:gen_dump> synthetic ${MS_BROWSER_WORK}/scale.msp 200000 100000 12)
   set_tests_properties(report_dump_scale PROPERTIES FIXTURES_SETUP report_dump_scale)
-  ms_browser_test(scale --msp ${MS_BROWSER_WORK}/scale.msp --memscope $<TARGET_FILE:memscope-cli> --max-load-ms 60000)
+  ms_browser_test(scale --msp ${MS_BROWSER_WORK}/scale.msp --memscope $<TARGET_FILE:memscope-cli> --max-load-ms 30000)
   set_tests_properties(report_browser_scale PROPERTIES FIXTURES_REQUIRED report_dump_scale)
 endif()
 
