@@ -39,6 +39,10 @@ typedef struct ms_class_counters {
 
 #define MS_MAX_TAG_DEPTH 16
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
+/* At rate 0 a thread still looks at the rate every 64 MiB it allocates: if a reset from
+ * ms_set_sample_rate() raced with the thread's own countdown update and was lost, the thread
+ * picks up the new rate soon after anyway. */
+#define MS_RATE0_RECHECK ((int64_t)64 << 20)
 
 /* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
  * recycled when their thread exits (the counters just keep accumulating). */
@@ -96,6 +100,8 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *record);
 void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller);
 /* realloc moved old (tag otag, still live) to q (tag qtag); called before old is released */
 void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag);
+/* a sampled block was resized in place from old to n bytes */
+void _ms_track_resize(void *block, uint64_t old, uint64_t n);
 void _ms_track_init(void);
 void _ms_track_atfork_prepare(void);
 void _ms_track_atfork_parent(void);

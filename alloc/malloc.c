@@ -27,22 +27,34 @@
 /* ------------------------------------------------------------------ thread state access */
 
 static _Atomic int orphan_lock;
+static __thread unsigned t_orphan_depth __attribute__((tls_model("initial-exec")));
 extern ms_thread_t _ms_orphan; /* thread.c: shared block for threads past their exit */
 
 /* The calling thread's block. When the thread has none (it is exiting, or memscope is being
- * initialised by this very call) the shared orphan block is used under a spin lock. */
+ * initialised by this very call) the shared orphan block is used under a spin lock. The lock is
+ * re-entrant per thread: a report or a tracker call made while holding it may allocate. */
+static ms_thread_t *orphan_enter(int *locked) {
+  if (t_orphan_depth == 0)
+    while (atomic_exchange_explicit(&orphan_lock, 1, memory_order_acquire))
+      __builtin_ia32_pause();
+  t_orphan_depth++;
+  *locked = 1;
+  return &_ms_orphan;
+}
 static inline ms_thread_t *thread_enter(int *locked) {
   ms_thread_t *t = _ms_self;
   if (MS_LIKELY(t != NULL)) return t;
   t = _ms_thread_slow();
-  if (t) return t;
-  while (atomic_exchange_explicit(&orphan_lock, 1, memory_order_acquire))
-    __builtin_ia32_pause();
-  *locked = 1;
-  return &_ms_orphan;
+  return t ? t : orphan_enter(locked);
 }
 static inline void thread_leave(int locked) {
-  if (MS_UNLIKELY(locked)) atomic_store_explicit(&orphan_lock, 0, memory_order_release);
+  if (MS_UNLIKELY(locked) && --t_orphan_depth == 0)
+    atomic_store_explicit(&orphan_lock, 0, memory_order_release);
+}
+
+/* fork child: the lock may have been held by a thread that does not exist here */
+void _ms_orphan_fork_child(void) {
+  if (t_orphan_depth == 0) atomic_store(&orphan_lock, 0);
 }
 
 static inline int64_t countdown_get(ms_thread_t *t) {
@@ -113,7 +125,7 @@ static inline unsigned header_kind(ms_thread_t *t, size_t n, size_t align) {
       countdown_set(t, next);
       return MS_HDR_SAMPLED;
     }
-    countdown_set(t, INT64_MAX);
+    countdown_set(t, MS_RATE0_RECHECK);
   }
   return (n <= MS_SHORT_MAX && align <= 8) ? MS_HDR_SHORT : MS_HDR_NORMAL;
 }
@@ -168,15 +180,16 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
 /* ------------------------------------------------------------------ validation and free */
 
 /* A freed SHORT block's tag word is where mimalloc keeps its free-list link, so the FREED mark
- * is gone: the word is 0 (end of list) or a pointer into the same mimalloc segment. Only asked
- * on the error path, to tell a double free from an invalid free. */
+ * is gone: the word is 0 (end of list) or a 16-aligned pointer near p. SHORT blocks start on a
+ * 16-byte boundary (16- and 32-byte bins), so p is 8 past one. Only asked on the error path, to
+ * tell a double free from an invalid free; it reads nothing but the word itself (asking
+ * mimalloc about an arbitrary pointer can crash: an interior pointer of a huge block masks to
+ * user data, not to a segment header). */
 static int looks_freed_short(const void *p, uint64_t word) {
-  /* p - 8 must be a block of a SHORT size class (mimalloc answers per page, from metadata) */
-  if (mi_usable_size((const char *)p - 8) > _ms_class_usable[_ms_class_of(8 + MS_SHORT_MAX)]) return 0;
-  if (word == 0) return 1;
   uint64_t a = (uint64_t)(uintptr_t)p;
-  return (word & 7) == 0 && (word > a ? word - a : a - word) < (4u << 20) &&
-         mi_is_in_heap_region((const void *)(uintptr_t)word);
+  if ((a & 15) != 8) return 0;
+  if (word == 0) return 1;
+  return (word & 15) == 0 && (word > a ? word - a : a - word) < (4u << 20);
 }
 
 /* Is p a live memscope block? Returns its tag word, or 0 after reporting what is wrong. */
@@ -197,9 +210,12 @@ static uint64_t live_tag(const void *p, int report) {
   if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || kind > MS_HDR_SAMPLED ||
                   _ms_tag_class(tag) >= MS_CLASS_COUNT)) {
     if (report) {
-      int freed = _ms_tag_state(tag) == MS_STATE_FREED || looks_freed_short(p, tag);
-      _ms_report_error(freed ? 0 /* double_free */ : 1 /* invalid_free */, p,
-                       freed ? _ms_tag_size(tag) : 0, NULL);
+      /* the guard word below still matches p: the tag itself was overwritten (underflow) */
+      int guard_ok = ((uintptr_t)p & 4095) >= 16 && *_ms_guard_ptr(p) == _ms_guard_value(p);
+      int freed = _ms_tag_state(tag) == MS_STATE_FREED || (!guard_ok && looks_freed_short(p, tag));
+      unsigned kind = freed ? 0 /* double_free */ : guard_ok ? 4 /* buffer_underflow */
+                                                             : 1 /* invalid_free */;
+      _ms_report_error(kind, p, freed ? _ms_tag_size(tag) : 0, NULL);
     }
     return 0;
   }
@@ -276,20 +292,31 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
   int locked = 0;
   ms_thread_t *t = thread_enter(&locked);
 
-  /* In place: same header kind, unsampled, and the new size still fits the block without
-   * wasting more than half of it (mimalloc's own rule). */
-  if (kind != MS_HDR_SAMPLED && !_ms_tag_aligned(tag) && !(tag & (MS_TAG_NAMED | MS_TAG_UNCOUNTED)) &&
-      kind == ((n <= MS_SHORT_MAX) ? MS_HDR_SHORT : MS_HDR_NORMAL)) {
+  /* In place: the new size still fits the block without wasting more than half of it
+   * (mimalloc's own rule), the header kind is still the right one for the new size, and the
+   * block is not over-aligned, named or memscope's own. A sampled block stays sampled and keeps
+   * its record. The sampler is charged for the growth only: charging the whole new size would
+   * make every step of a growing buffer "run out" the countdown and move (a copy per step). */
+  unsigned want = kind == MS_HDR_SAMPLED ? MS_HDR_SAMPLED
+                                         : (n <= MS_SHORT_MAX ? MS_HDR_SHORT : MS_HDR_NORMAL);
+  if (kind == want && !_ms_tag_aligned(tag) && !(tag & (MS_TAG_NAMED | MS_TAG_UNCOUNTED))) {
     int64_t cd = countdown_get(t);
+    int64_t growth = n > old ? (int64_t)(n - old) : 0;
     uint64_t usable = usable_of(block, cls, 0);
-    if (n + h <= usable && n + h >= usable / 2 && (cd - (int64_t)n > 0 || locked || _ms_guard)) {
-      if (!locked) countdown_set(t, cd - (int64_t)n);
+    if (n + h <= usable && n + h >= usable / 2 &&
+        (cd - growth > 0 || locked || _ms_guard || kind == MS_HDR_SAMPLED)) {
+      if (!locked) countdown_set(t, cd - growth);
       /* the block stays in its mimalloc bin: keep its class, so usable bytes stay exact */
       unsigned ncls = cls;
       count_free(t, cls, old, block, 0, h);
       *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
       if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p), n, h, ncls); /* CHECKS */
       count_alloc(t, ncls, n, block, 0, h);
+      if (kind == MS_HDR_SAMPLED) {
+        _ms_guard++;
+        _ms_track_resize(block, old, n);
+        _ms_guard--;
+      }
       thread_leave(locked);
       return p;
     }
@@ -376,7 +403,7 @@ MS_EXPORT void free(void *p) {
                       ? *_ms_guard_ptr(p) == _ms_guard_value(p)
                       : top == ((uint64_t)MS_STATE_LIVE << 8 | MS_HDR_SHORT))) {
       unsigned kind = (unsigned)top & 3, cls = _ms_tag_class(tag);
-      if (MS_LIKELY(_ms_class_usable[cls] != 0)) {
+      if (MS_LIKELY(cls < MS_CLASS_COUNT && _ms_class_usable[cls] != 0)) {
         int saved = *t->errno_ptr;
         *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
         count_free_regular(t, cls, _ms_tag_size(tag), (size_t)8 << kind);

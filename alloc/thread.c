@@ -104,7 +104,7 @@ ms_thread_t *_ms_thread_slow(void) {
     if (_ms_options.seed) t->rng = _ms_options.seed * 0x9E3779B97F4A7C15ull + (uint64_t)t->index;
     if (!t->rng) t->rng = 1;
     int64_t cd = _ms_sampler_next(t);
-    t->sample_countdown = cd >= 0 ? cd : INT64_MAX;
+    t->sample_countdown = cd >= 0 ? cd : MS_RATE0_RECHECK;
     _ms_self = t;
     if (atomic_load(&key_ready)) pthread_setspecific(thread_key, t);
   }

@@ -39,8 +39,13 @@ static const char *const kind_names[] = {"double_free", "invalid_free", "buffer_
                                          "use_after_free", "buffer_underflow"};
 
 void _ms_errors_lock(int lock) {
-  if (lock) pthread_mutex_lock(&errors_mutex);
-  else pthread_mutex_unlock(&errors_mutex);
+  if (lock) {
+    pthread_mutex_lock(&print_mutex);
+    pthread_mutex_lock(&errors_mutex);
+  } else {
+    pthread_mutex_unlock(&errors_mutex);
+    pthread_mutex_unlock(&print_mutex);
+  }
 }
 
 uint64_t _ms_errors_count(void) { return atomic_load(&errors_total); }

@@ -4,6 +4,9 @@
  * the block's shard. Snapshots visit the shards one at a time, so at most one shard's
  * allocators wait, and only for as long as copying that shard takes.
  */
+#include <mimalloc.h>
+
+#include "checks.h"
 #include "track.h"
 
 typedef struct live_shard {
@@ -33,9 +36,28 @@ void _ms_live_insert(ms_sample_t *r) {
   shard_unlock(s);
 }
 
+/* A link may be followed only if it can be a record: aligned, inside mimalloc's heap or the
+ * guard-page pool (alloc/guarded.c). */
+static int plausible(const ms_sample_t *q) {
+  return ((uintptr_t)q & 15) == 0 && (mi_is_in_heap_region(q) || _ms_guarded_contains(q));
+}
+
+/* The record sits in front of the block's guard word, where an underflow of this block or an
+ * overflow of the block below lands: check both neighbours still point back at r before
+ * unlinking, so corrupted links are reported instead of written through. */
 void _ms_live_remove(ms_sample_t *r) {
   live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
   shard_lock(s);
+  if ((r->prev && !plausible(r->prev)) || (r->next && !plausible(r->next)) ||
+      (r->prev ? r->prev->next != r : s->head != r) || (r->next && r->next->prev != r)) {
+    shard_unlock(s);
+    /* the program's error, found from inside the tracker (guard held): report it anyway */
+    int guard = _ms_guard;
+    _ms_guard = 0;
+    _ms_report_error(4 /* buffer_underflow */, _ms_sample_ptr(r), 0, NULL);
+    _ms_guard = guard;
+    return; /* leave the list as it is: the record cannot be trusted */
+  }
   if (r->prev) r->prev->next = r->next;
   else s->head = r->next;
   if (r->next) r->next->prev = r->prev;

@@ -74,6 +74,9 @@ void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t l
   }
 }
 
+/* fork child: a peak copy in progress in another thread will never finish here */
+void _ms_sites_fork_child(void) { atomic_store(&peak_copy_busy, 0); }
+
 void _ms_site_peak(uint32_t id, uint64_t *bytes, uint64_t *count) {
   *bytes = *count = 0;
   if (!peaks || id >= MS_STACK_CAP) return;

@@ -252,10 +252,6 @@ static int build_dump(ms_dump_t *d, uint32_t reason, uint32_t seq) {
   d->options.stack_depth = (uint32_t)_ms_options.stack_depth;
   d->options.interval_ms = (uint32_t)_ms_options.interval_ms;
   d->options.checks = _ms_xstrdup(_ms_checks_describe()); /* normalised, as in force */
-  /* canaries of live blocks: reported (into errors) before they are copied — unless this dump
-   * is the one a fatal error writes on its way out (it would find that same error again) */
-  extern _Atomic int _ms_dying;
-  if (!atomic_load(&_ms_dying)) _ms_checks_snapshot();
 
   ms_stats_t st;
   _ms_stats_read(&st);
@@ -330,6 +326,11 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
     return MS_EINVAL;
   }
   snprintf(tmp_path, sizeof tmp_path, "%s.tmp.%d.%u", final_path, (int)getpid(), seq);
+  /* Canaries of live blocks are verified first, outside snapshot_mutex: a damaged one is a fatal
+   * error by default, and the fatal path writes a dump itself. Not in the dump a fatal error
+   * writes on its way out (it would find that same error again). */
+  extern _Atomic int _ms_dying;
+  if (!atomic_load(&_ms_dying)) _ms_checks_snapshot();
   pthread_mutex_lock(&snapshot_mutex);
   ms_dump_t d;
   rc = build_dump(&d, reason, seq);

@@ -22,6 +22,11 @@ static uint32_t n_retired;
 static uint64_t retired_dropped;
 static pthread_mutex_t retired_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+void _ms_threads_lock(int lock) { /* fork handlers */
+  if (lock) pthread_mutex_lock(&retired_mutex);
+  else pthread_mutex_unlock(&retired_mutex);
+}
+
 /* A thread's name from /proc, by tid: safe for any thread, even one exiting right now (the
  * open fails) — pthread_getname_np() on another thread's pthread_t is not. */
 static void thread_name(pid_t tid, char out[16]) {

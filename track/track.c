@@ -21,6 +21,9 @@ void _ms_timeline_lock(int lock);
 void _ms_errors_lock(int lock);
 void _ms_modules_lock(int lock);
 void _ms_snapshot_lock(int lock);
+void _ms_threads_lock(int lock);
+void _ms_sites_fork_child(void);
+void _ms_orphan_fork_child(void);
 
 void *_ms_xalloc(size_t n) { return mi_malloc(n); }
 void *_ms_xcalloc(size_t n, size_t size) { return mi_calloc(n, size); }
@@ -85,17 +88,36 @@ void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag) {
   if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, _ms_tag_size(*_ms_tag_ptr(q)));
 }
 
+/* An in-place resize moves the block's contribution at its site from (old weight, count) to
+ * (new weight, count): booked as a free of the old and an allocation of the new, without a
+ * lifetime, so live = total - freed stays right. */
+void _ms_track_resize(void *block, uint64_t old, uint64_t n) {
+  ms_sample_t *r = block;
+  uint64_t rate = atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed);
+  uint64_t w_old = r->weight_bytes, w_new = rate == 0 ? n : _ms_sample_weight(n, rate);
+  uint64_t c_old = _ms_sample_count_weight(w_old, old), c_new = _ms_sample_count_weight(w_new, n);
+  ms_site_t *s = _ms_site(r->stack);
+  atomic_fetch_add_explicit(&s->total_bytes, w_new, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->total_count, c_new, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->freed_bytes, w_old, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->freed_count, c_old, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->realloc_count, c_new, memory_order_relaxed);
+  r->weight_bytes = w_new;
+}
+
 void _ms_track_atfork_prepare(void) {
   _ms_snapshot_lock(1);
   _ms_vars_atfork_prepare();
   _ms_errors_lock(1);
   _ms_modules_lock(1);
   _ms_timeline_lock(1);
+  _ms_threads_lock(1);
   _ms_live_lock_all();
 }
 
 void _ms_track_atfork_parent(void) {
   _ms_live_unlock_all();
+  _ms_threads_lock(0);
   _ms_timeline_lock(0);
   _ms_modules_lock(0);
   _ms_errors_lock(0);
@@ -105,6 +127,8 @@ void _ms_track_atfork_parent(void) {
 
 void _ms_track_atfork_child(void) {
   _ms_track_atfork_parent();
+  _ms_sites_fork_child();
+  _ms_orphan_fork_child();
   _ms_signal_fork_child();
 }
 
