@@ -4,7 +4,8 @@
     python3 bench/table.py RESULTS_DIR > report.md
 
 For each workload: every configuration's median and mean time +- stddev (hyperfine), its ratio to
-bare mimalloc (median / mimalloc median: on a shared, noisy machine the median resists the odd
+bare mimalloc (the runs of `mimalloc` and `mimalloc-again`, the same configuration measured first
+and last, pooled; median / that median: on a shared, noisy machine the median resists the odd
 slow run better than the mean; also min / mimalloc min, the least disturbed runs), the median of
 3 peak RSS readings and the RSS ratio to mimalloc, and, for memscope's modes, whether the target
 of DESIGN.md is met (judged on the median ratio). The relative stddev says how noisy the run was;
@@ -44,6 +45,16 @@ def load(out):
     return times, rss
 
 
+def pooled_baseline(first, again):
+    """Bare mimalloc measured twice in the run (first and last): pool both sets of runs so the
+    baseline is not whichever of the two the machine happened to disturb more."""
+    if first is None or again is None:
+        return first
+    runs = list(first["times"]) + list(again["times"])
+    return {"median": statistics.median(runs), "min": min(runs),
+            "user": (first["user"] + again["user"]) / 2, "system": (first["system"] + again["system"]) / 2}
+
+
 def main():
     out = sys.argv[1]
     times, rss = load(out)
@@ -51,7 +62,7 @@ def main():
         print("```\n" + f.read().rstrip() + "\n```\n")
     summary = []
     for w, title in WORKLOADS:
-        base = times.get((w, "mimalloc"))
+        base = pooled_baseline(times.get((w, "mimalloc")), times.get((w, "mimalloc-again")))
         base_rss = rss.get((w, "mimalloc"))
         print("### %s (`%s`)\n" % (title, w))
         print("| allocator | median (s) | mean +- stddev (s) | rel. stddev | time / mimalloc (median) | min / mimalloc min | CPU (user+sys) / mimalloc | peak RSS (MiB) | RSS / mimalloc | target |")
