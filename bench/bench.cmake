@@ -20,3 +20,9 @@ add_executable(bench_unwind ${MS_BENCH_DIR}/bench_unwind.c
   $<TARGET_OBJECTS:bench_unwind_chain_fp> $<TARGET_OBJECTS:bench_unwind_chain_nofp>)
 target_compile_options(bench_unwind PRIVATE -O2 -fno-omit-frame-pointer)
 target_link_libraries(bench_unwind PRIVATE PkgConfig::UNWIND Threads::Threads)
+
+# The yardstick configuration of run.sh: mimalloc + a bare 16-byte header (header_floor.c).
+add_library(ms_header_floor SHARED ${MS_BENCH_DIR}/header_floor.c)
+target_compile_options(ms_header_floor PRIVATE -O2 -fno-builtin)
+target_link_libraries(ms_header_floor PRIVATE mimalloc)
+set_target_properties(ms_header_floor PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)

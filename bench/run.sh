@@ -8,7 +8,8 @@
 # frees), py = python3 with PYTHONMALLOC=malloc running bench/py_alloc.py.
 # Configurations: glibc (no preload), mimalloc (LD_PRELOAD of Debian's libmimalloc.so.2),
 # ms-stats (memscope, MEMSCOPE_SAMPLE_RATE=0), ms-default (memscope, default 512K sampling),
-# ms-rate1 (memscope, MEMSCOPE_SAMPLE_RATE=1), heaptrack (`heaptrack -o FILE cmd`).
+# ms-rate1 (memscope, MEMSCOPE_SAMPLE_RATE=1), heaptrack (`heaptrack -o FILE cmd`), header-floor
+# (mimalloc + a bare 16-byte header, bench/header_floor.c) and mimalloc again (the noise floor).
 # Time: hyperfine (--warmup, --runs, --export-json); peak RSS: /usr/bin/time -f %M, median of 3.
 # bench/table.py turns the results into tables of ratios against bare mimalloc.
 # Output: BUILD_DIR/bench-results/ (JSON, TSV, report.md); the report is printed at the end.
@@ -57,7 +58,12 @@ declare -A work=(
 declare -A wenv=([st]="" [mt]="" [py]="env PYTHONMALLOC=malloc")
 # mimalloc-again repeats mimalloc last: its ratio to the first mimalloc run is the noise floor
 # (drift of the machine during the run), against which the memscope ratios must be read.
-fast=(glibc mimalloc ms-stats ms-default mimalloc-again)
+# header-floor (bench/header_floor.c): mimalloc + a bare 16-byte header, the yardstick for what
+# any header design costs; skipped when it was not built.
+floor=$build/lib/libms_header_floor.so
+fast=(glibc mimalloc ms-stats ms-default)
+[ -e "$floor" ] && fast+=(header-floor)
+fast+=(mimalloc-again)
 slow=(ms-rate1)
 [ "${SKIP_HEAPTRACK:-0}" = 1 ] || slow+=(heaptrack)
 configs=("${fast[@]}" ms-rate1)
@@ -65,6 +71,7 @@ declare -A prefix=(
   [glibc]="env"
   [mimalloc]="env LD_PRELOAD=$mi"
   [mimalloc-again]="env LD_PRELOAD=$mi"
+  [header-floor]="env LD_PRELOAD=$floor"
   [ms-stats]="env LD_PRELOAD=$ms MEMSCOPE_SAMPLE_RATE=0"
   [ms-default]="env LD_PRELOAD=$ms"
   [ms-rate1]="env LD_PRELOAD=$ms MEMSCOPE_SAMPLE_RATE=1"

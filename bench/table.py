@@ -17,7 +17,7 @@ import statistics
 import sys
 
 WORKLOADS = [("st", "single-thread churn"), ("mt", "4-thread churn"), ("py", "python3 PYTHONMALLOC=malloc")]
-ORDER = ["glibc", "mimalloc", "ms-stats", "ms-default", "ms-rate1", "mimalloc-again", "heaptrack"]
+ORDER = ["glibc", "mimalloc", "header-floor", "ms-stats", "ms-default", "ms-rate1", "mimalloc-again", "heaptrack"]
 # time-ratio and RSS-ratio targets per configuration and workload (None: no target)
 TARGETS = {
     "ms-stats": {"st": (1.03, 1.10), "mt": (1.03, 1.10), "py": (1.03, 1.10)},
