@@ -21,7 +21,8 @@
 #include "track.h"
 
 #define FRAMES_CAP (32u << 20) /* 32M frames, 256 MiB of address space, touched as used */
-#define SLOT_BUSY 2u           /* published hashes are odd, so 2 is free to mean "busy" */
+#define SLOT_BUSY 2u
+#define MS_OWN_FRAMES 7 /* most frames of memscope itself above the program's caller */           /* published hashes are odd, so 2 is free to mean "busy" */
 
 typedef struct stack_slot {
   _Atomic uint64_t hash;
@@ -129,9 +130,13 @@ uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag) 
 }
 
 uint32_t _ms_stack_capture(uint32_t tag) {
-  void *buf[MS_STACK_DEPTH_MAX + 16];
+  /* memscope's own frames on top: the capture, the tracker hook, _ms_alloc, malloc (plus
+   * alloc_or_throw and operator new from C++). Ask for just that many more than the depth
+   * kept: every extra frame walked costs ~8 ns, and deep stacks (interpreters) would pay
+   * for frames that are then thrown away. */
+  void *buf[MS_STACK_DEPTH_MAX + MS_OWN_FRAMES];
   uint32_t want = (uint32_t)_ms_options.stack_depth;
-  int n = unw_backtrace(buf, (int)(want + 16));
+  int n = unw_backtrace(buf, (int)(want + MS_OWN_FRAMES));
   if (n <= 0) return 0;
   /* Drop the leading frames of the unwinder and of memscope itself (malloc, the tracker):
    * everything up to the last libmemscope frame of the first run of them. */
