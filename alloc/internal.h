@@ -39,10 +39,10 @@ typedef struct ms_class_counters {
 
 #define MS_MAX_TAG_DEPTH 16
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
-/* At rate 0 a thread still looks at the rate every 64 MiB it allocates: if a reset from
+/* At rate 0 a thread still looks at the rate every 4 MiB it allocates: if a reset from
  * ms_set_sample_rate() raced with the thread's own countdown update and was lost, the thread
  * picks up the new rate soon after anyway. */
-#define MS_RATE0_RECHECK ((int64_t)64 << 20)
+#define MS_RATE0_RECHECK ((int64_t)4 << 20)
 
 /* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
  * recycled when their thread exits (the counters just keep accumulating). */

@@ -19,8 +19,7 @@ static _Atomic uint64_t peak_copied;
 static _Atomic int peak_copy_busy;
 
 int _ms_stack_valid(uint32_t id);
-uint32_t _ms_stack_nth(uint32_t k);
-uint64_t _ms_stacks_count(void);
+
 
 void _ms_sites_init(void) {
   void *p = mmap(NULL, sizeof(ms_site_t) * MS_STACK_CAP, PROT_READ | PROT_WRITE,
@@ -93,10 +92,8 @@ void _ms_track_peak(uint64_t live) {
   uint64_t step = last / 64 > 4096 ? last / 64 : 4096;
   if (live < last + step && last) return;
   if (atomic_exchange_explicit(&peak_copy_busy, 1, memory_order_acquire)) return;
-  uint64_t n = _ms_stacks_count();
-  for (uint64_t k = 0; k < n; k++) {
-    uint32_t id = _ms_stack_nth((uint32_t)k);
-    if (!id) continue;
+  uint32_t limit = _ms_stack_limit();
+  for (uint32_t id = 1; id < limit; id++) {
     atomic_store_explicit(&peaks[id].bytes, _ms_site_live_bytes(&sites[id]), memory_order_relaxed);
     atomic_store_explicit(&peaks[id].count, _ms_site_live_count(&sites[id]), memory_order_relaxed);
   }

@@ -21,22 +21,27 @@
 #include "track.h"
 
 #define FRAMES_CAP (32u << 20) /* 32M frames, 256 MiB of address space, touched as used */
-#define SLOT_BUSY 2u
-#define MS_OWN_FRAMES 7 /* most frames of memscope itself above the program's caller */           /* published hashes are odd, so 2 is free to mean "busy" */
+#define SLOT_BUSY 2u     /* published hashes are odd, so 2 is free to mean "busy" */
+#define SLOT_DEAD 3u     /* claimed, but the frames arena was full: never matches */
+#define MS_OWN_FRAMES 7  /* most frames of memscope itself above the program's caller */
 
+/* Stack ids are dense (1, 2, 3 ... in insertion order), not slot positions: the per-site
+ * arrays indexed by id (track/sites.c) are then touched page by page as stacks appear, instead
+ * of one random page per stack across their whole reserved range. */
 typedef struct stack_slot {
   _Atomic uint64_t hash;
   uint32_t offset; /* into the frames arena */
   uint16_t depth;
   uint16_t tag;
+  uint32_t id;     /* dense id, written before the hash is published */
+  uint32_t pad_;
 } stack_slot_t;
 
 static stack_slot_t *slots;
-static uint32_t *used_ids; /* ids in insertion order, so readers visit only used slots */
+static uint32_t *id_slot; /* dense id - 1 -> slot index (0 while the insert is finishing) */
 static uint64_t *frames_arena;
 static _Atomic uint32_t frames_used;
 static _Atomic uint32_t stacks_used;
-static _Atomic uint32_t highest_id = 1;
 static uint64_t own_start, own_end;
 
 static void *map_lazy(size_t bytes) {
@@ -61,9 +66,9 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg) {
 
 void _ms_stacks_init(void) {
   slots = map_lazy(sizeof(stack_slot_t) * MS_STACK_CAP);
-  used_ids = map_lazy(sizeof(uint32_t) * MS_STACK_CAP);
+  id_slot = map_lazy(sizeof(uint32_t) * MS_STACK_CAP);
   frames_arena = map_lazy(sizeof(uint64_t) * FRAMES_CAP);
-  if (slots) atomic_store(&slots[0].hash, 1); /* id 0 is reserved for "unknown" */
+  if (slots) atomic_store(&slots[0].hash, SLOT_DEAD); /* slot 0 is never a stack */
   /* per-thread unwind caches: no lock shared between threads, and the fastest policy measured
    * (bench/RESULTS.md, "Stack-capture cost") */
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -87,7 +92,7 @@ static uint64_t hash_frames(const uint64_t *f, uint32_t depth, uint32_t tag) {
 }
 
 uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag) {
-  if (!slots || !frames_arena) return 0;
+  if (!slots || !frames_arena || !id_slot) return 0;
   uint64_t h = hash_frames(frames, depth, tag);
   uint32_t mask = MS_STACK_CAP - 1;
   uint32_t i = (uint32_t)(h >> 20) & mask;
@@ -101,20 +106,17 @@ uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag) 
       if (atomic_compare_exchange_strong(&s->hash, &expected, SLOT_BUSY)) {
         uint32_t off = atomic_fetch_add(&frames_used, depth);
         if ((uint64_t)off + depth > FRAMES_CAP) {
-          /* arena full: publish as an empty stack that can never match a real one */
-          s->depth = 0, s->offset = 0, s->tag = 0;
-          atomic_store_explicit(&s->hash, 3, memory_order_release);
+          /* arena full: publish as a dead slot that can never match a real stack */
+          s->depth = 0, s->offset = 0, s->tag = 0, s->id = 0;
+          atomic_store_explicit(&s->hash, SLOT_DEAD, memory_order_release);
           return 0;
         }
         memcpy(frames_arena + off, frames, depth * sizeof(uint64_t));
-        s->offset = off, s->depth = (uint16_t)depth, s->tag = (uint16_t)tag;
+        uint32_t k = atomic_fetch_add(&stacks_used, 1); /* < MS_STACK_CAP: checked above */
+        s->offset = off, s->depth = (uint16_t)depth, s->tag = (uint16_t)tag, s->id = k + 1;
+        __atomic_store_n(&id_slot[k], i, __ATOMIC_RELEASE);
         atomic_store_explicit(&s->hash, h, memory_order_release);
-        uint32_t k = atomic_fetch_add(&stacks_used, 1);
-        if (used_ids) __atomic_store_n(&used_ids[k], i, __ATOMIC_RELEASE);
-        uint32_t hi = atomic_load(&highest_id);
-        while (i + 1 > hi && !atomic_compare_exchange_weak(&highest_id, &hi, i + 1)) {
-        }
-        return i;
+        return k + 1;
       }
       cur = expected;
     }
@@ -124,7 +126,7 @@ uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag) 
     }
     if (cur == h && s->depth == depth && s->tag == tag &&
         memcmp(frames_arena + s->offset, frames, depth * sizeof(uint64_t)) == 0)
-      return i;
+      return s->id;
   }
   return 0;
 }
@@ -150,30 +152,26 @@ uint32_t _ms_stack_capture(uint32_t tag) {
   return _ms_stack_intern((const uint64_t *)(buf + first), depth, tag);
 }
 
+/* The slot of a published stack id, or NULL. */
+static stack_slot_t *slot_of(uint32_t id) {
+  if (!slots || !id_slot || id == 0 || id > atomic_load_explicit(&stacks_used, memory_order_acquire))
+    return NULL;
+  uint32_t i = __atomic_load_n(&id_slot[id - 1], __ATOMIC_ACQUIRE);
+  if (i == 0) return NULL; /* the insert is finishing */
+  uint64_t h = atomic_load_explicit(&slots[i].hash, memory_order_acquire);
+  return (h == 0 || h == SLOT_BUSY || h == SLOT_DEAD) ? NULL : &slots[i];
+}
+
 uint32_t _ms_stack_get(uint32_t id, const uint64_t **frames, uint32_t *tag) {
-  if (!slots || id >= MS_STACK_CAP) return 0;
-  uint64_t h = atomic_load_explicit(&slots[id].hash, memory_order_acquire);
-  if (id == 0 || h == 0 || h == SLOT_BUSY) {
-    *frames = NULL;
-    if (tag) *tag = 0;
-    return 0;
-  }
-  *frames = frames_arena + slots[id].offset;
-  if (tag) *tag = slots[id].tag;
-  return slots[id].depth;
+  stack_slot_t *s = slot_of(id);
+  *frames = s ? frames_arena + s->offset : NULL;
+  if (tag) *tag = s ? s->tag : 0;
+  return s ? s->depth : 0;
 }
 
 /* Is id a published stack (safe to read)? */
-int _ms_stack_valid(uint32_t id) {
-  if (!slots || id == 0 || id >= MS_STACK_CAP) return 0;
-  uint64_t h = atomic_load_explicit(&slots[id].hash, memory_order_acquire);
-  return h != 0 && h != SLOT_BUSY && h != 3;
-}
+int _ms_stack_valid(uint32_t id) { return slot_of(id) != NULL; }
 
-uint32_t _ms_stack_limit(void) { return atomic_load(&highest_id); }
-
-/* The k-th stack inserted (k < _ms_stacks_count()), or 0 while its insert is finishing. */
-uint32_t _ms_stack_nth(uint32_t k) {
-  return used_ids && k < MS_STACK_CAP ? __atomic_load_n(&used_ids[k], __ATOMIC_ACQUIRE) : 0;
-}
+/* Ids in use are 1 .. _ms_stack_limit() - 1. */
+uint32_t _ms_stack_limit(void) { return atomic_load(&stacks_used) + 1; }
 uint64_t _ms_stacks_count(void) { return atomic_load(&stacks_used); }

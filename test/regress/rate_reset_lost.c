@@ -29,8 +29,12 @@ int main(void) {
     ms_stats_t a, b;
     ms_stats(&a);
     ms_set_sample_rate(4096); /* worker allocates 32 B per iteration: a sample every ~128 */
-    usleep(100000);
-    ms_stats(&b);
+    /* on a loaded machine the worker may get little CPU: give it up to 2 s to sample */
+    for (int wait = 0; wait < 200; wait++) {
+      usleep(10000);
+      ms_stats(&b);
+      if (b.sampled_allocations != a.sampled_allocations) break;
+    }
     atomic_store(&stop, 1);
     pthread_join(th, NULL);
     if (b.sampled_allocations == a.sampled_allocations) lost++;
