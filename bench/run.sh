@@ -14,8 +14,8 @@
 # bench/table.py turns the results into tables of ratios against bare mimalloc.
 # Output: BUILD_DIR/bench-results/ (JSON, TSV, report.md); the report is printed at the end.
 # The slow configurations (ms-rate1, heaptrack) get their own hyperfine runs, fewer of them.
-# Environment knobs: RUNS (default 10), WARMUP (2), SLOW_RUNS (ms-rate1 and heaptrack runs, 3),
-# SKIP_HEAPTRACK=1.
+# Environment knobs: RUNS (default 10), WARMUP (2), ROUNDS (5: the fast configurations' runs are
+# split into interleaved rounds), SLOW_RUNS (ms-rate1 and heaptrack runs, 3), SKIP_HEAPTRACK=1.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # `make bench` runs it with sh; it needs bash
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,9 +42,9 @@ for v in $(env | sed -n 's/^\(MEMSCOPE_[A-Z_]*\)=.*/\1/p; s/^\(MIMALLOC_[A-Z_]*\
 unset LD_PRELOAD PYTHONMALLOC
 export LC_ALL=C
 
-runs=${RUNS:-10}; warmup=${WARMUP:-2}; slow_runs=${SLOW_RUNS:-3}
+runs=${RUNS:-10}; warmup=${WARMUP:-2}; slow_runs=${SLOW_RUNS:-3}; rounds=${ROUNDS:-5}
 st_ops=10000000; mt_ops=10000000; py_rounds=8
-if [ $quick = 1 ]; then runs=3; warmup=1; slow_runs=1; st_ops=1000000; mt_ops=1000000; py_rounds=1; fi
+if [ $quick = 1 ]; then runs=3; warmup=1; slow_runs=1; rounds=3; st_ops=1000000; mt_ops=1000000; py_rounds=1; fi
 
 rm -rf "$out"; mkdir -p "$out"
 declare -A work=(
@@ -84,7 +84,7 @@ declare -A prefix=(
   echo "kernel: $(uname -sr)"
   echo "memscope: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "mimalloc: $mi"
-  echo "hyperfine: $(hyperfine --version | cut -d' ' -f2), runs=$runs warmup=$warmup (ms-rate1 and heaptrack: runs=$slow_runs warmup=0)"
+  echo "hyperfine: $(hyperfine --version | cut -d' ' -f2), runs=$runs in $rounds interleaved rounds, warmup=$warmup (ms-rate1 and heaptrack: runs=$slow_runs warmup=0)"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/machine.txt"
 
@@ -97,12 +97,19 @@ for w in st mt py; do
   done
 done
 
+# The fast configurations are timed in ROUNDS rounds of RUNS/ROUNDS runs each, all of them in
+# every round: on a shared machine whose speed drifts, interleaving spreads the drift over every
+# configuration instead of penalising whichever ran during a slow minute. table.py merges the
+# rounds' run times.
 for w in st mt py; do
   args=()
   for c in "${fast[@]}"; do args+=(--command-name "$c" "${wenv[$w]} ${prefix[$c]} ${work[$w]}"); done
   echo "== $w: ${wenv[$w]} ${work[$w]}" >&2
-  hyperfine --shell=none --style basic --warmup "$warmup" --runs "$runs" \
-    --export-json "$out/time-$w.json" "${args[@]}" >&2
+  per_round=$(( (runs + rounds - 1) / rounds ))
+  for k in $(seq 1 "$rounds"); do
+    hyperfine --shell=none --style basic --warmup "$([ "$k" = 1 ] && echo "$warmup" || echo 0)" \
+      --runs "$per_round" --export-json "$out/time-$w.round$k.json" "${args[@]}" >&2
+  done
   for c in "${slow[@]}"; do
     hyperfine --shell=none --style basic --warmup 0 --runs "$slow_runs" \
       --export-json "$out/time-$w-$c.json" --command-name "$c" "${wenv[$w]} ${prefix[$c]} ${work[$w]}" >&2
@@ -133,7 +140,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt
 python3 "$here/table.py" "$out" > "$out/report.md"
 {
   echo
-  echo "Commands (prefix + workload; hyperfine --shell=none --warmup $warmup --runs $runs --export-json ..., for ${slow[*]}: --warmup 0 --runs $slow_runs):"
+  echo "Commands (prefix + workload; hyperfine --shell=none --export-json ..., all fast configurations in each of $rounds rounds of $(( (runs + rounds - 1) / rounds )) runs (warmup $warmup in the first); for ${slow[*]}: --warmup 0 --runs $slow_runs):"
   for c in "${all_configs[@]}"; do echo "  $c: ${prefix[$c]} <workload>"; done
   for w in st mt py; do echo "  workload $w: ${wenv[$w]:+${wenv[$w]} <prefix> }${work[$w]}"; done
   echo "  peak RSS: /usr/bin/time -f %M <command>, median of 3 runs (1 run for ${slow[*]})"

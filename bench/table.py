@@ -26,15 +26,31 @@ TARGETS = {
 }
 
 
+def merge(results):
+    """One configuration measured in several hyperfine invocations (interleaved rounds): pool
+    the run times and recompute the statistics; user/system are means weighted by runs."""
+    times = [t for r in results for t in r["times"]]
+    n = len(times)
+    mean = sum(times) / n
+    sd = statistics.stdev(times) if n > 1 else 0.0
+    user = sum(r["user"] * len(r["times"]) for r in results) / n
+    system = sum(r["system"] * len(r["times"]) for r in results) / n
+    return {"command": results[0]["command"], "times": times, "mean": mean, "stddev": sd,
+            "median": statistics.median(times), "min": min(times), "max": max(times),
+            "user": user, "system": system}
+
+
 def load(out):
-    times, rss = {}, {}
+    collected, rss = {}, {}
+    names = sorted(os.listdir(out))
     for w, _ in WORKLOADS:
-        for suffix in ("", "-ms-rate1", "-heaptrack"):
-            path = os.path.join(out, "time-%s%s.json" % (w, suffix))
-            if os.path.exists(path):
-                with open(path) as f:
-                    for r in json.load(f)["results"]:
-                        times[(w, r["command"])] = r
+        for name in names:
+            if not (name.startswith("time-%s." % w) or name.startswith("time-%s-" % w)) or not name.endswith(".json"):
+                continue
+            with open(os.path.join(out, name)) as f:
+                for r in json.load(f)["results"]:
+                    collected.setdefault((w, r["command"]), []).append(r)
+    times = {key: merge(rs) for key, rs in collected.items()}
     path = os.path.join(out, "rss.tsv")
     if os.path.exists(path):
         with open(path) as f:
