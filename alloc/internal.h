@@ -63,7 +63,6 @@ typedef struct ms_thread {
   _Atomic int in_use;
   _Atomic(struct ms_thread *) next;
   pid_t tid;
-  pthread_t pthread;
   uint64_t base_allocs, base_frees, base_bytes, base_freed_bytes; /* at adoption */
 } ms_thread_t;
 

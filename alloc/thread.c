@@ -98,7 +98,6 @@ ms_thread_t *_ms_thread_slow(void) {
     t->serial = atomic_fetch_add(&serials, 1) + 1;
     t->tid = (pid_t)gettid();
     t->errno_ptr = &errno;
-    t->pthread = pthread_self();
     t->tag_depth = 0;
     t->rng = ((uint64_t)t->tid << 32) ^ _ms_now_ns() ^ (uint64_t)(uintptr_t)t;
     if (_ms_options.seed) t->rng = _ms_options.seed * 0x9E3779B97F4A7C15ull + (uint64_t)t->index;

@@ -352,8 +352,6 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
     snprintf(msg, sizeof msg, "memscope: could not write dump %s: %s\n", final_path,
              ms_strerror(rc));
     _ms_write_stderr(msg);
-  } else if (reason == MS_DUMP_REASON_EXIT && getenv("MEMSCOPE_RUN_REPORT_FD") == NULL) {
-    /* memscope run prints the path itself; plain preload users get a hint */
   }
   _ms_guard--;
   return rc;
