@@ -33,7 +33,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500
 
 bench: build bench-deps
-	@sh bench/run.sh $(BUILD)
+	@bash bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
