@@ -125,7 +125,7 @@ static int find_dump(const char *tmpl, long pid, char *out, size_t len) {
 
 /* Dumps written by CMD's children: files matching the template (%p and %n as wildcards)
  * modified since CMD started, other than CMD's own. */
-static void list_children(const char *tmpl, const char *own, time_t since) {
+static void list_children(const char *tmpl, const char *own, const struct timespec *since) {
   char pat[PATH_MAX];
   size_t o = 0;
   for (const char *p = tmpl; *p && o + 2 < sizeof pat; p++) {
@@ -149,8 +149,10 @@ static void list_children(const char *tmpl, const char *own, time_t since) {
   unsigned shown = 0, total = 0;
   for (size_t i = 0; i < g.gl_pathc; i++) {
     struct stat st;
-    if ((own && !strcmp(g.gl_pathv[i], own)) || stat(g.gl_pathv[i], &st) != 0 || st.st_mtime < since)
-      continue;
+    if ((own && !strcmp(g.gl_pathv[i], own)) || stat(g.gl_pathv[i], &st) != 0 ||
+        st.st_mtim.tv_sec < since->tv_sec ||
+        (st.st_mtim.tv_sec == since->tv_sec && st.st_mtim.tv_nsec < since->tv_nsec))
+      continue; /* written before CMD started: an earlier run's */
     total++;
     if (shown < 5) {
       fprintf(stderr, "%s%s", shown ? " " : "memscope: child process dumps: ", g.gl_pathv[i]);
@@ -253,7 +255,11 @@ int _ms_cmd_run(int argc, char **argv) {
   sigaction(SIGINT, &ign, &old_int);
   sigaction(SIGQUIT, &ign, &old_quit);
   fflush(NULL);
-  time_t started = time(NULL) - 1;   /* mtime granularity: a second */
+  /* File times come from the kernel's coarse clock (one tick, <= 4 ms, behind): allow 10 ms. */
+  struct timespec started;
+  clock_gettime(CLOCK_REALTIME, &started);
+  if (started.tv_nsec >= 10000000) started.tv_nsec -= 10000000;
+  else started.tv_sec -= 1, started.tv_nsec += 990000000;
   pid_t pid = fork();
   if (pid < 0) return _ms_cli_fail(MS_EXIT_INPUT, "cannot start %s: %s", argv[optind], strerror(errno));
   if (pid == 0) {
@@ -284,7 +290,7 @@ int _ms_cmd_run(int argc, char **argv) {
                                 : "it may have left with _exit() as some shells do, or be static "
                                   "or set-uid");
   }
-  list_children(abs_tmpl, have ? dump : NULL, started);
+  list_children(abs_tmpl, have ? dump : NULL, &started);
   if (WIFSIGNALED(status) && !quiet)
     fprintf(stderr, "memscope: %s was killed by signal %d\n", argv[optind], WTERMSIG(status));
   return code;
