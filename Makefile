@@ -29,8 +29,13 @@ build: configure
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
+# The whole suite, then the converter's tests (reader, model, symboliser, CLI, JSON, reports)
+# once more with the converter built under ASan/UBSan.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500
+	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSCOPE_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j$(JOBS) >/dev/null
+	@cd $(BUILD)-asan && ctest --output-on-failure -j$(JOBS) --timeout 1500 -R '^(model|symbolize|json_compact|report|cli_errors|cli_compact|cli_golden)$$'
 
 bench: build bench-deps
 	@bash bench/run.sh $(BUILD)
