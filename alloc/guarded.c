@@ -199,8 +199,8 @@ size_t _ms_guarded_usable(const void *p, uint64_t tag) {
 void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller) {
   void *q = _ms_alloc(n, 0, 0);
   if (!q) return NULL;
-  uint64_t old = _ms_tag_size(tag);
-  memcpy(q, p, old < n ? old : n);
+  uint64_t keep = _ms_guarded_usable(p, tag); /* every usable byte is the program's */
+  memcpy(q, p, keep < n ? keep : n);
   uint64_t qtag = *_ms_tag_ptr(q);
   if (_ms_tag_kind(tag) == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED ||
       (tag & MS_TAG_NAMED)) {

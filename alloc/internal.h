@@ -86,6 +86,10 @@ void _ms_live_flush(ms_thread_t *t);
 uint64_t _ms_now_ns(void);                   /* monotonic, since start */
 uint64_t _ms_coarse_now_ns(void);            /* same clock, coarse and cheaper */
 
+/* The bytes the program may use in a live block with tag word tag (malloc.c): what
+ * malloc_usable_size() reports, and what realloc keeps when it moves the block. */
+uint64_t _ms_block_usable(const void *p, uint64_t tag);
+
 /* Statistics (alloc/stats.c). */
 void _ms_stats_read(struct ms_stats *out);
 

@@ -323,10 +323,13 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
   }
   thread_leave(locked);
 
-  /* Move: allocate (this is where the sampler may pick the new block), copy, free. */
+  /* Move: allocate (this is where the sampler may pick the new block), copy, free. Every byte
+   * up to the old block's usable size is the program's (redis's sds writes there), not just the
+   * requested ones: copy what malloc_usable_size() would have reported. */
   void *q = _ms_alloc(n, 0, 0);
   if (q == NULL) return NULL; /* errno is ENOMEM; the old block stays valid */
-  memcpy(q, p, old < n ? old : n);
+  uint64_t keep = _ms_block_usable(p, tag);
+  memcpy(q, p, keep < n ? keep : n);
   uint64_t qtag = *_ms_tag_ptr(q);
   if (kind == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED)) {
     _ms_guard++;
@@ -467,15 +470,28 @@ MS_EXPORT void *pvalloc(size_t n) {
   return _ms_alloc(rounded ? rounded : ps, ps, 0);
 }
 
+/* The bytes the program may use in a live block: from p to the end of mimalloc's block (or, for
+ * a guard-page block, to the guard page). What malloc_usable_size() reports and what realloc
+ * keeps. */
+MS_INTERNAL uint64_t _ms_block_usable(const void *p, uint64_t tag) {
+  unsigned kind = _ms_tag_kind(tag);
+  if (MS_UNLIKELY(tag & MS_TAG_GUARDED)) return _ms_guarded_usable(p, tag);
+  return mi_usable_size(_ms_block_of(p, kind)) - _ms_hdr_len(kind);
+}
+
 MS_EXPORT size_t malloc_usable_size(void *p) {
   if (p == NULL) return 0;
   uint64_t tag = live_tag(p, 0);
   if (tag == 0) return 0;
-  unsigned kind = _ms_tag_kind(tag);
-  /* CHECKS: the caller may now use the slack, so the canary goes; guarded blocks end at a page */
-  if (tag & MS_TAG_CANARIES) *_ms_tag_ptr(p) = tag & ~MS_TAG_CANARIES;
-  if (MS_UNLIKELY(tag & MS_TAG_GUARDED)) return _ms_guarded_usable(p, tag);
-  return mi_usable_size(_ms_block_of(p, kind)) - _ms_hdr_len(kind);
+  /* CHECKS: the caller may now use the slack, so the canary goes (the size reported is then
+   * honest: every byte of it is the program's, and no canary will be found damaged in it) */
+  if (tag & MS_TAG_CANARIES) {
+    /* zero the canary bytes: a calloc'ed block must read as zero up to its usable size, and
+     * for a malloc'ed one the bytes past the request have no defined value anyway */
+    memset((char *)p + _ms_tag_size(tag), 0, _ms_canary_len(tag));
+    *_ms_tag_ptr(p) = tag & ~MS_TAG_CANARIES;
+  }
+  return _ms_block_usable(p, tag);
 }
 
 /* For the tracker: the tag word of a live memscope block, or 0 (nothing reported). */

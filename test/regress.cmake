@@ -36,3 +36,20 @@ target_link_libraries(regress_rate_reset_lost PRIVATE memscope Threads::Threads)
 target_link_options(regress_rate_reset_lost PRIVATE -Wl,--no-as-needed)
 add_test(NAME regress_rate_reset_lost COMMAND env MEMSCOPE_SAMPLE_RATE=0 $<TARGET_FILE:regress_rate_reset_lost>)
 set_tests_properties(regress_rate_reset_lost PROPERTIES LABELS regress TIMEOUT 120)
+# every byte up to malloc_usable_size() is the program's: realloc keeps it, calloc zeroes it
+# (redis-server could not start), at every rate and with every MEMSCOPE_CHECKS setting
+add_executable(regress_usable_size ${MS_REGRESS_DIR}/usable_size.c)
+target_compile_options(regress_usable_size PRIVATE -O1 -g)
+foreach(rate 0 512K 1)
+  foreach(checks default off overflow quarantine uaf=1 all)
+    set(max 65536)
+    if(checks STREQUAL "uaf=1" OR checks STREQUAL "all")
+      set(max 16384) # every block on its own guard page: keep the run short
+    endif()
+    add_test(NAME regress_usable_size_${rate}_${checks}
+      COMMAND sh ${MS_REGRESS_DIR}/run.sh $<TARGET_FILE:memscope> $<TARGET_FILE:regress_usable_size>
+              ok - MEMSCOPE_SAMPLE_RATE=${rate} MEMSCOPE_CHECKS=${checks}
+              USABLE_SIZE_MAX=${max})
+    set_tests_properties(regress_usable_size_${rate}_${checks} PROPERTIES LABELS regress TIMEOUT 300)
+  endforeach()
+endforeach()
