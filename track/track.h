@@ -29,6 +29,14 @@ static inline void *_ms_sample_ptr(const ms_sample_t *r) {
   return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
 }
 
+/* The block a live sample describes and its requested size: the only way code outside the
+ * live set (snapshots, checks, the reachability scan) should read a record, so the record's
+ * place (today the block's header) can change without touching them. */
+static inline void *_ms_sample_addr(const ms_sample_t *r) { return _ms_sample_ptr(r); }
+static inline uint64_t _ms_sample_size(const ms_sample_t *r) {
+  return _ms_tag_size(*_ms_tag_ptr(_ms_sample_ptr(r)));
+}
+
 /* A value that changes whenever the thread allocates: every unsampled allocation of n > 0
  * bytes moves the sampler's countdown, every sampled one the thread's sample count. A sampled
  * block freed while this is unchanged was "temporary" (no other allocation in between, the
