@@ -613,27 +613,11 @@ static void *ms_memalign(size_t align, size_t n) {
 /* Checks that need the general path on every allocation/free (checks.h). */
 #define MS_CHK_SLOW_PATHS (MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 
-/* malloc's fast path: an unsampled block of an exact size class, no per-allocation checks.
- * Everything else (first call of a thread, samples, large or checked blocks, memscope's own
- * allocations) goes through _ms_alloc, which makes the same header. */
-MS_EXPORT void *malloc(size_t n) {
+/* Header mode's malloc fast path: an unsampled block of an exact size class, no per-allocation
+ * checks. Everything else (first call of a thread, samples, large or checked blocks, memscope's
+ * own allocations) goes through _ms_alloc, which makes the same header. */
+static __attribute__((noinline)) void *header_malloc(size_t n) {
   ms_thread_t *t = _ms_self;
-  if (MS_LIKELY(_ms_lean_mode)) {
-    /* lean: mimalloc's block as it is, a class counter, the sampler's countdown */
-    if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX && !_ms_guard)) {
-      int64_t cd = countdown_get(t) - (int64_t)n;
-      if (MS_LIKELY(cd > 0)) {
-        void *p = mi_malloc(n);
-        if (MS_LIKELY(p != NULL)) {
-          countdown_set(t, cd);
-          unsigned cls = _ms_class_of(n);
-          lean_count_alloc(t, cls, n, _ms_class_usable[cls]);
-          return p;
-        }
-      }
-    }
-    return _ms_alloc(n, 0, 0);
-  }
   if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX - 16 && !_ms_guard &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS))) {
     int64_t cd = countdown_get(t) - (int64_t)n;
@@ -655,31 +639,46 @@ MS_EXPORT void *malloc(size_t n) {
   return _ms_alloc(n, 0, 0);
 }
 
-/* free's fast path: a live SHORT or NORMAL block with no flag bits (not sampled, named,
- * uncounted, aligned, canaried or guarded) and an intact guard word. Anything else, including
- * every kind of bad pointer, goes through _ms_free, which reports. */
-MS_EXPORT void free(void *p) {
+static __attribute__((noinline)) void *malloc_slow(size_t n) { return _ms_alloc(n, 0, 0); }
+
+/* Lean mode: mimalloc failed after the counters were moved: move them back. */
+static __attribute__((noinline, cold)) void *lean_malloc_failed(size_t n) {
   ms_thread_t *t = _ms_self;
+  unsigned cls = _ms_class_of(n);
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->lean_allocs, -1);
+  MS_CNT_ADD(c->lean_req, -(uint64_t)n);
+  t->live_delta -= (int64_t)_ms_class_usable[cls];
+  countdown_set(t, countdown_get(t) + (int64_t)n);
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* malloc: in lean mode, a countdown, a class counter and mimalloc's own malloc; the counters
+ * move first, so that only n has to live across the call (fewer registers to save). */
+MS_EXPORT void *malloc(size_t n) {
   if (MS_LIKELY(_ms_lean_mode)) {
-    /* lean: a plain block of a chunk known to be mimalloc's; its size from mimalloc */
-    uintptr_t w = _ms_chunk_word(p);
-    if (MS_LIKELY((w & (MS_CHUNK_OWNED | MS_CHUNK_HUGE_INTERIOR)) == MS_CHUNK_OWNED &&
-                  t != NULL && !_ms_guard && ((uintptr_t)p & 7) == 0 && !_ms_marks_in(w, p))) {
-      int saved = *t->errno_ptr;
-      uint64_t u = mi_usable_size(p);
-      unsigned cls = _ms_class_of(u);
-      if (MS_LIKELY(_ms_class_usable[cls] == u)) {
-        lean_count_free(t, cls, u);
-        mi_free(p);
-      } else {
-        lean_release_plain(t, p, u);
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX && !_ms_guard)) {
+      int64_t cd = countdown_get(t) - (int64_t)n;
+      if (MS_LIKELY(cd > 0)) {
+        countdown_set(t, cd);
+        unsigned cls = _ms_class_of(n);
+        lean_count_alloc(t, cls, n, _ms_class_usable[cls]);
+        void *p = mi_malloc(n);
+        return MS_LIKELY(p != NULL) ? p : lean_malloc_failed(n);
       }
-      *t->errno_ptr = saved;
-      return;
     }
-    _ms_free(p, __builtin_return_address(0));
-    return;
+    return malloc_slow(n);
   }
+  return header_malloc(n);
+}
+
+/* Header mode's free fast path: a live SHORT or NORMAL block with no flag bits (not sampled,
+ * named, uncounted, aligned, canaried or guarded) and an intact guard word. Anything else,
+ * including every kind of bad pointer, goes through _ms_free, which reports. */
+static __attribute__((noinline)) void header_free(void *p, void *caller) {
+  ms_thread_t *t = _ms_self;
   if (MS_LIKELY(p != NULL && t != NULL && ((uintptr_t)p & 7) == 0 &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS) && mi_is_in_heap_region(p))) {
     uint64_t tag = *_ms_tag_ptr(p);
@@ -698,7 +697,39 @@ MS_EXPORT void free(void *p) {
       }
     }
   }
-  _ms_free(p, __builtin_return_address(0));
+  _ms_free(p, caller);
+}
+
+/* Lean mode, a plain block whose usable size is not its class's (large, over-aligned). */
+static __attribute__((noinline)) void lean_free_odd(ms_thread_t *t, void *p, uint64_t u) {
+  int saved = errno;
+  lean_release_plain(t, p, u);
+  errno = saved;
+}
+
+/* free: in lean mode, a plain block of a chunk known to be mimalloc's costs a look at the block
+ * map, mimalloc's usable size and a class counter, then mimalloc's own free. mimalloc's free of
+ * a small or medium block never touches errno; other blocks go where errno is saved. */
+MS_EXPORT void free(void *p) {
+  if (MS_LIKELY(_ms_lean_mode)) {
+    uintptr_t w = _ms_chunk_word(p);
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY((w & (MS_CHUNK_OWNED | MS_CHUNK_HUGE_INTERIOR)) == MS_CHUNK_OWNED &&
+                  t != NULL && !_ms_guard && ((uintptr_t)p & 7) == 0 && !_ms_marks_in(w, p))) {
+      uint64_t u = mi_usable_size(p);
+      unsigned cls = _ms_class_of(u);
+      if (MS_LIKELY(_ms_class_usable[cls] == u)) {
+        lean_count_free(t, cls, u);
+        mi_free(p);
+      } else {
+        lean_free_odd(t, p, u);
+      }
+      return;
+    }
+    _ms_free(p, __builtin_return_address(0));
+    return;
+  }
+  header_free(p, __builtin_return_address(0));
 }
 
 MS_EXPORT void cfree(void *p) { _ms_free(p, __builtin_return_address(0)); }
