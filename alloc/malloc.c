@@ -33,6 +33,7 @@
 
 #include "blockmap.h"
 #include "checks.h"
+#include "entry.h"
 #include "internal.h"
 #include "memscope.h"
 
