@@ -65,7 +65,7 @@ extern int _ms_lean_mode;
 
 #define MS_MAX_TAG_DEPTH 16
 #define MS_HELD_MAX 64                 /* freed sampled blocks held per thread ... */
-#define MS_HELD_BYTES (256 * 1024)     /* ... up to this many bytes (larger ones are not held) */
+#define MS_HELD_BYTES (64 * 1024)      /* ... up to this many bytes (larger ones are not held) */
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
 /* At rate 0 a thread still looks at the rate every 4 MiB it allocates: if a reset from
  * ms_set_sample_rate() raced with the thread's own countdown update and was lost, the thread
