@@ -247,7 +247,7 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   *_ms_tag_ptr(p) = tag;
   if (_ms_lean_mode) {
     /* lean: free() finds the header through the mark; no mark, no header */
-    if (MS_UNLIKELY(_ms_mark_set(p, MS_MARK_SAMPLED) != 0)) {
+    if (MS_UNLIKELY(_ms_sampled_set(p, 1) != 0)) {
       if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED))) count_free(t, cls, n, block, aligned, h);
       mi_free(block);
       p = lean_plain_alloc(t, n, align, zero);
@@ -326,14 +326,13 @@ static uint64_t live_tag(const void *p, int report) {
  * free of it is a double free for certain, reported with the allocation stack still in the
  * header. At most MS_HELD_MAX blocks and MS_HELD_BYTES per thread; the oldest goes first. */
 static void hold_freed_sample(ms_thread_t *t, void *p, uint64_t usable) {
-  _ms_mark_set(p, MS_MARK_FREED);
   while (t->held_count == MS_HELD_MAX || (t->held_count && t->held_bytes + usable > MS_HELD_BYTES)) {
     void *q = t->held[t->held_head];
     t->held_head = (t->held_head + 1) % MS_HELD_MAX;
     t->held_count--;
     void *qb = _ms_block_of(q, MS_HDR_SAMPLED);
     t->held_bytes -= mi_usable_size(qb);
-    _ms_mark_set(q, MS_MARK_NONE);
+    _ms_sampled_set(q, 0);
     mi_free(qb);
   }
   t->held[(t->held_head + t->held_count) % MS_HELD_MAX] = p;
@@ -362,7 +361,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
       hold_freed_sample(t, p, bu);
       return;
     }
-    _ms_mark_set(p, MS_MARK_NONE); /* before mimalloc may give the address to another block */
+    _ms_sampled_set(p, 0); /* before mimalloc may give the address to another block */
     mi_free(block);
     return;
   }
@@ -390,7 +389,7 @@ static uint64_t lean_virtual_tag(const void *p, unsigned marks) {
  * of ordinary blocks look like blocks here: only header mode (MEMSCOPE_CHECKS=headers) and
  * sampled blocks catch those (docs/CHECKS.md). */
 static int lean_valid(const void *p, int report) {
-  if (MS_LIKELY(((uintptr_t)p & 7) == 0 && _ms_chunk_owned(p))) return 1;
+  if (MS_LIKELY(((uintptr_t)p & 7) == 0 && _ms_chunk_owned(p) && !_ms_sampled_near(p))) return 1;
   if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
   return 0;
 }
@@ -408,15 +407,15 @@ static void lean_free_slow(void *p, void *caller) {
   unsigned marks = _ms_marks(p);
   int locked = 0;
   ms_thread_t *t = thread_enter(&locked);
-  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
-    uint64_t tag = live_tag(p, 1); /* FREED: the tag says so, a double free is reported */
+  if (marks == MS_MARK_SAMPLED) {
+    uint64_t tag = live_tag(p, 1); /* freed and held: the tag says so, a double free is reported */
     if (tag) release_block(t, p, tag, caller);
   } else {
     if (marks == MS_MARK_NAMED) {
       _ms_guard++;
       _ms_track_free(t, p, lean_virtual_tag(p, marks), p, caller);
       _ms_guard--;
-      _ms_mark_set(p, MS_MARK_NONE);
+      _ms_named_set(p, 0);
     }
     lean_release_plain(t, p, mi_usable_size(p));
   }
@@ -433,7 +432,7 @@ static void *lean_realloc(void *p, size_t n, void *caller) {
     return NULL;
   }
   unsigned marks = _ms_marks(p);
-  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
+  if (marks == MS_MARK_SAMPLED) {
     uint64_t tag = live_tag(p, 1);
     if (!tag) {
       errno = EINVAL;
@@ -829,5 +828,5 @@ MS_INTERNAL uint64_t _ms_live_tag_quiet(const void *p) {
  * tracker: a tag bit where the block has a header, a mark in lean mode. */
 MS_INTERNAL void _ms_block_set_named(const void *p) {
   if (!_ms_lean_mode || _ms_marks(p) == MS_MARK_SAMPLED) *_ms_tag_ptr(p) |= MS_TAG_NAMED;
-  else _ms_mark_set(p, MS_MARK_NAMED);
+  else _ms_named_set(p, 1);
 }
