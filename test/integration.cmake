@@ -27,6 +27,13 @@ foreach(case python python-malloc perl bash git gcc)
       LABELS integration TIMEOUT 240)
   endforeach()
 endforeach()
+# systemd-hwdb uses the slack malloc_usable_size() reports (GREEDY_REALLOC): all three rates
+foreach(mode stats default rate1)
+  add_test(NAME integration_hwdb_${mode}
+    COMMAND bash ${MS_INTEG_DIR}/preload_compare.sh ${MS_LIB} ${mode} hwdb)
+  set_tests_properties(integration_hwdb_${mode} PROPERTIES
+    LABELS integration TIMEOUT 400 SKIP_RETURN_CODE 77)
+endforeach()
 
 foreach(rate 0 512K 1)
   add_test(NAME redis_server_${rate}
