@@ -39,7 +39,7 @@ foreach(rate 0 512K 1)
   add_test(NAME redis_server_${rate}
     COMMAND bash ${MS_INTEG_DIR}/redis_server.sh ${MS_LIB} $<TARGET_FILE:memscope-cli> ${rate})
   set_tests_properties(redis_server_${rate} PROPERTIES
-    LABELS integration TIMEOUT 600 SKIP_RETURN_CODE 77)
+    LABELS integration TIMEOUT 900 SKIP_RETURN_CODE 77)
 endforeach()
 
 # The same source twice: linked against memscope, and plain (memscope only via LD_PRELOAD;
