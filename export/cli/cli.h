@@ -39,7 +39,13 @@ int _ms_cli_parse_size(const char *s, uint64_t *out);
 
 /* Output writers (each in its own file). Return 0 or -1 on a write error. */
 int ms_folded_write(FILE *out, const ms_model_t *m, const char *weight);  /* folded.c */
+/* The folded --value names: >= 0 when name is one, -1 otherwise (NULL = the default). */
+int ms_folded_value(const char *name);                                      /* folded.c */
 int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top);   /* report_text.c */
+/* pprof: gzip'ed profile.proto; debug_dir as for the model (inline chains are read again). */
+int ms_pprof_write(FILE *out, const ms_model_t *m, const char *debug_dir);  /* pprof.c */
+/* massif: a massif.out file for ms_print and massif-visualizer. */
+int ms_massif_write(FILE *out, const ms_model_t *m);                         /* massif.c */
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int _ms_cmd_run(int argc, char **argv);

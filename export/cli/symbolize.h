@@ -35,6 +35,20 @@ uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint
 /* 1 when the module is memscope's own library or mimalloc (frames hidden from stack tops). */
 int ms_symbolizer_module_internal(const ms_symbolizer_t *s, uint32_t i);
 
+/* One level of a return address's inline chain. */
+typedef struct ms_inline_frame {
+  const char *function;   /* demangled; owned by the symboliser */
+  const char *file;       /* owned by libdw (valid while the symboliser lives) */
+  uint32_t line;
+} ms_inline_frame_t;
+
+/* The inline chain at address from DWARF, innermost first (out[0] is the inlined callee's
+ * own line, the last entry the real, out-of-line function at its call of the next level).
+ * Returns how many entries were written, 0 when DWARF has no inlining at that address (the
+ * caller then uses the plain ms_symbolize() frame). */
+uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_frame_t *out,
+                              uint32_t max);
+
 void ms_symbolizer_free(ms_symbolizer_t *s);
 
 #endif /* MEMSCOPE_CLI_SYMBOLIZE_H */
