@@ -1,0 +1,24 @@
+# test/formats.cmake — the ecosystem formats of `memscope convert` (pprof, massif, folded stacks),
+# each read by its real tool, and golden files of each on the fixed example dump.
+# test/cli/formats_test.py has the checks; a missing tool (go, ms_print) is a visible SKIP.
+if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_Interpreter_FOUND)
+    # C++ at -O2 with -g: std::vector/std::map/std::string inlined, an always-inline helper, a
+    # 1500-character template name.
+    add_executable(formats_prog ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_prog.cpp)
+    target_compile_options(formats_prog PRIVATE -g -O2)
+    set(_ft ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_test.py)
+    set(_fw ${CMAKE_CURRENT_BINARY_DIR}/formats)
+    add_test(NAME formats_pprof COMMAND Python3::Interpreter ${_ft} pprof $<TARGET_FILE:memscope-cli>
+      $<TARGET_FILE:golden_prog> $<TARGET_FILE:formats_prog> ${_fw}/pprof)
+    add_test(NAME formats_massif COMMAND Python3::Interpreter ${_ft} massif $<TARGET_FILE:memscope-cli>
+      $<TARGET_FILE:golden_prog> ${_fw}/massif)
+    add_test(NAME formats_folded COMMAND Python3::Interpreter ${_ft} folded $<TARGET_FILE:memscope-cli>
+      $<TARGET_FILE:golden_prog> $<TARGET_FILE:formats_prog> ${_fw}/folded)
+    add_test(NAME formats_golden COMMAND Python3::Interpreter ${_ft} golden $<TARGET_FILE:memscope-cli>
+      $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_SOURCE_DIR}/golden ${_fw}/golden)
+    set_tests_properties(formats_pprof formats_massif PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+    set_tests_properties(formats_folded formats_golden PROPERTIES TIMEOUT 300)
+  endif()
+endif()
