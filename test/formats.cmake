@@ -18,7 +18,9 @@ if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
       $<TARGET_FILE:golden_prog> $<TARGET_FILE:formats_prog> ${_fw}/folded)
     add_test(NAME formats_golden COMMAND Python3::Interpreter ${_ft} golden $<TARGET_FILE:memscope-cli>
       $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_SOURCE_DIR}/golden ${_fw}/golden)
+    add_test(NAME formats_location COMMAND Python3::Interpreter ${_ft} location $<TARGET_FILE:memscope-cli>
+      $<TARGET_FILE:formats_prog> ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_prog.cpp ${_fw}/location)
     set_tests_properties(formats_pprof formats_massif PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
-    set_tests_properties(formats_folded formats_golden PROPERTIES TIMEOUT 300)
+    set_tests_properties(formats_folded formats_golden formats_location PROPERTIES TIMEOUT 300)
   endif()
 endif()

@@ -12,6 +12,10 @@
   formats_test.py folded MEMSCOPE GOLDEN_PROG FORMATS_PROG WORKDIR
       merged lines (each stack once), full C++ names (> 1023 bytes), every --value and what it
       adds up to, usage errors.
+  formats_test.py location MEMSCOPE FORMATS_PROG FORMATS_SRC WORKDIR
+      the `location` rule on a C++ program: std::vector growth, std::map nodes and std::string
+      buffers are located at the user's line that called them, not in new_allocator.h, while
+      the full stacks keep the standard library frames.
   formats_test.py golden MEMSCOPE GEN_DUMP GOLDEN_DIR WORKDIR
       the fixed example dump (gen_dump example 0, --no-symbols) as folded (every --value),
       massif and pprof (decoded by pprof_decode.py), compared byte for byte with
@@ -229,6 +233,48 @@ def folded(ms, golden_prog, formats_prog, work):
     return 0
 
 
+# ------------------------------------------------------------------ location
+
+def location(ms, prog, src, work):
+    dump, doc = record(ms, prog, work, "formats")
+    lines = open(src).read().splitlines()
+    def line_of(text):
+        return next(i + 1 for i, l in enumerate(lines) if text in l)
+    name = os.path.basename(src)
+    want = {"vector": f"build_table() ({src}:{line_of('table->push_back(i)')})",
+            "map": f"fill_names() ({src}:{line_of('(*names)[i] = std::string')})",
+            "leak": f"leak_block() ({src}:{line_of('sink = malloc(4096)')})"}
+    sites = sorted(doc["sites"], key=lambda s: -s["bytes"])
+    vec = sites[0]
+    check("location: std::vector growth points at the push_back line in build_table()",
+          vec["location"] == want["vector"], f"{vec['location']!r} want {want['vector']!r}")
+    check("location: the full stack keeps the standard library frames",
+          any("/include/c++/" in (f["file"] or "") or (f["function"] or "").startswith(("std::", "void std::"))
+              for f in vec["stack"]), json.dumps(vec["stack"][:2]))
+    str_sites = [s for s in doc["sites"] if any("basic_string" in (f["function"] or "") for f in s["stack"][:2])]
+    check("location: std::string buffers point at fill_names()'s line",
+          str_sites and all(s["location"] == want["map"] for s in str_sites),
+          str([s["location"] for s in str_sites]))
+    # The map's node allocation is inlined into fill_names(): its first frame is fill_names()
+    # at a line of new_allocator.h.
+    node_sites = [s for s in doc["sites"] if s["stack"] and s["stack"][0]["function"] == "fill_names()" and
+                  "/include/c++/" in (s["stack"][0]["file"] or "")]
+    check("location: std::map nodes (inlined into fill_names) point at fill_names()'s line",
+          node_sites and all(s["location"] == want["map"] for s in node_sites),
+          str([s["location"] for s in node_sites]))
+    check("location: a plain malloc keeps its own line",
+          any(l["location"] == want["leak"] for l in doc["leaks"]), str([l["location"] for l in doc["leaks"]]))
+    check("location: no site is located in a C++ header",
+          not any("/include/c++/" in (s["location"] or "") for s in doc["sites"]),
+          str([s["location"] for s in doc["sites"] if "/include/c++/" in (s["location"] or "")]))
+    r = run([ms, "report", dump])
+    check("report: findings/leaks name the user's line, not new_allocator.h",
+          r.returncode == 0 and "new_allocator.h" not in "\n".join(
+              l for l in r.stdout.splitlines() if l.startswith("  ") and " at " not in l and "  at" not in l),
+          r.stdout[:800])
+    return 0
+
+
 # ------------------------------------------------------------------ golden
 
 def golden(ms, gen, gdir, work):
@@ -265,7 +311,8 @@ def golden(ms, gen, gdir, work):
 
 def main():
     a = sys.argv[1:]
-    modes = {"pprof": (pprof, 5), "massif": (massif, 4), "folded": (folded, 5), "golden": (golden, 5)}
+    modes = {"pprof": (pprof, 5), "massif": (massif, 4), "folded": (folded, 5), "golden": (golden, 5),
+             "location": (location, 5)}
     if not a or a[0] not in modes or len(a) != modes[a[0]][1]:
         print(__doc__)
         return 2
