@@ -24,3 +24,16 @@ if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
     set_tests_properties(formats_folded formats_golden formats_location PROPERTIES TIMEOUT 300)
   endif()
 endif()
+
+# Command-line habits: -V, report/diff --format json, run -q, run -o checked before CMD, the
+# progress line on a terminal, the installed man page and bash completion, and --help, the man
+# page and docs/CLI.md naming the same options.
+if(TARGET memscope-cli AND TARGET golden_prog)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME cli_habits COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/cli/habits_test.py
+      $<TARGET_FILE:memscope-cli> ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} $<TARGET_FILE:golden_prog>
+      ${CMAKE_CURRENT_BINARY_DIR}/cli-habits)
+    set_tests_properties(cli_habits PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+  endif()
+endif()

@@ -152,6 +152,12 @@ int _ms_cmd_convert(int argc, char **argv) {
       return rc;
     }
   }
+  /* Reading took long, so writing will too: say what is happening until it is done. */
+  int show = !lo.quiet && isatty(STDERR_FILENO) && l.load_seconds >= _ms_cli_progress_delay();
+  if (show) {
+    fprintf(stderr, "\rmemscope: %s: writing %s", in_path, out_path);
+    fflush(stderr);
+  }
   int wr = 0;
   switch (f) {
     case F_JSON: {
@@ -172,6 +178,7 @@ int _ms_cmd_convert(int argc, char **argv) {
     default: wr = -1; break;
   }
   if (fflush(out) != 0 || ferror(out)) wr = -1;
+  if (show) fputs("\r\033[K", stderr);
   if (!to_stdout) {
     if (fclose(out) != 0) wr = -1;
     if (wr == 0 && rename(tmp, out_path) != 0) wr = -1;
