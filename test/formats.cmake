@@ -33,7 +33,7 @@ if(TARGET memscope-cli AND TARGET golden_prog)
   if(Python3_Interpreter_FOUND)
     add_test(NAME cli_habits COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/cli/habits_test.py
       $<TARGET_FILE:memscope-cli> ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} $<TARGET_FILE:golden_prog>
-      ${CMAKE_CURRENT_BINARY_DIR}/cli-habits)
+      ${CMAKE_CURRENT_BINARY_DIR}/cli-habits $<TARGET_FILE:gen_dump>)
     set_tests_properties(cli_habits PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
   endif()
 endif()

@@ -4,7 +4,7 @@ checked before CMD starts, the progress line on a terminal, the installed man pa
 with `man -l`) and bash completion (suggests subcommands, options and formats), and that
 `memscope COMMAND --help`, docs/CLI.md and the man page name the same options and formats.
 
-  habits_test.py MEMSCOPE BUILD_DIR SOURCE_DIR GOLDEN_PROG WORKDIR
+  habits_test.py MEMSCOPE BUILD_DIR SOURCE_DIR GOLDEN_PROG WORKDIR GEN_DUMP
 
 Exit 77 (a ctest SKIP) when man or bash is missing; 1 on any failed check.
 """
@@ -67,7 +67,7 @@ def complete(script, line, with_lib):
     return r.stdout.split()
 
 
-def main(ms, build, src, prog, work):
+def main(ms, build, src, prog, work, gen=None):
     if not shutil.which("man") or not shutil.which("bash"):
         print("SKIP: man (man-db) or bash is not installed")
         return 77
@@ -116,6 +116,20 @@ def main(ms, build, src, prog, work):
     r = run([ms, "diff", dump, dump, "--format", "json"])
     check("diff --format json: parseable, nothing grew", r.returncode == 0 and
           json.loads(r.stdout)["delta_live_bytes"] == 0, r.stderr)
+
+    # the CI-gate recipe of docs/USAGE.md, run as written on a grown and an unchanged pair
+    usage = open(os.path.join(src, "docs", "USAGE.md")).read()
+    m = re.search(r"<!-- ci-gate-recipe -->\n```sh\n(.*?)```", usage, re.S)
+    check("USAGE.md has the CI-gate recipe", m is not None)
+    if m and gen:
+        old, new = os.path.join(work, "old.msp"), os.path.join(work, "new.msp")
+        subprocess.run([gen, "pair", old, new, "0x7654000"], check=True)
+        for a_, b_, want in ((old, new, 1), (old, old, 0)):
+            r = run([ms, "diff", a_, b_, "--format", "json", "--top", "100000"])
+            open(os.path.join(work, "diff.json"), "w").write(r.stdout)
+            g = run(["sh", "-c", m.group(1)], cwd=work)
+            check(f"CI-gate recipe: exit {want} for {'grown' if want else 'unchanged'} dumps",
+                  g.returncode == want and (("grew:" in g.stdout) == bool(want)), g.stdout + g.stderr)
 
     # progress: on a terminal (after MEMSCOPE_PROGRESS_AFTER_MS), never in a pipe or with -q
     env = dict(os.environ, MEMSCOPE_PROGRESS_AFTER_MS="0")
@@ -189,7 +203,7 @@ def main(ms, build, src, prog, work):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 7:
         print(__doc__)
         sys.exit(2)
     sys.exit(main(*sys.argv[1:]))
