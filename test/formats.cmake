@@ -8,6 +8,19 @@ if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
     # 1500-character template name.
     add_executable(formats_prog ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_prog.cpp)
     target_compile_options(formats_prog PRIVATE -g -O2)
+    # MS_TRACK type names from DWARF: C and C++, with and without debug info.
+    set(_tn_targets "")
+    set(_tn_flags_g -g -O0)
+    set(_tn_flags_nog -g0 -O0)   # -g0 last: RelWithDebInfo's -g comes first on the line
+    set(_tn_flags_g2 -g -O2)
+    foreach(_name g nog g2)
+      foreach(lang c cpp)
+        add_executable(typenames_${lang}_${_name} ${CMAKE_CURRENT_SOURCE_DIR}/cli/typenames_prog.${lang})
+        target_compile_options(typenames_${lang}_${_name} PRIVATE ${_tn_flags_${_name}})
+        target_include_directories(typenames_${lang}_${_name} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+        list(APPEND _tn_targets $<TARGET_FILE:typenames_${lang}_${_name}>)
+      endforeach()
+    endforeach()
     set(_ft ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_test.py)
     set(_fw ${CMAKE_CURRENT_BINARY_DIR}/formats)
     add_test(NAME formats_pprof COMMAND Python3::Interpreter ${_ft} pprof $<TARGET_FILE:memscope-cli>
@@ -20,6 +33,9 @@ if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
       $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_SOURCE_DIR}/golden ${_fw}/golden)
     add_test(NAME formats_location COMMAND Python3::Interpreter ${_ft} location $<TARGET_FILE:memscope-cli>
       $<TARGET_FILE:formats_prog> ${CMAKE_CURRENT_SOURCE_DIR}/cli/formats_prog.cpp ${_fw}/location)
+    add_test(NAME formats_typenames COMMAND Python3::Interpreter ${_ft} typenames $<TARGET_FILE:memscope-cli>
+      ${_fw}/typenames ${_tn_targets})
+    set_tests_properties(formats_typenames PROPERTIES TIMEOUT 300)
     set_tests_properties(formats_pprof formats_massif PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
     set_tests_properties(formats_folded formats_golden formats_location PROPERTIES TIMEOUT 300)
   endif()

@@ -589,6 +589,27 @@ static uint32_t stack_or_none(const ms_model_t *m, uint32_t s) {
   return s < m->n_stacks ? s : MS_DUMP_NONE;
 }
 
+/* MS_TRACK on a pointer whose type the compiler could not name ("?"): the pointee type from
+ * DWARF, looked up from a frame of the variable's stacks in the file that named it (the
+ * frame of the MS_TRACK call, or the allocation in the same function). NULL when unknown. */
+static const char *dwarf_var_type(ms_model_t *m, const ms_dump_variable_t *dv) {
+  model_priv_t *p = m->priv_;
+  if (!dv->name || !dv->file) return NULL;
+  uint32_t stacks[2] = {dv->alloc_stack, dv->free_stack};
+  for (int k = 0; k < 2; k++) {
+    if (stacks[k] >= m->n_stacks) continue;
+    const ms_mstack_t *st = &m->stacks[stacks[k]];
+    for (uint32_t i = 0; i < st->depth && i < 16; i++) {
+      const ms_frame_t *f = &m->frames[st->frames[i]];
+      if (!f->file || strcmp(base_name(f->file), base_name(dv->file)) != 0) continue;
+      char buf[512];
+      const char *t = ms_symbolize_var_type(p->sym, f->address, dv->name, buf, sizeof buf);
+      if (t) return arena_printf(p, "%s", t);
+    }
+  }
+  return NULL;
+}
+
 static int build_misc(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->crossings = calloc(d->n_crossings ? d->n_crossings : 1, sizeof *m->crossings);
@@ -615,6 +636,10 @@ static int build_misc(ms_model_t *m) {
     ms_mvariable_t *v = &m->variables[i];
     v->name = dv->name ? dv->name : "?";
     v->type = dv->type ? dv->type : "?";
+    if (!strcmp(v->type, "?")) {
+      const char *t = dwarf_var_type(m, dv);
+      if (t) v->type = t;
+    }
     v->file = dv->file ? dv->file : "?";
     v->line = dv->line;
     v->address = dv->address;

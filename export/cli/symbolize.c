@@ -311,6 +311,14 @@ uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_fr
   return inlined ? k : 0;
 }
 
+Dwfl_Module *ms_symbolizer_dwfl_module(ms_symbolizer_t *s, uint64_t address) {
+  uint32_t mi = ms_symbolizer_module_of(s, address);
+  if (mi == MS_DUMP_NONE) return NULL;
+  sym_module_t *sm = &s->mods[mi];
+  if (sm->state == 0) load_module(s, sm);
+  return sm->state == 1 ? sm->mod : NULL;
+}
+
 uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint32_t *mismatch) {
   if (i >= s->n) {
     if (mismatch) *mismatch = 0;

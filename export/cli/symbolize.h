@@ -49,6 +49,17 @@ typedef struct ms_inline_frame {
 uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_frame_t *out,
                               uint32_t max);
 
+/* The pointee type's name of variable `var` as seen from the code at return address `address`
+ * (e.g. "struct point" for `struct point *p`, "std::vector<int>" for a vector pointer), from
+ * DWARF; NULL when the module has no DWARF there or no such pointer variable is in scope.
+ * Written into buf. (typenames.c) */
+const char *ms_symbolize_var_type(ms_symbolizer_t *s, uint64_t address, const char *var,
+                                  char *buf, size_t len);
+
+/* The libdwfl module holding address, opened if needed, and its load bias; NULL when there
+ * is no usable file. For the DWARF readers beside this file (typenames.c). */
+struct Dwfl_Module *ms_symbolizer_dwfl_module(ms_symbolizer_t *s, uint64_t address);
+
 void ms_symbolizer_free(ms_symbolizer_t *s);
 
 #endif /* MEMSCOPE_CLI_SYMBOLIZE_H */

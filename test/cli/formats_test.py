@@ -16,6 +16,10 @@
       the `location` rule on a C++ program: std::vector growth, std::map nodes and std::string
       buffers are located at the user's line that called them, not in new_allocator.h, while
       the full stacks keep the standard library frames.
+  formats_test.py typenames MEMSCOPE WORKDIR PROG...
+      MS_TRACK type names from DWARF: each typenames_{c,cpp}_{g,nog,g2} program (test/cli/
+      typenames_prog.*, built with -g, without, and -g -O2) run and converted; variables'
+      types are the pointee names with debug info, "?" without (except _Generic's "int *").
   formats_test.py golden MEMSCOPE GEN_DUMP GOLDEN_DIR WORKDIR
       the fixed example dump (gen_dump example 0, --no-symbols) as folded (every --value),
       massif and pprof (decoded by pprof_decode.py), compared byte for byte with
@@ -275,6 +279,35 @@ def location(ms, prog, src, work):
     return 0
 
 
+# ------------------------------------------------------------------ typenames
+
+TYPES_C = {"p": "struct point", "q": "point_t", "v": "vec4", "pp": "struct point",
+           "cp": "const struct point", "i": "int *"}
+TYPES_CPP = {"v": "std::vector<int, std::allocator<int> >", "p": "geo::point", "b": "geo::box<double>",
+             "t": "pt", "m": "std::map<std::__cxx11::basic_string<char, std::char_traits<char>, "
+             "std::allocator<char> >, int, std::less<std::__cxx11::basic_string<char, "
+             "std::char_traits<char>, std::allocator<char> > >, std::allocator<std::pair<const "
+             "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, int> > >"}
+
+
+def typenames(ms, work, *progs):
+    for prog in progs:
+        name = os.path.basename(prog)
+        dump, doc = record(ms, prog, work, name)
+        want = dict(TYPES_CPP if "_cpp_" in name else TYPES_C)
+        if name.endswith("_nog"):   # no DWARF: honest "?", compile-time names stay
+            want = {k: (t if t == "int *" else "?") for k, t in want.items()}
+        got = {v["name"]: v["type"] for v in doc["variables"]}
+        check(f"{name}: variable types", got == want,
+              "\n" + "\n".join(f"  {k}: want {want.get(k)!r} got {got.get(k)!r}"
+                                 for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)))
+        r = run([ms, "convert", dump, "-o", "-", "-f", "json", "--no-symbols"])
+        nosym = {v["name"]: v["type"] for v in json.loads(r.stdout)["variables"]} if r.returncode == 0 else {}
+        check(f"{name}: --no-symbols keeps '?'", all(t in ("?", "int *") for t in nosym.values()) and nosym,
+              str(nosym))
+    return 0
+
+
 # ------------------------------------------------------------------ golden
 
 def golden(ms, gen, gdir, work):
@@ -313,6 +346,8 @@ def main():
     a = sys.argv[1:]
     modes = {"pprof": (pprof, 5), "massif": (massif, 4), "folded": (folded, 5), "golden": (golden, 5),
              "location": (location, 5)}
+    if a and a[0] == "typenames" and len(a) >= 4:
+        modes["typenames"] = (typenames, len(a))
     if not a or a[0] not in modes or len(a) != modes[a[0]][1]:
         print(__doc__)
         return 2
