@@ -36,6 +36,9 @@ if(TARGET mscli AND TARGET memscope AND TARGET golden_prog)
     add_test(NAME formats_typenames COMMAND Python3::Interpreter ${_ft} typenames $<TARGET_FILE:memscope-cli>
       ${_fw}/typenames ${_tn_targets})
     set_tests_properties(formats_typenames PROPERTIES TIMEOUT 300)
+    add_test(NAME formats_corpus COMMAND Python3::Interpreter ${_ft} corpus $<TARGET_FILE:memscope-cli>
+      ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus ${_fw}/corpus)
+    set_tests_properties(formats_corpus PROPERTIES TIMEOUT 900)
     set_tests_properties(formats_pprof formats_massif PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
     set_tests_properties(formats_folded formats_golden formats_location PROPERTIES TIMEOUT 300)
   endif()

@@ -20,6 +20,9 @@
       MS_TRACK type names from DWARF: each typenames_{c,cpp}_{g,nog,g2} program (test/cli/
       typenames_prog.*, built with -g, without, and -g -O2) run and converted; variables'
       types are the pointee names with debug info, "?" without (except _Generic's "int *").
+  formats_test.py corpus MEMSCOPE CORPUS_DIR WORKDIR
+      every file of the reader's fuzz corpus converted to pprof and massif: exit 0 or 1,
+      one clean line on error, no sanitizer report (under ASan in `make test`).
   formats_test.py golden MEMSCOPE GEN_DUMP GOLDEN_DIR WORKDIR
       the fixed example dump (gen_dump example 0, --no-symbols) as folded (every --value),
       massif and pprof (decoded by pprof_decode.py), compared byte for byte with
@@ -308,6 +311,22 @@ def typenames(ms, work, *progs):
     return 0
 
 
+# ------------------------------------------------------------------ corpus
+
+def corpus(ms, cdir, work):
+    os.makedirs(work, exist_ok=True)
+    files = sorted(os.path.join(cdir, f) for f in os.listdir(cdir))
+    check("corpus is there", len(files) > 0, cdir)
+    for f in files:
+        for out in ("c.pb.gz", "massif.out.c"):
+            r = run([ms, "convert", f, "-o", os.path.join(work, out), "-q"])
+            sane = (r.returncode == 0 or (r.returncode == 1 and len(r.stderr.splitlines()) == 1)) and \
+                "Sanitizer" not in r.stderr and "runtime error" not in r.stderr
+            check(f"corpus {os.path.basename(f)} -> {out}: exit 0/1 cleanly", sane,
+                  f"{r.returncode} {r.stderr[-400:]!r}")
+    return 0
+
+
 # ------------------------------------------------------------------ golden
 
 def golden(ms, gen, gdir, work):
@@ -345,7 +364,7 @@ def golden(ms, gen, gdir, work):
 def main():
     a = sys.argv[1:]
     modes = {"pprof": (pprof, 5), "massif": (massif, 4), "folded": (folded, 5), "golden": (golden, 5),
-             "location": (location, 5)}
+             "location": (location, 5), "corpus": (corpus, 4)}
     if a and a[0] == "typenames" and len(a) >= 4:
         modes["typenames"] = (typenames, len(a))
     if not a or a[0] not in modes or len(a) != modes[a[0]][1]:
