@@ -18,6 +18,7 @@ typedef struct ms_loaded {
   ms_dump_t dump;
   ms_model_t model;
   int have_dump, have_model;
+  double load_seconds;  /* reading + building the model took this long */
 } ms_loaded_t;
 
 typedef struct ms_load_options {
@@ -31,6 +32,10 @@ typedef struct ms_load_options {
 int _ms_cli_load(const char *path, const ms_load_options_t *o, ms_loaded_t *out);
 void _ms_cli_unload(ms_loaded_t *l);
 
+/* Seconds of work after which progress is shown on a terminal: 0.5, or
+ * $MEMSCOPE_PROGRESS_AFTER_MS (tests set 0 to see the progress line on any dump). */
+double _ms_cli_progress_delay(void);
+
 /* "memscope: " + message on stderr; returns code. */
 int _ms_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -39,7 +44,13 @@ int _ms_cli_parse_size(const char *s, uint64_t *out);
 
 /* Output writers (each in its own file). Return 0 or -1 on a write error. */
 int ms_folded_write(FILE *out, const ms_model_t *m, const char *weight);  /* folded.c */
+/* The folded --value names: >= 0 when name is one, -1 otherwise (NULL = the default). */
+int ms_folded_value(const char *name);                                      /* folded.c */
 int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top);   /* report_text.c */
+/* pprof: gzip'ed profile.proto; debug_dir as for the model (inline chains are read again). */
+int ms_pprof_write(FILE *out, const ms_model_t *m, const char *debug_dir);  /* pprof.c */
+/* massif: a massif.out file for ms_print and massif-visualizer. */
+int ms_massif_write(FILE *out, const ms_model_t *m);                         /* massif.c */
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int _ms_cmd_run(int argc, char **argv);
