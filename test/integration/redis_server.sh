@@ -59,17 +59,15 @@ rcli() { timeout 60 redis-cli -p "$port" "$@"; }
 
 # start_server [VAR=VALUE...]: redis-server with command-line options only, in $tmp/srv, log in
 # $tmp/log; sets port and server_pid and waits until it answers PING.
-# --set-proc-title no: redis's setproctitle() overwrites the strings of its environment, and
-# memscope keeps pointers to them (getenv) instead of copies, so MEMSCOPE_OUTPUT reads as ""
-# afterwards and no dump can be written (test/consistency/environ_clobber.c, disabled until
-# alloc/options.c copies its strings). Remove the option once that test is enabled.
+# redis's setproctitle() overwrites the strings of its environment: memscope copies its options
+# at start-up (test/consistency/environ_clobber.c), so the dumps below still find their path.
 start_server() {
   local attempt i
   rm -rf "$tmp/srv"; mkdir -p "$tmp/srv"
   for attempt in 1 2 3; do
     port=$(free_port)
     env "$@" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-      --set-proc-title no --dir "$tmp/srv" --daemonize no --loglevel notice > "$tmp/log" 2>&1 &
+      --dir "$tmp/srv" --daemonize no --loglevel notice > "$tmp/log" 2>&1 &
     server_pid=$!
     for i in $(seq 200); do # up to 20 s: the build machine is busy
       [ "$(rcli ping 2>/dev/null)" = PONG ] && return 0
