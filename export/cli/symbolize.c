@@ -15,6 +15,7 @@
 #include "symbolize.h"
 
 #include <elfutils/libdwfl.h>
+#include "symbolize_inline.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,35 @@ void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f) {
     }
   }
   if (f->quality > sm->quality) sm->quality = f->quality;
+}
+
+uint32_t ms_symbolize_all(ms_symbolizer_t *s, uint64_t address, ms_frame_t *out, uint32_t max) {
+  if (!max) return 0;
+  ms_frame_t real;
+  ms_symbolize(s, address, &real);
+  ms_inline_t inl[MS_MAX_INLINE];
+  uint32_t n = 0;
+  uint32_t mi = real.module;
+  if (max > 1 && real.function && mi < s->n && s->mods[mi].state == 1)
+    n = ms_inline_chain(s->mods[mi].mod, address > 0 ? address - 1 : address, inl,
+                        max - 1 < MS_MAX_INLINE ? max - 1 : MS_MAX_INLINE);
+  /* inl[0] is the innermost inlined call: its line is the line table's; each outer frame's
+   * line is the call site recorded in the inlined call just inside it. */
+  for (uint32_t k = 0; k < n; k++) {
+    out[k] = real;
+    out[k].inlined = 1;
+    out[k].function = inl[k].name ? demangle(s, inl[k].name) : "?";
+    if (k > 0) {
+      out[k].file = inl[k - 1].call_file;
+      out[k].line = inl[k - 1].call_line;
+    }
+  }
+  out[n] = real;
+  if (n && inl[n - 1].call_file) {
+    out[n].file = inl[n - 1].call_file;
+    out[n].line = inl[n - 1].call_line;
+  }
+  return n + 1;
 }
 
 uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint32_t *mismatch) {
