@@ -11,6 +11,10 @@
   figures_test.py overhead MEMSCOPE PEAK_FINAL WORKDIR
       one overhead vocabulary: rounding = usable - requested, metadata apart, overhead = their sum,
       the same numbers in the JSON summary, the fragmentation object and the text report.
+  figures_test.py truncated MEMSCOPE PEAK_FINAL WORKDIR
+      stacks cut at MEMSCOPE_STACK_DEPTH=2 are flagged (JSON stack_truncated, summary
+      truncated_stacks), the text report and the SVG flame graph say "[truncated]"; at the
+      default depth nothing is flagged.
 Prints ok/FAIL per check; exit 1 when anything failed.
 """
 import json
@@ -31,14 +35,14 @@ def check(name, cond, detail=""):
         print("FAIL " + name + (": " + str(detail) if detail != "" else ""))
 
 
-def run_and_convert(ms, prog, work, name, rate="1", args=()):
+def run_and_convert(ms, prog, work, name, rate="1", args=(), env_extra=None):
     os.makedirs(work, exist_ok=True)
     dump = os.path.join(work, name + ".msp")
     out = os.path.join(work, name + ".json")
     for p in (dump, out):
         if os.path.exists(p):
             os.unlink(p)
-    env = dict(os.environ, MEMSCOPE_SAMPLE_RATE=rate)
+    env = dict(os.environ, MEMSCOPE_SAMPLE_RATE=rate, **(env_extra or {}))
     r = subprocess.run([ms, "run", "-q", "--sample-rate", rate, "-o", dump, "--", prog, *args],
                        env=env, capture_output=True, text=True, timeout=120)
     check(f"run {name}: exit 0", r.returncode == 0, r.stderr)
@@ -127,6 +131,24 @@ def overhead(ms, prog, work):
             check(f"text report overhead line says {w}", w in line[0], line[0])
 
 
+def truncated(ms, prog, work):
+    dump, doc = run_and_convert(ms, prog, work, "truncated", env_extra={"MEMSCOPE_STACK_DEPTH": "2"})
+    s = doc["summary"]
+    check("summary: stack_depth 2", s.get("stack_depth") == 2, s.get("stack_depth"))
+    flagged = [x for x in doc["sites"] if x.get("stack_truncated")]
+    check("sites cut at 2 frames are flagged stack_truncated", len(flagged) == len(doc["sites"]) and flagged,
+          [(fn_of(x), len(x["stack"]), x.get("stack_truncated")) for x in doc["sites"]])
+    check("summary truncated_stacks counts them", s.get("truncated_stacks", 0) >= len(flagged) > 0, s.get("truncated_stacks"))
+    r = subprocess.run([ms, "report", dump], capture_output=True, text=True, timeout=120)
+    check("text report marks truncated stacks", "[truncated" in r.stdout and "truncated stacks:" in r.stdout, r.stdout[:600])
+    svg = os.path.join(work, "truncated.svg")
+    r = subprocess.run([ms, "convert", dump, "-o", svg, "--chart", "flamegraph"], capture_output=True, text=True, timeout=120)
+    check("SVG flame graph has a [truncated] root", r.returncode == 0 and "[truncated]" in open(svg).read(), r.stderr)
+    _, doc = run_and_convert(ms, prog, work, "not_truncated")
+    check("at the default depth nothing is flagged", not any(x.get("stack_truncated") for x in doc["sites"])
+          and doc["summary"].get("truncated_stacks") == 0, doc["summary"].get("truncated_stacks"))
+
+
 def main():
     a = sys.argv[1:]
     if len(a) == 4 and a[0] == "peak":
@@ -135,6 +157,8 @@ def main():
         inline(*a[1:])
     elif len(a) == 4 and a[0] == "overhead":
         overhead(*a[1:])
+    elif len(a) == 4 and a[0] == "truncated":
+        truncated(*a[1:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
