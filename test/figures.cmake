@@ -2,6 +2,7 @@
 #   figures_peak      peak_final.c at rate 1: sum of the sites' peak_bytes == peak_live_bytes
 #   figures_inline    inline_site.c at -O2: inlined functions appear as frames with their lines
 #   figures_overhead  one overhead vocabulary (rounding = usable - requested, metadata apart)
+#   figures_truncated stacks cut at MEMSCOPE_STACK_DEPTH are flagged and drawn under "[truncated]"
 # See test/figures/figures_test.py.
 if(NOT TARGET memscope-cli OR NOT TARGET memscope)
   return()
@@ -22,4 +23,6 @@ add_test(NAME figures_inline COMMAND ${_fig} inline $<TARGET_FILE:memscope-cli>
   $<TARGET_FILE:fig_inline_site> ${MS_FIG_DIR}/inline_site.c ${CMAKE_CURRENT_BINARY_DIR}/figures)
 add_test(NAME figures_overhead COMMAND ${_fig} overhead $<TARGET_FILE:memscope-cli>
   $<TARGET_FILE:fig_peak_final> ${CMAKE_CURRENT_BINARY_DIR}/figures)
-set_tests_properties(figures_peak figures_inline figures_overhead PROPERTIES TIMEOUT 300)
+add_test(NAME figures_truncated COMMAND ${_fig} truncated $<TARGET_FILE:memscope-cli>
+  $<TARGET_FILE:fig_peak_final> ${CMAKE_CURRENT_BINARY_DIR}/figures)
+set_tests_properties(figures_peak figures_inline figures_overhead figures_truncated PROPERTIES TIMEOUT 300)

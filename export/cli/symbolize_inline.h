@@ -13,8 +13,14 @@ typedef struct ms_inline {
   uint32_t call_line;      /* 0 when unknown */
 } ms_inline_t;
 
-/* The inlined calls whose code contains pc (a run-time address of mod), innermost first, at
- * most max; 0 when pc is not inside any inlined call or the module has no DWARF. */
-uint32_t ms_inline_chain(Dwfl_Module *mod, uint64_t pc, ms_inline_t *out, uint32_t max);
+/* An index of one module's functions (their address ranges), built once; NULL when the
+ * module has no DWARF. Valid while the module's Dwfl is open. */
+typedef struct ms_inline_index ms_inline_index_t;
+ms_inline_index_t *ms_inline_index_new(Dwfl_Module *mod);
+void ms_inline_index_free(ms_inline_index_t *ix);
+
+/* The inlined calls whose code contains pc (a run-time address of the module), innermost
+ * first, at most max; 0 when pc is not inside any inlined call. */
+uint32_t ms_inline_chain(ms_inline_index_t *ix, uint64_t pc, ms_inline_t *out, uint32_t max);
 
 #endif /* MEMSCOPE_CLI_SYMBOLIZE_INLINE_H */

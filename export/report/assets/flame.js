@@ -90,7 +90,20 @@ MS.beforeMain = function (site) {
   return pre;
 };
 
-function buildTree(sites, inverted, filt) {
+/* Frames merged by function and file:line (the call tree's "by file:line" mode). */
+var LINE_IDS = new Map();
+function keyOfLine(f) {
+  var obj = !!f && typeof f === "object";
+  if (obj && f._kidL !== undefined) return f._kidL;
+  var key = obj ? MS.frameName(f) + "\u0000" + (f.file ? f.file + ":" + (f.line || 0) : f.module || "") : "?";
+  var id = LINE_IDS.get(key);
+  if (id === undefined) { id = LINE_IDS.size; LINE_IDS.set(key, id); }
+  if (obj && !Object.isFrozen(f)) f._kidL = id;
+  return id;
+}
+
+function buildTree(sites, inverted, filt, byLine) {
+  var kf = byLine ? keyOfLine : keyOf;
   var root = new Node("all", null, null, -1);
   for (var s = 0; s < sites.length; s++) {
     var site = sites[s], vals = site._v;
@@ -100,7 +113,7 @@ function buildTree(sites, inverted, filt) {
     for (var k = 0; k < 4; k++) node.v[k] += vals[k];
     var mi = mainIndex(st), n = mi >= 0 ? mi + 1 : st.length;
     for (var i = 0; i < n; i++) {
-      var f = st[inverted ? i : n - 1 - i], kid = keyOf(f);
+      var f = st[inverted ? i : n - 1 - i], kid = kf(f);
       var c = childOf(node, kid);
       if (!c) { c = new Node(MS.frameName(f), f, node, kid); addChild(node, c); }
       else if (f && c.frame && f.line !== c.frame.line) c.manyLines = true; /* merged calls from several lines */
@@ -468,4 +481,22 @@ FlameGraph.prototype.markSearch = function () {
 };
 
 MS.FlameGraph = FlameGraph;
+MS.buildTree = buildTree;
+/* The flame graph's own tree of one orientation (the call tree view shares it, so a row and
+ * a frame are the same node object). */
+FlameGraph.prototype.treeOf = function (inverted) {
+  var i = inverted ? 1 : 0;
+  if (!this.trees[i]) this.trees[i] = buildTree(this.sites, inverted, this.filt);
+  return this.trees[i];
+};
+/* Show node (a node of treeOf(inv)) selected, switching orientation if needed. */
+FlameGraph.prototype.showNode = function (node, inv) {
+  if (!!inv !== this.inverted) {
+    this.inverted = !!inv; this.invBtn.setAttribute("aria-pressed", String(this.inverted));
+    this.focus = null; this.selected = null; this.refresh();
+  }
+  this.zoom(node.parent && node.parent.depth > 0 ? node.parent : null);
+  this.select(node);
+  this.canvas.setAttribute("data-selected", node.name);
+};
 })();

@@ -155,6 +155,7 @@ function build(D) {
     {id: "errors", title: "Memory errors", view: MS.views.errors, count: D.errors.length, bad: D.errors.length > 0},
     {id: "findings", title: "Findings", view: MS.views.findings, count: D.findings.length},
     {id: "flame", title: "Flame graph", view: MS.views.flame},
+    {id: "calltree", title: "Call tree", view: MS.views.calltree},
     {id: "sites", title: "Allocation sites", view: MS.views.sites, count: D.sites.length},
     {id: "variables", title: "Named variables", view: MS.views.variables, count: D.variables.length},
     {id: "memory", title: "Size classes & fragmentation", view: MS.views.memory},
