@@ -37,7 +37,7 @@ endfunction()
 ms_browser_test(sample --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>
   --expect make_leaky_buffer@leaks --expect shared_cache@variables --expect drop_item@errors
   --expect new_item@errors --expect format_message@findings --expect "2.21 MiB@overview"
-  --expect "libfoo.so.1@threads" --expect "double free@overview")
+  --expect "libfoo.so.1@threads" --expect "double free@overview" --expect "libbar.so.2+0xa12f0@sites")
 
 if(TARGET memscope-cli AND TARGET gen_dump)
   add_test(NAME report_svg COMMAND sh ${MS_BROWSER_DIR}/svg_test.sh $<TARGET_FILE:memscope-cli>
@@ -92,3 +92,15 @@ ms_browser_test(compact_odd --json ${MS_BROWSER_DIR}/compact_odd.json --driver $
 # The page without the charting library (a build where libjs-dygraphs was missing).
 ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>
   --strip-dygraphs --expect "cannot zoom@timeline")
+
+# The demo with stacks cut at 4 frames (MEMSCOPE_STACK_DEPTH=4): the flame graph draws them under
+# an explicit "[truncated]" root instead of as if mid-stack frames were roots (issue 17).
+if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
+  add_test(NAME report_dump_demo_trunc
+    COMMAND sh -c "mkdir -p \"$1\" && rm -f \"$1/demo_trunc.msp\" && MEMSCOPE_STACK_DEPTH=4 exec \"$2\" run -o \"$1/demo_trunc.msp\" -- \"$3\""
+            sh ${MS_BROWSER_WORK} $<TARGET_FILE:memscope-cli> $<TARGET_FILE:demo>)
+  set_tests_properties(report_dump_demo_trunc PROPERTIES FIXTURES_SETUP report_dump_demo_trunc)
+  ms_browser_test(demo_trunc --msp ${MS_BROWSER_WORK}/demo_trunc.msp --memscope $<TARGET_FILE:memscope-cli>
+    --expect leak_cache_entries@leaks --expect-truncated)
+  set_tests_properties(report_browser_demo_trunc PROPERTIES FIXTURES_REQUIRED report_dump_demo_trunc)
+endif()

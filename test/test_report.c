@@ -108,8 +108,8 @@ static void fake_init(fake_t *f) {
   }
   f->st0[0] = 1; f->st0[1] = 2; f->st0[2] = 0;  /* innermost first: parse <- bad <- main */
   f->st1[0] = 3; f->st1[1] = 0;
-  f->stacks[0] = (ms_mstack_t){3, f->st0, 3, 0, 1};
-  f->stacks[1] = (ms_mstack_t){2, f->st1, 2, 1, 2};
+  f->stacks[0] = (ms_mstack_t){3, f->st0, 3, 0, 1, 0};
+  f->stacks[1] = (ms_mstack_t){2, f->st1, 2, 1, 2, 0};
   f->sites[0] = (ms_msite_t){.stack = 0, .tag = MS_DUMP_NONE, .live_bytes = 2000, .live_count = 2, .total_bytes = 5000, .total_count = 9};
   f->sites[1] = (ms_msite_t){.stack = 1, .tag = MS_DUMP_NONE, .live_bytes = 1000, .live_count = 1, .total_bytes = 9000, .total_count = 3};
   f->order[0] = 1; f->order[1] = 0;

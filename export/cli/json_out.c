@@ -188,6 +188,7 @@ static const char *frame_json(jw_t *w, uint32_t fi) {
     n = snprintf(num, sizeof num, ",\"offset\":\"0x%llx\"", (unsigned long long)f->offset);
     sb_put(&b, num, (size_t)n);
   }
+  if (f->inlined) sb_put(&b, ",\"inlined\":true", 15);
   sb_put(&b, "}", 1);
   w->frame_json[fi] = b.p;
   return b.p ? b.p : "null";
@@ -265,7 +266,16 @@ static void stack_tables(jw_t *w) {
   free(order);
 }
 
+static void stack_body(jw_t *w, const char *k, uint32_t s, int first);
+
+/* A stack, then "<k>_truncated": true when the tracker cut it at its depth limit (the
+ * outermost frames are missing; the reports draw a "[truncated]" root for it). */
 static void stack(jw_t *w, const char *k, uint32_t s, int first) {
+  stack_body(w, k, s, first);
+  if (s < w->m->n_stacks && w->m->stacks[s].truncated) fprintf(w->out, ",\"%s_truncated\":true", k);
+}
+
+static void stack_body(jw_t *w, const char *k, uint32_t s, int first) {
   if (w->compact) {
     /* "stack" -> "stack_id", "alloc_stack" -> "alloc_stack_id": null when there is none. */
     if (!first) fputc(',', w->out);
@@ -378,6 +388,13 @@ static void summary(jw_t *w) {
   kv_u(w, "temporary_allocations", m->temp_count, 0);
   kv_u(w, "temporary_bytes", m->temp_bytes, 0);
   kv_u(w, "stacks", m->n_stacks, 0);
+  kv_u(w, "truncated_stacks", m->n_truncated, 0);
+  kv_u(w, "stack_depth", m->dump->options.stack_depth, 0);
+  /* docs/REPORTS.md "Peak" and "Overhead": the figures every output uses. */
+  kv_u(w, "peak_site_bytes", m->peak_site_bytes, 0);
+  kv_u(w, "rounding_bytes", m->fragmentation.rounding_bytes, 0);
+  kv_u(w, "metadata_bytes", m->fragmentation.metadata_bytes, 0);
+  kv_u(w, "overhead_bytes", m->fragmentation.overhead_bytes, 0);
   kv_u(w, "sites", m->n_sites, 0);
   kv_u(w, "errors", m->n_errors, 0);
   fputc('}', w->out);
@@ -563,6 +580,9 @@ static void classes(jw_t *w) {
   kv_u(w, "usable_bytes", f->usable_bytes, 0);
   kv_u(w, "header_bytes", f->header_bytes, 0);
   kv_u(w, "class_waste_bytes", f->class_waste_bytes, 0);
+  kv_u(w, "rounding_bytes", f->rounding_bytes, 0);
+  kv_u(w, "metadata_bytes", f->metadata_bytes, 0);
+  kv_u(w, "overhead_bytes", f->overhead_bytes, 0);
   kv_u(w, "rss_bytes", f->rss_bytes, 0);
   kv_u(w, "peak_rss_bytes", f->peak_rss_bytes, 0);
   kv_u(w, "rss_overhead_bytes", f->rss_overhead_bytes, 0);

@@ -265,16 +265,19 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
     addr_map_free(&map);
     return MS_ENOMEM;
   }
+  /* An address gives one frame, or several when the compiler inlined functions there
+   * (ms_symbolize_all): those are kept next to each other, innermost first, and span[first]
+   * says how many. raw[pos] is the first frame of the address at each raw stack position. */
   uint32_t *raw = malloc((total ? total : 1) * sizeof *raw);   /* frame per raw position */
-  p->frame_pool = malloc((total ? total : 1) * sizeof *p->frame_pool);
   m->stacks = calloc(d->n_stacks ? d->n_stacks : 1, sizeof *m->stacks);
   m->n_stacks = d->n_stacks;
   uint32_t cap = 1024;
   m->frames = malloc(cap * sizeof *m->frames);
-  if (!raw || !p->frame_pool || !m->stacks || !m->frames) goto oom;
+  uint8_t *span = malloc(cap);
+  if (!raw || !m->stacks || !m->frames || !span) goto oom;
 
   /* Pass 1: distinct addresses, symbolised once each. */
-  size_t pos = 0;
+  size_t pos = 0, expanded = 0;
   uint64_t every = total / 100 + 1;
   for (uint32_t s = 0; s < d->n_stacks; s++) {
     const ms_dump_stack_t *ds = &d->stacks[s];
@@ -283,25 +286,35 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
       int found;
       size_t slot = addr_map_slot(&map, a, &found);
       if (!found) {
-        if (m->n_frames == cap) {
+        while (m->n_frames + MS_MAX_INLINE + 1 > cap) {
           cap *= 2;
           ms_frame_t *nf = realloc(m->frames, cap * sizeof *nf);
           if (!nf) goto oom;
           m->frames = nf;
+          uint8_t *ns = realloc(span, cap);
+          if (!ns) goto oom;
+          span = ns;
         }
-        ms_frame_t *f = &m->frames[m->n_frames];
-        ms_symbolize(p->sym, a, f);
-        f->key_hash = frame_key(f);
+        uint32_t first = m->n_frames;
+        uint32_t n = ms_symbolize_all(p->sym, a, &m->frames[first], MS_MAX_INLINE + 1);
+        for (uint32_t k = 0; k < n; k++) m->frames[first + k].key_hash = frame_key(&m->frames[first + k]);
+        span[first] = (uint8_t)n;
+        m->n_frames += n;
         map.keys[slot] = a;
-        map.vals[slot] = m->n_frames++;
+        map.vals[slot] = first;
       }
       raw[pos] = map.vals[slot];
+      expanded += span[raw[pos]];
       if (pos % every == 0) progress(opt, "symbolising", pos, total);
     }
   }
   progress(opt, "symbolising", total, total);
+  p->frame_pool = malloc((expanded ? expanded : 1) * sizeof *p->frame_pool);
+  if (!p->frame_pool) goto oom;
 
-  /* Pass 2: stacks with the top internal frames hidden, and their symbolic identity. */
+  /* Pass 2: stacks with the top internal frames hidden, and their symbolic identity. A stack
+   * that filled the depth limit was (most likely) cut by the tracker: the dump has no flag for
+   * it, so depth == options.stack_depth is taken to mean "truncated". */
   addr_map_t keys;
   if (addr_map_init(&keys, d->n_stacks + 1) != 0) {
     addr_map_free(&keys);
@@ -309,20 +322,22 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
   }
   pos = 0;
   size_t out = 0;
+  uint32_t limit = d->options.stack_depth;
   for (uint32_t s = 0; s < d->n_stacks; s++) {
     const ms_dump_stack_t *ds = &d->stacks[s];
     ms_mstack_t *st = &m->stacks[s];
-    uint32_t skip = 0;
-    while (skip < ds->depth && m->frames[raw[pos + skip]].internal) skip++;
+    size_t begin = out;
+    for (uint32_t i = 0; i < ds->depth; i++)
+      for (uint32_t k = 0; k < span[raw[pos + i]]; k++) p->frame_pool[out++] = raw[pos + i] + k;
+    size_t skip = 0;
+    while (begin + skip < out && m->frames[p->frame_pool[begin + skip]].internal) skip++;
     st->raw_depth = ds->depth;
-    st->depth = ds->depth - skip;
-    st->frames = p->frame_pool + out;
+    st->truncated = limit && ds->depth >= limit;
+    m->n_truncated += st->truncated;
+    st->depth = (uint32_t)(out - begin - skip);
+    st->frames = p->frame_pool + begin + skip;
     uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (uint32_t i = skip; i < ds->depth; i++) {
-      uint32_t fi = raw[pos + i];
-      p->frame_pool[out++] = fi;
-      h = mix64(h ^ m->frames[fi].key_hash) + (i - skip);
-    }
+    for (uint32_t i = 0; i < st->depth; i++) h = mix64(h ^ m->frames[st->frames[i]].key_hash) + i;
     st->key_hash = h ? h : 1;
     pos += ds->depth;
     int found;
@@ -336,10 +351,12 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
   addr_map_free(&keys);
   addr_map_free(&map);
   free(raw);
+  free(span);
   return 0;
 oom:
   addr_map_free(&map);
   free(raw);
+  free(span);
   return MS_ENOMEM;
 }
 
@@ -424,6 +441,7 @@ static int build_sites(ms_model_t *m) {
     s->avg_size = s->total_count ? (double)s->total_bytes / (double)s->total_count : 0.0;
     m->temp_bytes += s->temp_bytes;
     m->temp_count += s->temp_count;
+    m->peak_site_bytes += s->peak_bytes;
     if (s->module != MS_DUMP_NONE && s->module < m->n_modules) {
       ms_mmodule_t *mm = &m->modules[s->module];
       mm->live_bytes += s->live_bytes;
@@ -716,6 +734,9 @@ static int build_misc(ms_model_t *m) {
   fr->rss_overhead_bytes = su->rss_bytes > su->usable_bytes ? su->rss_bytes - su->usable_bytes : 0;
   fr->internal_ratio = su->usable_bytes ? (double)over / (double)su->usable_bytes : 0.0;
   fr->rss_ratio = su->rss_bytes ? (double)su->live_bytes / (double)su->rss_bytes : 0.0;
+  fr->rounding_bytes = over;
+  fr->metadata_bytes = su->header_bytes;
+  fr->overhead_bytes = over + su->header_bytes;
   return 0;
 }
 

@@ -43,6 +43,10 @@ typedef struct ms_frame {
   uint32_t internal;      /* 1: frame of memscope itself or of mimalloc (hidden from stacks) */
   uint64_t key_hash;      /* hash of the symbolised identity (function, file, line, or module
                              basename + offset): equal across runs despite ASLR */
+  uint32_t inlined;       /* 1: a function the compiler inlined at this address; the frames of
+                             one address are listed innermost (inlined) first, the function
+                             that really holds the code last; file:line of an outer one is the
+                             inlined call's */
 } ms_frame_t;
 
 typedef struct ms_mstack {
@@ -53,6 +57,8 @@ typedef struct ms_mstack {
                              symbolised frames (ASLR-independent); 0..n_keys-1 */
   uint64_t key_hash;      /* hash of the shown frames' key_hash sequence: compare stacks of
                              different dumps (diff) with this */
+  uint32_t truncated;     /* 1: the tracker cut this stack at its depth limit (raw_depth reached
+                             the dump's options.stack_depth): the outermost frames are missing */
 } ms_mstack_t;
 
 /* ------------------------------------------------------------------ sites, leaks */
@@ -166,6 +172,14 @@ typedef struct ms_fragmentation {
   double internal_ratio;      /* (usable - requested) / usable */
   double rss_ratio;           /* requested / rss (heap efficiency), 0 when rss unknown */
   uint32_t worst_class;       /* index into classes with most waste bytes, or NONE */
+  /* The one overhead vocabulary of every output (docs/REPORTS.md "Overhead"):
+   *   requested_bytes  what the live blocks were asked for
+   *   usable_bytes     what the allocator set aside for them (its slot sizes)
+   *   rounding_bytes   = usable - requested: lost to size-class rounding
+   *   metadata_bytes   memscope's own record per sampled block (summary.header_bytes)
+   *   overhead_bytes   = rounding + metadata
+   * (class_waste_bytes above is the older usable - requested - headers, kept for scripts.) */
+  uint64_t rounding_bytes, metadata_bytes, overhead_bytes;
 } ms_fragmentation_t;
 
 /* ------------------------------------------------------------------ findings */
@@ -235,6 +249,10 @@ typedef struct ms_model {
 
   uint64_t live_sampled_bytes, live_sampled_count;   /* sum over dump->allocs (estimates) */
   uint64_t temp_bytes, temp_count;                   /* sum over sites */
+  uint64_t peak_site_bytes;   /* sum of the sites' peak_bytes: what the flame graph and the
+                                 sites table attribute of summary.peak_live_bytes (equal at
+                                 rate 1; an estimate of it when sampled) */
+  uint32_t n_truncated;       /* stacks cut at the depth limit */
 
   void *priv_;          /* symboliser, string arena: internal */
 } ms_model_t;

@@ -22,9 +22,13 @@ static void print_stack(FILE *out, const ms_model_t *m, uint32_t stack, const ch
   uint32_t n = st->depth < STACK_LINES ? st->depth : STACK_LINES;
   for (uint32_t i = 0; i < n; i++) {
     ms_frame_label(&m->frames[st->frames[i]], buf, sizeof buf);
-    fprintf(out, "%s%s %s\n", indent, i ? "  " : "at", buf);
+    fprintf(out, "%s%s %s%s\n", indent, i ? "  " : "at", buf,
+            m->frames[st->frames[i]].inlined ? " [inlined]" : "");
   }
   if (st->depth > n) fprintf(out, "%s  ... %u more frames\n", indent, st->depth - n);
+  if (st->truncated)
+    fprintf(out, "%s  [truncated: the stack was cut at %u frames, MEMSCOPE_STACK_DEPTH]\n", indent,
+            m->dump->options.stack_depth);
 }
 
 static double secs(uint64_t ns) { return (double)ns / 1e9; }
@@ -64,15 +68,21 @@ static void summary(FILE *out, const ms_model_t *m) {
   if (m->temp_count)
     fprintf(out, "  temporary:         %" PRIu64 " allocations (%.1f%% of all)\n", m->temp_count,
             s->total_allocations ? 100.0 * (double)m->temp_count / (double)s->total_allocations : 0.0);
-  fprintf(out, "  heap overhead:     usable %s, of which memscope headers %s, size-class rounding %s\n",
-          ms_fmt_bytes(m->fragmentation.usable_bytes, a, sizeof a),
-          ms_fmt_bytes(m->fragmentation.header_bytes, b, sizeof b),
-          ms_fmt_bytes(m->fragmentation.class_waste_bytes, c, sizeof c));
+  /* docs/REPORTS.md "Overhead": the same words and numbers as the JSON, HTML and SVG. */
+  const ms_fragmentation_t *fr = &m->fragmentation;
+  char dd[32], e[32];
+  fprintf(out, "  heap overhead:     %s = rounding %s (usable %s - requested %s) + memscope metadata %s\n",
+          ms_fmt_bytes(fr->overhead_bytes, a, sizeof a), ms_fmt_bytes(fr->rounding_bytes, b, sizeof b),
+          ms_fmt_bytes(fr->usable_bytes, c, sizeof c), ms_fmt_bytes(fr->requested_bytes, dd, sizeof dd),
+          ms_fmt_bytes(fr->metadata_bytes, e, sizeof e));
   if (s->rss_bytes)
     fprintf(out, "  RSS:               %s (peak %s)\n", ms_fmt_bytes(s->rss_bytes, a, sizeof a),
             ms_fmt_bytes(s->peak_rss_bytes, b, sizeof b));
   fprintf(out, "  sites: %u, stacks: %u, threads: %u, errors: %u\n", m->n_sites, m->n_stacks,
           m->n_threads, m->n_errors);
+  if (m->n_truncated)
+    fprintf(out, "  truncated stacks:  %u of %u reached the %u-frame limit (MEMSCOPE_STACK_DEPTH)\n",
+            m->n_truncated, m->n_stacks, d->options.stack_depth);
 }
 
 typedef uint64_t (*site_metric_t)(const ms_msite_t *);
@@ -150,6 +160,14 @@ int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
   }
 
   top_sites(out, m, "PEAK CONTRIBUTIONS (live at the peak)", m->by_peak, m_peak, 0, top);
+  if (m->n_sites && m->peak_site_bytes != m->dump->summary.peak_live_bytes) {
+    char b[32];
+    uint64_t pk = m->dump->summary.peak_live_bytes, ps = m->peak_site_bytes;
+    fprintf(out, "  (the sites hold %s of the %s peak: %s %s)\n", ms_fmt_bytes(ps, a, sizeof a),
+            ms_fmt_bytes(pk, b, sizeof b),
+            ms_fmt_bytes(pk > ps ? pk - ps : ps - pk, (char[32]){0}, 32),
+            pk > ps ? "not attributed to a site" : "more, an estimate from samples");
+  }
   top_sites(out, m, "MOST MEMORY LIVE AT DUMP", NULL, m_live, 0, top);
   top_sites(out, m, "MOST BYTES ALLOCATED", m->by_total, m_total, 0, top);
   top_sites(out, m, "MOST ALLOCATIONS", m->by_count, m_count, 1, top);

@@ -17,6 +17,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include "symbolize_inline.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ typedef struct sym_module {
   uint32_t quality;   /* best reached */
   Dwfl *dwfl;
   Dwfl_Module *mod;
+  ms_inline_index_t *inl;   /* symbolize_inline.c, built on first use */
+  int inl_tried;
 } sym_module_t;
 
 typedef struct demangled {   /* demangled names, freed with the symboliser */
@@ -319,6 +322,42 @@ Dwfl_Module *ms_symbolizer_dwfl_module(ms_symbolizer_t *s, uint64_t address) {
   return sm->state == 1 ? sm->mod : NULL;
 }
 
+uint32_t ms_symbolize_all(ms_symbolizer_t *s, uint64_t address, ms_frame_t *out, uint32_t max) {
+  if (!max) return 0;
+  ms_frame_t real;
+  ms_symbolize(s, address, &real);
+  ms_inline_t inl[MS_MAX_INLINE];
+  uint32_t n = 0;
+  uint32_t mi = real.module;
+  if (max > 1 && real.function && mi < s->n && s->mods[mi].state == 1)
+  {
+    sym_module_t *sm = &s->mods[mi];
+    if (!sm->inl_tried) {
+      sm->inl_tried = 1;
+      sm->inl = ms_inline_index_new(sm->mod);
+    }
+    n = ms_inline_chain(sm->inl, address > 0 ? address - 1 : address, inl,
+                        max - 1 < MS_MAX_INLINE ? max - 1 : MS_MAX_INLINE);
+  }
+  /* inl[0] is the innermost inlined call: its line is the line table's; each outer frame's
+   * line is the call site recorded in the inlined call just inside it. */
+  for (uint32_t k = 0; k < n; k++) {
+    out[k] = real;
+    out[k].inlined = 1;
+    out[k].function = inl[k].name ? demangle(s, inl[k].name) : "?";
+    if (k > 0) {
+      out[k].file = inl[k - 1].call_file;
+      out[k].line = inl[k - 1].call_line;
+    }
+  }
+  out[n] = real;
+  if (n && inl[n - 1].call_file) {
+    out[n].file = inl[n - 1].call_file;
+    out[n].line = inl[n - 1].call_line;
+  }
+  return n + 1;
+}
+
 uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint32_t *mismatch) {
   if (i >= s->n) {
     if (mismatch) *mismatch = 0;
@@ -335,7 +374,10 @@ int ms_symbolizer_module_internal(const ms_symbolizer_t *s, uint32_t i) {
 void ms_symbolizer_free(ms_symbolizer_t *s) {
   if (!s) return;
   for (uint32_t i = 0; s->mods && i < s->n; i++)
-    if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+    if (s->mods[i].dwfl) {
+      ms_inline_index_free(s->mods[i].inl);
+      dwfl_end(s->mods[i].dwfl);
+    }
   while (s->names) {
     demangled_t *n = s->names->next;
     free(s->names);

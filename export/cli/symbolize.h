@@ -25,6 +25,13 @@ ms_symbolizer_t *ms_symbolizer_new(const ms_dump_module_t *mods, uint32_t n_mods
  * on first use; callers cache per address (the model does). */
 void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f);
 
+/* Like ms_symbolize, with the functions the compiler inlined at address as frames of their
+ * own (model.h ms_frame_t.inlined): out[0..n-2] the inlined calls, innermost first, out[n-1]
+ * the function that holds the code, file:line of each being where the next inner one was
+ * called. Returns n (1..max; 1 when nothing is inlined there). max >= 1. */
+#define MS_MAX_INLINE 16
+uint32_t ms_symbolize_all(ms_symbolizer_t *s, uint64_t address, ms_frame_t *out, uint32_t max);
+
 /* Index of the module containing address, or MS_DUMP_NONE. */
 uint32_t ms_symbolizer_module_of(const ms_symbolizer_t *s, uint64_t address);
 

@@ -18,6 +18,7 @@ _MS_ASSET(_ms_asset_util_js)
 _MS_ASSET(_ms_asset_flame_js)
 _MS_ASSET(_ms_asset_table_js)
 _MS_ASSET(_ms_asset_views_js)
+_MS_ASSET(_ms_asset_tree_js)
 _MS_ASSET(_ms_asset_main_js)
 #undef _MS_ASSET
 

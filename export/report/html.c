@@ -77,6 +77,7 @@ int _ms_html_write_json_meta(FILE *out, const char *json, size_t len, const char
   put_asset(out, "<script>\n", _ms_asset_flame_js, _ms_asset_flame_js_len, "\n</script>\n");
   put_asset(out, "<script>\n", _ms_asset_table_js, _ms_asset_table_js_len, "\n</script>\n");
   put_asset(out, "<script>\n", _ms_asset_views_js, _ms_asset_views_js_len, "\n</script>\n");
+  put_asset(out, "<script>\n", _ms_asset_tree_js, _ms_asset_tree_js_len, "\n</script>\n");
   put_asset(out, "<script>\n", _ms_asset_main_js, _ms_asset_main_js_len, "\n</script>\n");
   fputs("</body>\n</html>\n", out);
   if (fflush(out) != 0 || ferror(out)) return MS_EIO;

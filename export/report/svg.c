@@ -78,6 +78,46 @@ static const char *fmt_time(uint64_t ns, char *buf, size_t len) {
   return buf;
 }
 
+/* Round axis ticks (the HTML report's MS.niceTicks): steps of 1, 2, 2.5 or 5 times a power of
+ * ten of one unit per axis (B/KiB/MiB... or ns/us/ms/s), so ticks read 0, 32, 64 MiB. */
+typedef struct axis {
+  double div, step;   /* unit in raw units; tick step in units */
+  const char *unit;
+} axis_t;
+
+static axis_t nice_axis(double lo, double hi, int n, int bytes) {
+  axis_t a = {1, 1, bytes ? "B" : "ns"};
+  if (!(hi > lo)) hi = lo + 1;
+  double span = hi - lo;
+  if (bytes) {
+    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int k = 0;
+    while (k < 4 && hi >= 1024.0 * pow(1024.0, k)) k++;
+    a.unit = u[k], a.div = pow(1024.0, k);
+  } else {
+    static const char *u[] = {"ns", "us", "ms", "s"};
+    static const double d[] = {1, 1e3, 1e6, 1e9};
+    int k = 0;
+    while (k < 3 && span >= 2 * d[k + 1]) k++;
+    a.unit = u[k], a.div = d[k];
+  }
+  double raw = span / a.div / n, p = pow(10, floor(log10(raw)));
+  static const double mult[] = {1, 2, 2.5, 5, 10};
+  for (int i = 0; i < 5; i++) {
+    a.step = mult[i] * p;
+    if (a.step >= raw) break;
+  }
+  if (bytes && a.div == 1 && a.step < 1) a.step = 1;
+  return a;
+}
+
+static const char *tick_label(double v, const axis_t *a, char *buf, size_t len) {
+  double x = v / a->div;
+  if (fabs(x) < 1e-12) snprintf(buf, len, "0");
+  else snprintf(buf, len, "%.*f %s", a->step >= 1 ? 0 : (int)fmin(3, ceil(-log10(a->step) - 1e-9)), x, a->unit);
+  return buf;
+}
+
 static void title_line(FILE *out, double y, const char *title, const char *sub) {
   fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"17\" font-weight=\"bold\" " FONT ">", y);
   xml_text(out, title);
@@ -94,9 +134,13 @@ static void title_line(FILE *out, double y, const char *title, const char *sub) 
 static double chart_timeline(FILE *out, const ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   const double H = 330, L = 80, R = 20, T = 52, B = 40;
-  char a[64], b[64], sub[256];
-  snprintf(sub, sizeof sub, "peak %s live at %s; %u points", ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a),
-           fmt_time(d->summary.peak_time_ns, b, sizeof b), d->n_timeline);
+  char a[64], b[64], sub[512], c1[32], c2[32], c3[32], c4[32];
+  /* The overhead in docs/REPORTS.md's words, the same as the HTML, JSON and text report. */
+  const ms_fragmentation_t *fr = &m->fragmentation;
+  snprintf(sub, sizeof sub, "peak %s live at %s; %u points. Live at the dump: requested %s + rounding %s = usable %s; memscope metadata %s",
+           ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a), fmt_time(d->summary.peak_time_ns, b, sizeof b), d->n_timeline,
+           ms_fmt_bytes(fr->requested_bytes, c1, sizeof c1), ms_fmt_bytes(fr->rounding_bytes, c2, sizeof c2),
+           ms_fmt_bytes(fr->usable_bytes, c3, sizeof c3), ms_fmt_bytes(fr->metadata_bytes, c4, sizeof c4));
   title_line(out, 22, "Live heap and RSS over time", sub);
   if (d->n_timeline < 2) {
     fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"13\" " FONT ">No timeline: fewer than two points were recorded.</text>\n", T + 30);
@@ -111,18 +155,27 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
     if (p->rss_bytes > ymax) ymax = p->rss_bytes;
   }
   if (d->summary.peak_live_bytes > ymax) ymax = d->summary.peak_live_bytes;
+  axis_t ya = nice_axis(0, (double)ymax, 4, 1);
+  double ytop = ceil((double)ymax / ya.div / ya.step - 1e-9) * ya.step * ya.div;
+  if (ytop > (double)ymax) ymax = (uint64_t)ytop;
   double span = t1 > t0 ? (double)(t1 - t0) : 1.0, pw = SVG_W - L - R, ph = H - T - B;
 #define TX(t) (L + pw * ((double)(t) - (double)t0) / span)
 #define TY(v) (T + ph * (1.0 - (double)(v) / (double)ymax))
-  for (int i = 0; i <= 4; i++) {
-    double y = T + ph * i / 4.0;
+  for (double v = 0; v <= (double)ymax + 0.5; v += ya.step * ya.div) {
+    double y = TY(v);
     fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d9dde5\"/>\n", L, L + pw, y, y);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6475\" " FONT ">%s</text>\n",
-            L - 6, y + 4, ms_fmt_bytes((uint64_t)((double)ymax * (4 - i) / 4.0), a, sizeof a));
-    double x = L + pw * i / 4.0;
-    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"%s\" fill=\"#5b6475\" " FONT ">%s</text>\n",
-            x, H - B + 16, i == 0 ? "start" : i == 4 ? "end" : "middle", fmt_time(t0 + (uint64_t)(span * i / 4.0), a, sizeof a));
+            L - 6, y + 4, tick_label(v, &ya, a, sizeof a));
   }
+  axis_t xa = nice_axis((double)t0, (double)t1, 8, 0);
+  for (double v = ceil((double)t0 / xa.div / xa.step - 1e-9) * xa.step * xa.div; v <= (double)t1 + 0.5; v += xa.step * xa.div)
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\" " FONT ">%s</text>\n",
+            TX(v), H - B + 16, tick_label(v, &xa, a, sizeof a));
+  /* Axis titles. */
+  fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\" " FONT ">time since the program started</text>\n",
+          L + pw / 2, H - 6);
+  fprintf(out, "<text x=\"14\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\" transform=\"rotate(-90 14 %.1f)\" " FONT ">live bytes</text>\n",
+          T + ph / 2, T + ph / 2);
   /* RSS (dashed) first, then live bytes as a filled area on top. */
   int has_rss = 0;
   for (uint32_t i = 0; i < d->n_timeline; i++) has_rss |= d->timeline[i].rss_bytes != 0;
@@ -132,15 +185,24 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
       fprintf(out, "%.1f,%.1f ", TX(d->timeline[i].time_ns), TY(d->timeline[i].rss_bytes));
     fputs("\"/>\n", out);
   }
+  /* The exact peak lies between two points: the curve goes through it, so the marker is on
+   * the curve's real maximum (issue 17). */
+  uint64_t pt = d->summary.peak_time_ns, pb = d->summary.peak_live_bytes;
+  int peak_drawn = !(pb && pt >= t0 && pt <= t1);
   fprintf(out, "<path fill=\"#2f6fdb\" fill-opacity=\"0.18\" stroke=\"#2f6fdb\" stroke-width=\"2\" d=\"M%.1f,%.1f", TX(d->timeline[0].time_ns), TY(0));
-  for (uint32_t i = 0; i < d->n_timeline; i++)
+  for (uint32_t i = 0; i < d->n_timeline; i++) {
+    if (!peak_drawn && d->timeline[i].time_ns >= pt) {
+      fprintf(out, " L%.1f,%.1f", TX(pt), TY(pb));
+      peak_drawn = 1;
+    }
     fprintf(out, " L%.1f,%.1f", TX(d->timeline[i].time_ns), TY(d->timeline[i].live_bytes));
+  }
   fprintf(out, " L%.1f,%.1f Z\"/>\n", TX(d->timeline[d->n_timeline - 1].time_ns), TY(0));
-  uint64_t pt = d->summary.peak_time_ns;
   if (pt >= t0 && pt <= t1) {
     double x = TX(pt);
     fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d23f3f\" stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n",
             x, x, T, T + ph);
+    fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#d23f3f\"/>\n", x, TY(pb));
     int left = x > L + pw - 160;
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#d23f3f\" text-anchor=\"%s\" " FONT ">peak %s</text>\n",
             left ? x - 6 : x + 6, T + 14, left ? "end" : "start", ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a));
@@ -164,6 +226,7 @@ typedef struct fnode {
   uint32_t depth;
   uint64_t ident;                   /* function + file identity */
   uint64_t value;
+  const char *synthetic;            /* not a frame: "[truncated]", "[peak not attributed...]" */
 } fnode_t;
 
 typedef struct ftree {
@@ -223,7 +286,7 @@ static uint32_t ftree_child(ftree_t *t, uint32_t parent, uint64_t ident, uint32_
   }
   uint32_t i = t->len++;
   fnode_t *c = &t->n[i];
-  *c = (fnode_t){parent, UINT32_MAX, t->n[parent].child, frame, t->n[parent].depth + 1, ident, 0};
+  *c = (fnode_t){parent, UINT32_MAX, t->n[parent].child, frame, t->n[parent].depth + 1, ident, 0, NULL};
   t->n[parent].child = i;
   t->slots[k] = i + 1;
   return i;
@@ -259,15 +322,17 @@ static void frame_color(const ms_frame_t *f, uint64_t ident, char *buf, size_t l
 
 static void flame_draw(flame_ctx_t *c, uint32_t node, double x, double w) {
   const fnode_t *n = &c->t->n[node];
-  const ms_frame_t *f = node ? &c->m->frames[n->frame] : NULL;
+  const ms_frame_t *f = node && !n->synthetic ? &c->m->frames[n->frame] : NULL;
   double y = c->top + (n->depth) * FLAME_ROW;
   char label[1024], col[48], val[64], pct[32];
-  if (node) ms_frame_label(f, label, sizeof label);
+  if (n->synthetic) snprintf(label, sizeof label, "%s", n->synthetic);
+  else if (node) ms_frame_label(f, label, sizeof label);
   else snprintf(label, sizeof label, "all sites");
   if (c->bytes) ms_fmt_bytes(n->value, val, sizeof val);
   else snprintf(val, sizeof val, "%llu", (unsigned long long)n->value);
   snprintf(pct, sizeof pct, "%.2f%%", c->total ? 100.0 * (double)n->value / (double)c->total : 0.0);
-  if (node) frame_color(f, n->ident, col, sizeof col);
+  if (n->synthetic) snprintf(col, sizeof col, "#dcdcdc");
+  else if (node) frame_color(f, n->ident, col, sizeof col);
   else snprintf(col, sizeof col, "#b4b9c4");
   if (n->depth > c->max_depth) c->max_depth = n->depth;
   fprintf(c->out, "<g><title>");
@@ -276,7 +341,7 @@ static void flame_draw(flame_ctx_t *c, uint32_t node, double x, double w) {
           val, c->unit, pct, x + 0.25, y, w > 0.6 ? w - 0.5 : 0.1, FLAME_ROW - 1, col);
   size_t fit = (size_t)((w - 6) / 6.7);
   if (fit >= 3) {
-    const char *shown = node ? (f->function ? f->function : label) : label;
+    const char *shown = f && f->function ? f->function : label;
     fprintf(c->out, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"11\" " MONO ">", x + 3, y + FLAME_ROW - 5);
     xml_text_n(c->out, shown, fit);
     fputs("</text>", c->out);
@@ -301,24 +366,47 @@ static void flame_draw(flame_ctx_t *c, uint32_t node, double x, double w) {
   free(kids);
 }
 
+/* The measure of the flame graph and the sites chart, as in the HTML report: bytes live at the
+ * peak (which site holds most at the peak), else live bytes, else bytes allocated in total. */
+enum { BY_PEAK, BY_LIVE, BY_TOTAL };
+static int chart_metric(const ms_model_t *m) {
+  int live = 0;
+  for (uint32_t i = 0; i < m->n_sites; i++) live |= m->sites[i].live_bytes != 0;
+  return m->peak_site_bytes ? BY_PEAK : live ? BY_LIVE : BY_TOTAL;
+}
+static uint64_t metric_of(const ms_msite_t *s, int by) {
+  return by == BY_PEAK ? s->peak_bytes : by == BY_LIVE ? s->live_bytes : s->total_bytes;
+}
+static const char *metric_name(int by) {
+  return by == BY_PEAK ? "bytes live at the peak" : by == BY_LIVE ? "live bytes" : "bytes allocated in total";
+}
+
+static uint32_t ftree_synthetic(ftree_t *t, uint32_t parent, const char *name) {
+  uint32_t c = ftree_child(t, parent, fnv(1469598103934665603ull, name) | 1, UINT32_MAX);
+  if (c != UINT32_MAX) t->n[c].synthetic = name;
+  return c;
+}
+
 static double chart_flame(FILE *out, const ms_model_t *m) {
-  /* Metric: live bytes; a dump with nothing live (typical at a clean exit) falls back to the
-   * bytes allocated in total, which is what a profile of such a program is about. */
-  int use_live = 0;
-  for (uint32_t i = 0; i < m->n_sites; i++) use_live |= m->sites[i].live_bytes != 0;
+  int by = chart_metric(m);
   ftree_t t = {0};
   t.n = malloc(1024 * sizeof *t.n);
   if (!t.n || ftree_grow(&t)) { free(t.n); return 0; }
   t.cap = 1024;
   t.len = 1;
-  t.n[0] = (fnode_t){UINT32_MAX, UINT32_MAX, UINT32_MAX, 0, 0, 0, 0};
+  t.n[0] = (fnode_t){UINT32_MAX, UINT32_MAX, UINT32_MAX, 0, 0, 0, 0, NULL};
   for (uint32_t i = 0; i < m->n_sites; i++) {
     const ms_msite_t *s = &m->sites[i];
-    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    uint64_t v = metric_of(s, by);
     if (!v || s->stack >= m->n_stacks) continue;
     const ms_mstack_t *st = &m->stacks[s->stack];
     uint32_t node = 0;
     t.n[0].value += v;
+    if (st->truncated) {   /* cut at the depth limit: never drawn as if it were a root */
+      node = ftree_synthetic(&t, 0, "[truncated]");
+      if (node == UINT32_MAX) break;
+      t.n[node].value += v;
+    }
     for (uint32_t k = st->depth; k-- > 0;) {
       uint32_t fi = st->frames[k];
       if (fi >= m->n_frames) break;
@@ -328,16 +416,25 @@ static double chart_flame(FILE *out, const ms_model_t *m) {
       node = c;
     }
   }
+  /* Under the peak the total is the peak headline: what no site holds is a bar of its own. */
+  uint64_t peak = m->dump->summary.peak_live_bytes;
+  if (by == BY_PEAK && peak > t.n[0].value) {
+    uint32_t g = ftree_synthetic(&t, 0, "[peak not attributed to a site]");
+    if (g != UINT32_MAX) {
+      t.n[g].value = peak - t.n[0].value;
+      t.n[0].value = peak;
+    }
+  }
   char a[64], sub[256];
   snprintf(sub, sizeof sub, "width = %s (%s); callers on top, callees below; hover a frame for its figures",
-           use_live ? "live bytes" : "bytes allocated in total", ms_fmt_bytes(t.n[0].value, a, sizeof a));
+           metric_name(by), ms_fmt_bytes(t.n[0].value, a, sizeof a));
   title_line(out, 22, "Allocation flame graph", sub);
   double h;
   if (!t.n[0].value) {
     fputs("<text x=\"10\" y=\"70\" font-size=\"13\" " FONT ">No allocation sites with bytes were recorded.</text>\n", out);
     h = 90;
   } else {
-    flame_ctx_t c = {out, m, &t, t.n[0].value, use_live ? "live" : "allocated", 1, 52, 0};
+    flame_ctx_t c = {out, m, &t, t.n[0].value, by == BY_PEAK ? "at the peak" : by == BY_LIVE ? "live" : "allocated", 1, 52, 0};
     flame_draw(&c, 0, 10, SVG_W - 20);
     h = c.top + (c.max_depth + 1) * FLAME_ROW + 10;
   }
@@ -358,17 +455,17 @@ static void short_label(char *label) {
 }
 
 static double chart_sites(FILE *out, const ms_model_t *m) {
-  int use_live = 0;
-  for (uint32_t i = 0; i < m->n_sites; i++) use_live |= m->sites[i].live_bytes != 0;
-  /* model->sites is sorted by live bytes; by_total orders by total bytes. */
-  const uint32_t *order = use_live ? NULL : m->by_total;
+  int by = chart_metric(m);
+  /* model->sites is sorted by live bytes; by_peak / by_total order by the others. */
+  const uint32_t *order = by == BY_PEAK ? m->by_peak : by == BY_LIVE ? NULL : m->by_total;
   uint32_t n = 0; /* the top 20 sites that have any bytes in the chosen measure */
   while (n < m->n_sites && n < 20) {
     const ms_msite_t *s = &m->sites[order ? order[n] : n];
-    if (!(use_live ? s->live_bytes : s->total_bytes)) break;
+    if (!metric_of(s, by)) break;
     n++;
   }
-  title_line(out, 22, use_live ? "Top allocation sites by live bytes" : "Top allocation sites by bytes allocated", NULL);
+  title_line(out, 22, by == BY_PEAK ? "Top allocation sites by bytes live at the peak" :
+                      by == BY_LIVE ? "Top allocation sites by live bytes" : "Top allocation sites by bytes allocated", NULL);
   if (!n) {
     fputs("<text x=\"10\" y=\"60\" font-size=\"13\" " FONT ">No allocation sites were recorded.</text>\n", out);
     return 80;
@@ -376,20 +473,21 @@ static double chart_sites(FILE *out, const ms_model_t *m) {
   uint64_t max = 1;
   for (uint32_t i = 0; i < n; i++) {
     const ms_msite_t *s = &m->sites[order ? order[i] : i];
-    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    uint64_t v = metric_of(s, by);
     if (v > max) max = v;
   }
   const double T = 40, RH = 22, L = 430, W = SVG_W - L - 120;
   char label[1024], a[64];
   for (uint32_t i = 0; i < n; i++) {
     const ms_msite_t *s = &m->sites[order ? order[i] : i];
-    uint64_t v = use_live ? s->live_bytes : s->total_bytes;
+    uint64_t v = metric_of(s, by);
     double y = T + i * RH, w = W * (double)v / (double)max;
     ms_stack_label(m, s->stack, label, sizeof label);
     fprintf(out, "<g><title>");
     xml_text(out, label);
     short_label(label);
-    fprintf(out, ": %s %s, %llu allocations</title>", ms_fmt_bytes(v, a, sizeof a), use_live ? "live" : "allocated",
+    fprintf(out, ": %s %s, %llu allocations</title>", ms_fmt_bytes(v, a, sizeof a),
+            by == BY_PEAK ? "at the peak" : by == BY_LIVE ? "live" : "allocated",
             (unsigned long long)s->total_count);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\" " MONO ">", L - 8, y + 15);
     xml_text_n(out, label, 54);

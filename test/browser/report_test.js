@@ -12,6 +12,7 @@
  *          [--msp DUMP --memscope PATH]     make HTML with `memscope convert DUMP -o HTML` first
  *          [--gen-sites N --driver PATH]    generate N synthetic sites as JSON first
  *          [--strip-dygraphs]               test a copy without the dygraphs library (fallback chart)
+ *          [--expect-truncated]             the data must hold stacks cut at the depth limit
  * Prints one "N passed, M failed" line; exit status 0 only when nothing failed. */
 "use strict";
 const fs = require("fs");
@@ -32,6 +33,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--msp") opt.msp = args[++i];
   else if (a === "--memscope") opt.memscope = args[++i];
   else if (a === "--strip-dygraphs") opt.strip = true;
+  else if (a === "--expect-truncated") opt.expectTruncated = true;
   else opt.html = a;
 }
 if (!opt.html) { console.error("usage: report_test.js HTML [options]"); process.exit(2); }
@@ -151,6 +153,8 @@ function generate(n, jsonPath) {
       });
       check("page embeds the compact form, stacks not resolved up front", form.compact && !form.inline, JSON.stringify(form));
     }
+    /* Controls scrolled under the sticky header cannot take a pointer click: press them through the DOM. */
+    const press = (sel) => page.evaluate((sel) => { const e = document.querySelector(sel); e.scrollIntoView({ block: "center" }); e.click(); }, sel);
     const text = async (sel) => (await page.locator(sel).first().innerText()).replace(/\s+/g, " ");
     check("overview shows the peak " + facts.peak, (await text("#card-peak")).includes(facts.peak), await text("#card-peak"));
     check("timeline marks the peak", (await page.locator("#timeline").innerText()).includes(facts.peak));
@@ -185,7 +189,7 @@ function generate(n, jsonPath) {
     if (facts.empty.errors) check("errors view says there are none", (await text("#errors")).includes("No memory errors"));
     if (facts.finding) check("findings view shows the first finding", (await text("#findings")).includes(facts.finding.replace(/\s+/g, " ")));
     else check("findings view says there are none", (await text("#findings")).includes("No findings"));
-    for (const id of ["overview", "timeline", "leaks", "errors", "findings", "flame", "sites", "variables", "memory", "threads"]) {
+    for (const id of ["overview", "timeline", "leaks", "errors", "findings", "flame", "calltree", "sites", "variables", "memory", "threads"]) {
       const t = (await text("#" + id)).trim();
       check("section " + id + " has content", t.length > 20, JSON.stringify(t.slice(0, 80)));
     }
@@ -194,6 +198,156 @@ function generate(n, jsonPath) {
       check("section " + sec + " shows " + want, (await text("#" + sec)).includes(want));
     }
     check("no markup injected from the data", (await page.locator("#app b").count()) === 0);
+
+    /* Issue 17: the figures on screen are the JSON's, and the views open on the peak. */
+    const fig = await page.evaluate(() => {
+      const d = JSON.parse(document.getElementById("ms-data").textContent), S = d.summary || {}, MS = window.MS;
+      const F = d.fragmentation || {}, f = window.memscope.flame, D = window.memscope.data;
+      const peakSites = (d.sites || []).reduce((a, s) => a + (Number(s.peak_bytes) || 0), 0);
+      const txt = (sel) => { const e = document.querySelector(sel); return e ? e.textContent : null; };
+      const ov = D.overhead;
+      return {
+        peakSites, peak: Number(S.peak_live_bytes) || 0,
+        metric: f ? Number(document.querySelector("#flame-metric").value) : null,
+        flameRoot: f ? f.tree().v[f.metric] : null,
+        sortedBy: (document.querySelector("#sites-table th[aria-sort='descending'] button") || {}).textContent || null,
+        firstPeakCell: document.querySelector("#sites-table tbody tr") ? document.querySelector("#sites-table tbody tr").children[3].textContent : null,
+        maxPeak: MS.fmtBytes(Math.max(0, ...(d.sites || []).map((s) => Number(s.peak_bytes) || 0))),
+        overheadCard: txt("#card-overhead .value"), overheadSub: txt("#card-overhead .sub"),
+        overheadWant: ov ? MS.fmtBytes(F.overhead_bytes !== undefined ? F.overhead_bytes : ov.total) : null,
+        roundingDd: txt("#fragmentation dd[data-key='rounding_bytes']"),
+        roundingWant: F.rounding_bytes !== undefined ? MS.fmtBytes(F.rounding_bytes) : (ov ? MS.fmtBytes(ov.rounding) : null),
+        metaDd: txt("#fragmentation dd[data-key='metadata_bytes']"),
+        metaWant: F.metadata_bytes !== undefined ? MS.fmtBytes(F.metadata_bytes) : null,
+        oldWords: /headers|class waste/i.test(txt("#memory") + txt("#overview")),
+        truncated: (d.sites || []).some((s) => s.stack_truncated === true),
+        truncRoot: f ? f.tree().children.some((c) => c.name === "[truncated]") : false,
+        badPlural: /(^|[^\d,.])1 (threads|sites|blocks|events)\b/.test(document.getElementById("app").innerText),
+        rawAddrInFlame: f ? (function walk(n) { return /^0x[0-9a-f]+ in /.test(n.name) || n.children.some(walk); })(f.tree()) : false,
+        offsetFrames: D.sites.some((s) => MS.stackOf(s).some((fr) => fr && !fr.function && fr.module && fr.offset))
+      };
+    });
+    if (facts.nSites && fig.peakSites > 0) {
+      check("flame graph opens on bytes live at peak", fig.metric === 1, fig.metric);
+      check("sites table opens sorted by At peak", fig.sortedBy && fig.sortedBy.startsWith("At peak"), fig.sortedBy);
+      check("the first site row's At peak is the largest peak_bytes of the JSON", fig.firstPeakCell === fig.maxPeak, fig.firstPeakCell + " vs " + fig.maxPeak);
+      if (fig.peakSites <= fig.peak) check("flame graph total under 'bytes live at peak' == the peak headline", fig.flameRoot === fig.peak,
+        fig.flameRoot + " vs " + fig.peak);
+    }
+    if (fig.overheadWant) {
+      check("overhead card shows the JSON's overhead_bytes", fig.overheadCard === fig.overheadWant, fig.overheadCard + " vs " + fig.overheadWant);
+      check("overhead card says rounding and metadata, once each", /rounding .* \+ metadata /.test(fig.overheadSub || ""), fig.overheadSub);
+      if (fig.roundingWant) check("memory view's rounding is the JSON's", fig.roundingDd === fig.roundingWant, fig.roundingDd + " vs " + fig.roundingWant);
+      if (fig.metaWant) check("memory view's metadata is the JSON's", fig.metaDd === fig.metaWant, fig.metaDd + " vs " + fig.metaWant);
+      check("no second word for the overhead (headers, class waste)", !fig.oldWords);
+    }
+    if (opt.expectTruncated) check("the data has truncated stacks (--expect-truncated)", fig.truncated);
+    if (fig.truncated) check("truncated stacks get a [truncated] root in the flame graph", fig.truncRoot);
+    check("plural forms: no '1 threads'", !fig.badPlural);
+    check("flame graph names unnamed frames module+offset, never a raw address", !fig.rawAddrInFlame);
+    if (fig.offsetFrames) {
+      const named = await page.evaluate(() => { const F = [].concat(...window.memscope.data.sites.map((s) => window.MS.stackOf(s))).filter((fr) => fr && !fr.function && fr.module && fr.offset);
+        const want = window.MS.basename(F[0].module) + "+" + F[0].offset, f = window.memscope.flame;
+        return { want, inv: (function walk(n) { return n.name === want || n.children.some(walk); })(f.tree()) }; });
+      check("a frame without a name reads module+offset in the flame graph", named.inv, JSON.stringify(named));
+    }
+    /* The timeline: the exact peak is a point of the curve, ticks are round, axes have titles. */
+    if (await page.locator("#timeline-peak-zoom").count()) {
+      const tl = await page.evaluate(() => {
+        const data = window.MS.timelineData, D = window.memscope.data, pk = Number(D.summary.peak_live_bytes);
+        const ys = Array.from(document.querySelectorAll("#timeline .dygraph-axis-label-y")).map((e) => e.textContent);
+        const xs = Array.from(document.querySelectorAll("#timeline .dygraph-axis-label-x")).map((e) => e.textContent);
+        return { onCurve: data.some((r) => Math.abs(r[0] - D.peakTimeNs / 1e9) < 1e-12 && r[1] === pk),
+          max: Math.max(...data.map((r) => r[1])), pk, ys, xs,
+          rawMax: Math.max(...D.timeline.map((p) => Number(p.live_bytes) || 0)),
+          titles: !!document.querySelector("#timeline .dygraph-xlabel") && !!document.querySelector("#timeline .dygraph-ylabel") };
+      });
+      /* (max > peak only in inconsistent hand-made data, e.g. the extreme-values example) */
+      check("timeline: the peak is a point of the curve, and its maximum", tl.onCurve && (tl.max === tl.pk || tl.rawMax > tl.pk), JSON.stringify(tl));
+      check("timeline: axis titles", tl.titles);
+      const round = (labels) => {
+        const v = labels.filter((l) => l !== "0").map((l) => l.split(" ")), units = new Set(v.map((x) => x[1]));
+        const n = v.map((x) => Number(x[0])), d = n.slice(1).map((x, i) => +(x - n[i]).toFixed(6));
+        return labels.length >= 2 && units.size === 1 && new Set(d).size <= 1 && n.every((x) => /^\d+(\.\d{1,2})?$/.test(String(x)));
+      };
+      check("timeline: byte ticks are round, in one unit", round(tl.ys), JSON.stringify(tl.ys));
+      check("timeline: time ticks are round, in one unit, no '0 ns'", round(tl.xs) && !tl.xs.includes("0 ns"), JSON.stringify(tl.xs));
+    }
+    /* Clicking a site's row selects that site in the flame graph. */
+    if (facts.nSites && (await page.locator("#sites-table tbody tr").count())) {
+      await page.locator("#sites-table tbody tr").first().locator("td").nth(1).click();
+      const sel = await page.evaluate(() => {
+        const t = window.memscope.tables.sites, r = t.selectedRow, f = window.memscope.flame;
+        const st = r ? window.MS.stackOf(r) : [];
+        return { want: st.length ? window.MS.frameName(st[0]) : null, got: f.selected ? f.selected.name : null,
+          attr: document.querySelector("#flame-canvas").getAttribute("data-selected"),
+          rowMarked: !!document.querySelector("#sites-table tbody tr.selected[aria-selected='true']") };
+      });
+      if (sel.want) check("clicking a site row selects its frame in the flame graph", sel.got === sel.want && sel.attr === sel.want, JSON.stringify(sel));
+      check("the clicked row is marked selected", sel.rowMarked);
+    }
+    /* Call tree: merged by function, expandable (mouse and keyboard), self and total, a row
+     * selects the same node in the flame graph; bottom-up starts at the allocating functions. */
+    if (facts.nSites && (await page.locator("#calltree tbody tr[aria-level='1']").count())) {
+      const t0 = await page.evaluate(() => {
+        const f = window.memscope.flame, m = Number(document.querySelector("#tree-metric").value), root = f.treeOf(false);
+        const kids = root.children.filter((c) => c.v[m] > 0).sort((a, b) => b.v[m] - a.v[m]);
+        const row = document.querySelector("#calltree tbody tr[aria-level='1']");
+        const ok = (function walk(n) { const s = n.children.reduce((a, c) => a + c.v[m], 0); return s <= n.v[m] + 1e-6 && n.children.every(walk); })(root);
+        return { want: kids[0].name, wantTotal: window.MS.METRICS[m].fmt(kids[0].v[m]), got: row.children[0].textContent, total: row.children[2].textContent, ok };
+      });
+      check("call tree: first row is the biggest top-down function with its total", t0.got.includes(t0.want) && t0.total === t0.wantTotal, JSON.stringify(t0));
+      check("call tree: children never exceed their parent's total (self >= 0)", t0.ok);
+      const lv2 = () => page.locator("#calltree tbody tr[aria-level='2']").count();
+      const before = await lv2();
+      await page.focus("#calltree tbody tr[aria-level='1'] button.tog");
+      await page.keyboard.press("Enter");
+      const after = await lv2();
+      check("call tree: Enter on a row's toggle expands it", before === 0 && after > 0, before + " -> " + after);
+      await page.locator("#calltree tbody tr[aria-level='2']").first().locator("td").nth(2).click();
+      const sel = await page.evaluate(() => {
+        const row = document.querySelector("#calltree tbody tr.selected"), f = window.memscope.flame;
+        return { row: row ? row.children[0].textContent.replace(/^\W+/, "").trim() : null, flame: f.selected ? f.selected.name : null,
+          same: !!(window.MS.callTree.selected && f.selected === window.MS.callTree.selected) };
+      });
+      check("call tree: clicking a row selects the same node in the flame graph", sel.same && sel.row && sel.row.startsWith(sel.flame), JSON.stringify(sel));
+      await press("#tree-bottomup");
+      const bu = await page.evaluate(() => {
+        const f = window.memscope.flame, m = Number(document.querySelector("#tree-metric").value), root = f.treeOf(true);
+        const kids = root.children.filter((c) => c.v[m] > 0).sort((a, b) => b.v[m] - a.v[m]);
+        const row = document.querySelector("#calltree tbody tr[aria-level='1']");
+        return { want: kids[0].name, got: row.children[0].textContent, self: row.children[3].textContent, total: row.children[2].textContent };
+      });
+      check("call tree bottom-up: first row is the biggest allocating function, all of it self", bu.got.includes(bu.want) && bu.self === bu.total, JSON.stringify(bu));
+      await press("#tree-byline");
+      check("call tree by file:line draws", (await page.locator("#calltree tbody tr[aria-level='1']").count()) > 0);
+      await press("#tree-byline");
+      await press("#tree-topdown");
+    }
+
+    /* Noise filter: hiding frames by pattern takes them out of the flame graph. */
+    if (facts.nSites) {
+      const victim = await page.evaluate(() => {
+        const f = window.memscope.flame, kids = f.tree().children.filter((c) => c.frame && c.frame.function);
+        return kids.length ? kids[0].name : null;
+      });
+      if (victim) {
+        await page.fill("#flame-hide-frames", "^" + victim.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "$");
+        await press("#flame-hide-import");
+        const gone = await page.evaluate((v) => { const f = window.memscope.flame;
+          return !(function walk(n) { return n.name === v || n.children.some(walk); })(f.tree()); }, victim);
+        check("'hide frames matching' removes " + victim + " from the flame graph", gone);
+        await press("#flame-hide-import");
+        await page.fill("#flame-hide-frames", "");
+      }
+      await press("#flame-hide-premain");
+      const pre = await page.evaluate(() => { const t = window.memscope.tables.sites, D = window.memscope.data;
+        return { shown: t.view.length, want: D.sites.filter((s) => !window.MS.beforeMain(s)).length, all: D.sites.length,
+          flameHasInit: (function walk(n) { return /^(_dl_init|call_init|_dl_start_user)$/.test(n.name) || n.children.some(walk); })(window.memscope.flame.tree()) }; });
+      check("'hide allocations made before main' filters the sites table", pre.shown === pre.want, JSON.stringify(pre));
+      if (pre.want < pre.all) check("'hide allocations made before main' hides the loader's stacks from the flame graph", !pre.flameHasInit, JSON.stringify(pre));
+      await press("#flame-hide-premain");
+    }
 
     /* Sites table: filter, then sort. */
     if (facts.topSite) {
@@ -230,7 +384,8 @@ function generate(n, jsonPath) {
       /* The opened stack is the row's real one (resolved from its stack id in the compact form). */
       const opened = await page.evaluate(() => {
         const st = window.MS.stackOf(window.memscope.tables.sites.view[0]), li = document.querySelectorAll("#sites-table ol.stack li");
-        return { want: Math.min(st.length, 64) + (st.length > 64 ? 1 : 0), got: li.length,
+        const cut = window.MS.isTruncated(window.memscope.tables.sites.view[0]) ? 1 : 0;   /* the "[truncated]" line */
+        return { want: Math.min(st.length, 64) + (st.length > 64 ? 1 : 0) + cut, got: li.length,
           fn: st.length ? window.MS.frameName(st[0]) : "", first: li.length ? li[0].innerText : "" };
       });
       check("the opened stack has the site's frames, innermost first", opened.got === opened.want && opened.first.includes(opened.fn), JSON.stringify(opened));
@@ -258,6 +413,27 @@ function generate(n, jsonPath) {
         await page.screenshot({ path: (opt.screenshot || "/tmp/memscope-report") + "-flame-zoomed.png",
           clip: await page.locator("#flame").boundingBox() }).catch(() => {});
         await page.click("#flame-reset");
+        /* The tooltip stays inside the window, even at the bottom-right corner of a shallow graph. */
+        const corner = await page.evaluate(() => { const c = document.querySelector("#flame-canvas").getBoundingClientRect(), f = window.memscope.flame;
+          const r = f.rects.filter((x) => !x.agg && x.w > 8).sort((a, b) => b.depth - a.depth || (b.x + b.w) - (a.x + a.w))[0];
+          return r ? { x: Math.floor(Math.min(r.x + r.w - 4, c.width - 4)), y: r.depth * 20 + 15 } : null; });
+        if (corner) {
+          await page.mouse.move(0, 0);
+          await page.hover("#flame-canvas", { position: corner });
+          const tipBox = await page.evaluate(() => { const el = document.querySelector("#flame .flame-tip"), t = el.getBoundingClientRect();
+            /* Not clipped either: an ancestor that hides its overflow (the graph's frame) cuts a
+             * tooltip that is not position: fixed. */
+            let clipped = false;
+            if (getComputedStyle(el).position !== "fixed")
+              for (let a = el.parentElement; a; a = a.parentElement) {
+                if (getComputedStyle(a).overflow === "visible") continue;
+                const r = a.getBoundingClientRect();
+                if (t.left < r.left || t.top < r.top || t.right > r.right || t.bottom > r.bottom) clipped = true;
+              }
+            return { l: t.left, t: t.top, r: t.right, b: t.bottom, vw: document.documentElement.clientWidth, vh: window.innerHeight, shown: t.width > 0, clipped }; });
+          check("flame tooltip stays inside the window, unclipped", tipBox.shown && !tipBox.clipped && tipBox.l >= 0 && tipBox.t >= 0 &&
+            tipBox.r <= tipBox.vw && tipBox.b <= tipBox.vh, JSON.stringify(tipBox));
+        }
         check("flame reset zooms out", (await page.getAttribute("#flame-canvas", "data-focus")) === "all");
         await page.focus("#flame-canvas");
         await page.keyboard.press("ArrowDown");

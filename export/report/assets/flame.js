@@ -68,15 +68,52 @@ function addChild(node, c) {
   }
 }
 
-function buildTree(sites, inverted) {
+/* A stack the tracker cut at its depth limit starts at some mid-stack frame: it gets an explicit
+ * "[truncated]" frame as its outermost one, so it never passes for a root (issue 17). */
+var TRUNC_FRAME = Object.freeze({function: "[truncated]", synthetic: true});
+MS.stackForTree = function (site, filt) {
+  var st = MS.stackOf(site);
+  if (MS.isTruncated(site)) st = st.concat([TRUNC_FRAME]);
+  if (filt && filt.hide) st = st.filter(function (f) { return !(f && f.function && filt.hide.test(String(f.function))); });
+  return st;
+};
+/* Allocations made before main(): stacks of the dynamic loader and of constructors (static
+ * initialisers), which do not pass through main. */
+var BEFORE_MAIN = /^(_dl_|dl_main|_dl_start|call_init|_init$|__libc_csu_init|__libc_early_init|_GLOBAL__sub_I|__static_initialization)/;
+MS.beforeMain = function (site) {
+  var st = MS.stackOf(site), pre = false;
+  for (var i = 0; i < st.length; i++) {
+    var fn = st[i] && st[i].function;
+    if (fn === "main") return false;
+    if (fn && BEFORE_MAIN.test(fn)) pre = true;
+  }
+  return pre;
+};
+
+/* Frames merged by function and file:line (the call tree's "by file:line" mode). */
+var LINE_IDS = new Map();
+function keyOfLine(f) {
+  var obj = !!f && typeof f === "object";
+  if (obj && f._kidL !== undefined) return f._kidL;
+  var key = obj ? MS.frameName(f) + "\u0000" + (f.file ? f.file + ":" + (f.line || 0) : f.module || "") : "?";
+  var id = LINE_IDS.get(key);
+  if (id === undefined) { id = LINE_IDS.size; LINE_IDS.set(key, id); }
+  if (obj && !Object.isFrozen(f)) f._kidL = id;
+  return id;
+}
+
+function buildTree(sites, inverted, filt, byLine) {
+  var kf = byLine ? keyOfLine : keyOf;
   var root = new Node("all", null, null, -1);
   for (var s = 0; s < sites.length; s++) {
-    var site = sites[s], st = MS.stackOf(site), vals = site._v;
+    var site = sites[s], vals = site._v;
+    if (filt && !filt.keep(site)) continue;
+    var st = MS.stackForTree(site, filt);
     var node = root;
     for (var k = 0; k < 4; k++) node.v[k] += vals[k];
     var mi = mainIndex(st), n = mi >= 0 ? mi + 1 : st.length;
     for (var i = 0; i < n; i++) {
-      var f = st[inverted ? i : n - 1 - i], kid = keyOf(f);
+      var f = st[inverted ? i : n - 1 - i], kid = kf(f);
       var c = childOf(node, kid);
       if (!c) { c = new Node(MS.frameName(f), f, node, kid); addChild(node, c); }
       else if (f && c.frame && f.line !== c.frame.line) c.manyLines = true; /* merged calls from several lines */
@@ -95,24 +132,39 @@ function colourOf(node) {
   for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
   var r = ((h >>> 0) % 1000) / 1000;
   if (node.depth === 0) return "hsl(220, 10%, 72%)";
+  if (node.frame && node.frame.synthetic) return "hsl(0, 0%, 86%)";
   if (MS.isRuntimeFrame(node.frame)) return "hsl(" + (195 + 30 * r).toFixed(0) + ", 45%, " + (70 + 8 * r).toFixed(0) + "%)";
   return "hsl(" + (8 + 42 * r).toFixed(0) + ", 88%, " + (60 + 10 * r).toFixed(0) + "%)";
 }
 
-function FlameGraph(container, sites) {
+function FlameGraph(container, sites, opts) {
   var self = this;
-  this.sites = sites;
+  opts = opts || {};
   this.metric = 0;
   this.inverted = false;
   this.trees = [null, null];
   this.search = "";
-  /* Pick a metric that has data: a snapshot at exit may have no live bytes left. */
+  this.filt = null;
+  this.listeners = [];
   var sum = [0, 0, 0, 0];
   sites.forEach(function (s) {
     s._v = [MS.num(s.bytes), MS.num(s.peak_bytes), MS.num(s.total_bytes), MS.num(s.total_count !== undefined ? s.total_count : s.count)];
     for (var k = 0; k < 4; k++) sum[k] += s._v[k];
   });
-  for (var k = 0; k < 4; k++) if (sum[k] > 0) { this.metric = k; break; }
+  /* Under "bytes live at peak" the graph's total is the peak headline: what no site holds
+   * (the tracker's copy of the sites at the peak is taken at a threshold, and sampled figures
+   * are estimates) is drawn as its own bar instead of silently missing (docs/REPORTS.md). */
+  var gap = MS.num(opts.peak) - sum[1];
+  this.sites = sites;
+  if (sum[1] > 0 && gap > 0) {
+    this.sites = sites.concat([{_v: [0, gap, 0, 0], _pseudo: true,
+      stack: [{function: "[peak not attributed to a site]", synthetic: true}]}]);
+    sum[1] += gap;
+  }
+  /* Open on "bytes live at peak": which site holds most at the peak is the first question;
+   * then whatever has data (a statistics-only dump may have none at the peak). */
+  var order = [1, 0, 2, 3];
+  for (var o = 0; o < 4; o++) if (sum[order[o]] > 0) { this.metric = order[o]; break; }
 
   var E = MS.el;
   this.metricSel = E("select", {id: "flame-metric", "aria-label": "flame graph metric", onchange: function () {
@@ -136,6 +188,15 @@ function FlameGraph(container, sites) {
   container.appendChild(E("div", {class: "toolbar"},
     E("label", {for: "flame-metric", text: "Size by"}), this.metricSel, this.invBtn,
     E("span", {class: "spacer"}), this.searchBox, this.resetBtn));
+  /* Noise filters: start-up allocations, and frames of an interpreter's import machinery
+   * (a pattern list the user can edit), shared with the sites table through MS.noise. */
+  this.preMain = E("input", {type: "checkbox", id: "flame-hide-premain", onchange: function () { self.setNoise(); }});
+  this.hideBox = E("input", {type: "text", id: "flame-hide-frames", value: "", size: 34, "aria-label": "hide frames whose function matches",
+    placeholder: MS.IMPORT_FRAMES, onchange: function () { self.setNoise(); }});
+  this.hideOn = E("input", {type: "checkbox", id: "flame-hide-import", onchange: function () { self.setNoise(); }});
+  container.appendChild(E("div", {class: "toolbar noise"},
+    E("label", null, this.preMain, " Hide allocations made before main"),
+    E("label", null, this.hideOn, " Hide frames matching "), this.hideBox));
   container.appendChild(this.crumbs);
   container.appendChild(this.wrap);
   container.appendChild(this.status);
@@ -155,8 +216,39 @@ function FlameGraph(container, sites) {
 
 FlameGraph.prototype.tree = function () {
   var i = this.inverted ? 1 : 0;
-  if (!this.trees[i]) this.trees[i] = buildTree(this.sites, this.inverted);
+  if (!this.trees[i]) this.trees[i] = buildTree(this.sites, this.inverted, this.filt);
   return this.trees[i];
+};
+
+/* The default pattern of "hide frames matching": CPython's import machinery (C and frozen
+ * importlib frames); any regular expression works. */
+MS.IMPORT_FRAMES = "^(_?PyImport_|import_|_imp_|_bootstrap|importlib|_find_and_load|_load_unlocked|_call_with_frames_removed|exec_module|_gcd_import)";
+FlameGraph.prototype.setNoise = function () {
+  var hide = null;
+  if (this.hideOn.checked) {
+    try { hide = new RegExp(this.hideBox.value.trim() || MS.IMPORT_FRAMES); this.hideBox.removeAttribute("aria-invalid"); }
+    catch (e) { this.hideBox.setAttribute("aria-invalid", "true"); hide = null; }
+  }
+  var pre = this.preMain.checked;
+  this.filt = pre || hide ? {hide: hide, keep: function (s) { return !(pre && !s._pseudo && MS.beforeMain(s)); }} : null;
+  MS.noise = this.filt;
+  this.trees = [null, null]; this.focus = null; this.selected = null;
+  this.refresh();
+  this.listeners.forEach(function (fn) { fn(); });
+};
+
+/* Select the frame of a site's stack (its innermost shown frame, in the top-down view), e.g.
+ * when the site's row is clicked in the sites table. Returns the node or null. */
+FlameGraph.prototype.selectSite = function (site) {
+  if (this.inverted) { this.inverted = false; this.invBtn.setAttribute("aria-pressed", "false"); }
+  var st = MS.stackForTree(site, this.filt), node = this.tree();
+  var mi = mainIndex(st), n = mi >= 0 ? mi + 1 : st.length;
+  for (var i = 0; i < n && node; i++) node = childOf(node, keyOf(st[n - 1 - i])) || null;
+  if (!node || node.depth === 0) return null;
+  this.zoom(node.parent && node.parent.depth > 0 ? node.parent : null);
+  this.select(node);
+  this.canvas.setAttribute("data-selected", node.name);
+  return node;
 };
 
 FlameGraph.prototype.refresh = function () {
@@ -288,11 +380,15 @@ FlameGraph.prototype.onMove = function (ev) {
     if (d.module) tip.appendChild(E("div", {style: "color:var(--muted)", text: MS.basename(d.module)}));
     tip.appendChild(E("div", {text: d.value}));
   }
-  var b = this.wrap.getBoundingClientRect();
-  var x = ev.clientX - b.left + 14, y = ev.clientY - b.top + 14;
+  /* position: fixed, kept inside the window: a shallow graph is shorter than the tooltip, and
+   * the wrap clips what overflows it (issue 17). */
   tip.style.display = "block";
-  if (x + tip.offsetWidth > b.width) x = Math.max(0, ev.clientX - b.left - tip.offsetWidth - 10);
-  tip.style.left = x + "px"; tip.style.top = y + "px";
+  var vw = document.documentElement.clientWidth || window.innerWidth, vh = window.innerHeight;
+  var tw = tip.offsetWidth, th = tip.offsetHeight, x = ev.clientX + 14, y = ev.clientY + 14;
+  if (x + tw > vw - 4) x = ev.clientX - tw - 10;
+  if (y + th > vh - 4) y = ev.clientY - th - 10;
+  tip.style.left = Math.max(4, Math.min(x, vw - tw - 4)) + "px";
+  tip.style.top = Math.max(4, Math.min(y, vh - th - 4)) + "px";
   var hn = r.agg ? null : r.node;
   if (hn !== this.hover) { this.hover = hn; this.draw(); }
 };
@@ -385,4 +481,22 @@ FlameGraph.prototype.markSearch = function () {
 };
 
 MS.FlameGraph = FlameGraph;
+MS.buildTree = buildTree;
+/* The flame graph's own tree of one orientation (the call tree view shares it, so a row and
+ * a frame are the same node object). */
+FlameGraph.prototype.treeOf = function (inverted) {
+  var i = inverted ? 1 : 0;
+  if (!this.trees[i]) this.trees[i] = buildTree(this.sites, inverted, this.filt);
+  return this.trees[i];
+};
+/* Show node (a node of treeOf(inv)) selected, switching orientation if needed. */
+FlameGraph.prototype.showNode = function (node, inv) {
+  if (!!inv !== this.inverted) {
+    this.inverted = !!inv; this.invBtn.setAttribute("aria-pressed", String(this.inverted));
+    this.focus = null; this.selected = null; this.refresh();
+  }
+  this.zoom(node.parent && node.parent.depth > 0 ? node.parent : null);
+  this.select(node);
+  this.canvas.setAttribute("data-selected", node.name);
+};
 })();

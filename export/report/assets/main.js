@@ -95,11 +95,22 @@ function normalise(data) {
   if (!Object.keys(D.frag).length && S.usable_bytes !== undefined) {
     D.frag = {requested_bytes: S.live_bytes, usable_bytes: S.usable_bytes, header_bytes: S.header_bytes, rss_bytes: S.rss_bytes};
   }
-  if (S.usable_bytes !== undefined || S.header_bytes !== undefined) {
-    var rounding = Math.max(0, MS.num(S.usable_bytes) - MS.num(S.live_bytes)), hdr = MS.num(S.header_bytes);
-    D.overhead = {total: rounding + hdr, detail: "headers " + MS.fmtBytes(hdr) + ", rounding " + MS.fmtBytes(rounding) +
-      (MS.num(S.live_bytes) ? " (" + MS.fmtPct(rounding + hdr, S.live_bytes) + " of live)" : "")};
+  /* One overhead vocabulary (docs/REPORTS.md "Overhead"): rounding = usable - requested,
+   * metadata = memscope's own record per sampled block, overhead = their sum. The converter
+   * writes these figures; older or hand-made JSON gets them computed the same way here. */
+  if (S.usable_bytes !== undefined || S.header_bytes !== undefined || D.frag.usable_bytes !== undefined) {
+    var F = D.frag, req = MS.num(F.requested_bytes !== undefined ? F.requested_bytes : S.live_bytes);
+    var use = MS.num(F.usable_bytes !== undefined ? F.usable_bytes : S.usable_bytes);
+    var rounding = F.rounding_bytes !== undefined ? MS.num(F.rounding_bytes) : Math.max(0, use - req);
+    var meta = F.metadata_bytes !== undefined ? MS.num(F.metadata_bytes) : MS.num(F.header_bytes !== undefined ? F.header_bytes : S.header_bytes);
+    var total = F.overhead_bytes !== undefined ? MS.num(F.overhead_bytes) : rounding + meta;
+    D.overhead = {total: total, rounding: rounding, metadata: meta, requested: req, usable: use,
+      detail: "rounding " + MS.fmtBytes(rounding) + " (usable \u2212 requested) + metadata " + MS.fmtBytes(meta) +
+        (req ? "; " + MS.fmtPct(total, req) + " of requested" : "")};
   }
+  /* What the sites attribute of the peak (docs/REPORTS.md "Peak"): equal to the peak at rate 1. */
+  D.peakSites = 0;
+  D.sites.forEach(function (s) { D.peakSites += MS.num(s.peak_bytes); });
   return D;
 }
 
@@ -144,6 +155,7 @@ function build(D) {
     {id: "errors", title: "Memory errors", view: MS.views.errors, count: D.errors.length, bad: D.errors.length > 0},
     {id: "findings", title: "Findings", view: MS.views.findings, count: D.findings.length},
     {id: "flame", title: "Flame graph", view: MS.views.flame},
+    {id: "calltree", title: "Call tree", view: MS.views.calltree},
     {id: "sites", title: "Allocation sites", view: MS.views.sites, count: D.sites.length},
     {id: "variables", title: "Named variables", view: MS.views.variables, count: D.variables.length},
     {id: "memory", title: "Size classes & fragmentation", view: MS.views.memory},

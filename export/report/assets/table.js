@@ -94,11 +94,14 @@ DataTable.prototype.applySort = function () {
 };
 
 DataTable.prototype.applyFilter = function () {
-  var q = this.filter ? this.filter.value.trim().toLowerCase() : "", m = this.o.match;
-  this.view = q ? this.rows.filter(function (r) { return m(r, q); }) : this.rows.slice();
+  var q = this.filter ? this.filter.value.trim().toLowerCase() : "", m = this.o.match, keep = this.keep;
+  this.view = q || keep ? this.rows.filter(function (r) { return (!keep || keep(r)) && (!q || m(r, q)); }) : this.rows.slice();
   this.lastQuery = q;
   this.applySort(); this.go(0);
 };
+
+/* A filter from outside the table (the noise filters, a time range): keep(row) -> bool, or null. */
+DataTable.prototype.setKeep = function (keep) { this.keep = keep || null; if (this.tbody) this.applyFilter(); };
 
 /* Programmatic filter (used by "show in table" links). */
 DataTable.prototype.setFilter = function (q) {
@@ -121,7 +124,14 @@ DataTable.prototype.render = function () {
     this.tbody.appendChild(E("tr", null, E("td", {colspan: o.columns.length + 1, text: "No row matches the filter."})));
   }
   rows.forEach(function (r, i) {
-    var tr = E("tr", {class: i % 2 ? "alt" : null});
+    var tr = E("tr", {class: (i % 2 ? "alt" : "") + (r === self.selectedRow ? " selected" : "") || null,
+      "aria-selected": o.rowClick ? String(r === self.selectedRow) : null});
+    /* Clicking a row (not one of its buttons) selects it here and, through rowClick, in the
+     * other views (the flame graph). */
+    if (o.rowClick) tr.addEventListener("click", function (ev) {
+      if (ev.target.closest && ev.target.closest("button, a, input, select")) return;
+      self.selectedRow = r; self.render(); o.rowClick(r);
+    });
     o.columns.forEach(function (c) {
       var v = c.render ? c.render(r) : (c.get ? c.get(r) : "");
       tr.appendChild(E("td", {class: c.num ? "num" : null}, v));

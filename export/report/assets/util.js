@@ -132,12 +132,53 @@ MS.stackOf = function (obj, which) {
   return out;
 };
 
-/* Frames are {function, file, line, module, address}; any may be missing. */
+/* Frames are {function, file, line, module, address, offset, inlined}; any may be missing.
+ * Without a function name a frame is called module+offset everywhere (tables, flame graph,
+ * stacks: the same text as `memscope report`), which stays the same from run to run; a raw
+ * run-time address only when no module is known. */
 MS.frameName = function (f) {
   if (!f) return "?";
   if (f.function) return String(f.function);
+  if (f.module && f.offset !== undefined && f.offset !== null) return MS.basename(f.module) + "+" + MS.hex(f.offset);
   if (f.address !== undefined && f.address !== null) return MS.hex(f.address) + (f.module ? " in " + MS.basename(f.module) : "");
   return "?";
+};
+
+/* "1 thread", "2 threads". */
+MS.plural = function (n, word, many) {
+  n = MS.num(n);
+  return MS.fmtCount(n) + " " + (n === 1 ? word : (many || word + "s"));
+};
+
+/* Round axis ticks: steps of 1, 2 or 5 times a power of ten of the unit the axis is labelled
+ * in (bytes: B, KiB, MiB... so ticks read 0, 32, 64 MiB rather than 47.7, 95.4 MiB; time:
+ * ns, µs, ms, s). kind "bytes" or "ns". Returns {unit, div, ticks: [value...]} covering
+ * [lo, hi] with about n ticks; labels are MS.tickLabel(v, axis). */
+MS.niceTicks = function (lo, hi, n, kind) {
+  lo = MS.num(lo); hi = MS.num(hi); n = Math.max(2, n || 5);
+  if (!(hi > lo)) hi = lo + 1;
+  var span = hi - lo, unit, div;
+  if (kind === "bytes") {
+    var units = ["B", "KiB", "MiB", "GiB", "TiB"], u = 0;
+    while (u < units.length - 1 && Math.max(Math.abs(hi), Math.abs(lo)) >= 1024 * Math.pow(1024, u)) u++;
+    unit = units[u]; div = Math.pow(1024, u);
+  } else {
+    var tu = [["ns", 1], ["\u00b5s", 1e3], ["ms", 1e6], ["s", 1e9]], t = 0;
+    while (t < tu.length - 1 && span >= 2 * tu[t + 1][1]) t++;
+    unit = tu[t][0]; div = tu[t][1];
+  }
+  var raw = span / div / n, p = Math.pow(10, Math.floor(Math.log10(raw))), step = p;
+  [1, 2, 2.5, 5, 10].some(function (m) { step = m * p; return m * p >= raw; });
+  if (kind === "bytes" && div === 1) step = Math.max(1, Math.round(step));
+  var ticks = [], v0 = Math.ceil(lo / div / step - 1e-9) * step;
+  for (var v = v0; v <= hi / div + 1e-9 && ticks.length < 100; v += step) ticks.push(Math.round(v / step) * step * div);
+  return {unit: unit, div: div, step: step, ticks: ticks};
+};
+MS.tickLabel = function (v, axis) {
+  var x = v / axis.div;
+  if (Math.abs(x) < 1e-12) return "0";
+  var dec = axis.step >= 1 ? 0 : Math.min(3, Math.ceil(-Math.log10(axis.step) - 1e-9));
+  return x.toFixed(dec) + " " + axis.unit;
 };
 MS.frameWhere = function (f) {
   if (!f) return "";
@@ -185,12 +226,19 @@ MS.renderStack = function (stack, opts) {
     var loc = f.file ? f.file + (f.line ? ":" + f.line : "") : "";
     ol.appendChild(MS.el("li", {class: MS.isRuntimeFrame(f) ? "lib" : null},
       MS.el("span", {class: "fn", text: MS.frameName(f)}),
+      f.inlined ? [" ", MS.el("span", {class: "badge info inl", text: "inlined", title: "the compiler inlined this function into the next frame; the line is where it was called"})] : null,
       loc ? [" ", MS.el("span", {class: "loc", text: loc})] : null,
       f.module ? [" ", MS.el("span", {class: "mod", text: "[" + MS.basename(f.module) + "]", title: String(f.module)})] : null));
   });
   if (stack.length > max) ol.appendChild(MS.el("li", {class: "lib", text: "\u2026 " + (stack.length - max) + " more frames"}));
+  if (opts.truncated) ol.appendChild(MS.el("li", {class: "lib trunc", text: MS.TRUNCATED + " the tracker kept only this many frames " +
+    "(MEMSCOPE_STACK_DEPTH); the outer callers are missing"}));
   return ol;
 };
+
+MS.TRUNCATED = "[truncated]";
+/* Was obj's stack (which: "stack", "alloc_stack"...) cut at the tracker's depth limit? */
+MS.isTruncated = function (obj, which) { return !!obj && obj[(which || "stack") + "_truncated"] === true; };
 
 MS.debounce = function (fn, ms) {
   var t = null;

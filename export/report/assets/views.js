@@ -86,8 +86,8 @@ V.overview = function (sec, D) {
     D.peakRss ? " (process RSS peaked at " + MS.fmtBytes(D.peakRss) + ")." : "."));
   if (D.atExit) {
     verdict.appendChild(leakCount
-      ? E("li", null, E("strong", {class: "badge bad", text: "leaks"}), " ", MS.fmtBytes(leakBytes) + " in " + MS.fmtCount(leakCount) +
-          " blocks never freed, from " + D.leaks.length + " site" + (D.leaks.length === 1 ? "" : "s") + "; biggest: ",
+      ? E("li", null, E("strong", {class: "badge bad", text: "leaks"}), " ", MS.fmtBytes(leakBytes) + " in " + MS.plural(leakCount, "block") +
+          " never freed, from " + D.leaks.length + " site" + (D.leaks.length === 1 ? "" : "s") + "; biggest: ",
           E("code", {text: MS.labelOf(D.leaks[0])}), ".")
       : E("li", null, E("strong", {class: "badge ok", text: "no leaks"}), " Every block was freed before exit."));
   } else {
@@ -110,9 +110,9 @@ V.overview = function (sec, D) {
 
   var cards = E("div", {class: "cards"});
   cards.appendChild(card("Peak live heap", MS.fmtBytes(S.peak_live_bytes), D.peakTimeNs !== null ? "at " + MS.fmtTime(D.peakTimeNs) : null, null, "card-peak"));
-  cards.appendChild(card(D.atExit ? "Live at exit" : "Live now", MS.fmtBytes(S.live_bytes), MS.fmtCount(S.live_allocations) + " blocks"));
+  cards.appendChild(card(D.atExit ? "Live at exit" : "Live now", MS.fmtBytes(S.live_bytes), MS.plural(S.live_allocations, "block")));
   cards.appendChild(D.atExit
-    ? card("Leaked", leakCount ? MS.fmtBytes(leakBytes) : "none", leakCount ? MS.fmtCount(leakCount) + " blocks, " + D.leaks.length + " sites" : "all memory freed", leakCount ? "bad" : "ok", "card-leaks")
+    ? card("Leaked", leakCount ? MS.fmtBytes(leakBytes) : "none", leakCount ? MS.plural(leakCount, "block") + ", " + MS.plural(D.leaks.length, "site") : "all memory freed", leakCount ? "bad" : "ok", "card-leaks")
     : card("Leaked", "n/a", "snapshot taken before exit", null, "card-leaks"));
   cards.appendChild(card("Allocations", MS.fmtCount(S.total_allocations),
     secs > 0 ? MS.fmtCount(S.total_allocations / secs) + " per second" : MS.fmtCount(S.total_frees) + " frees"));
@@ -121,8 +121,8 @@ V.overview = function (sec, D) {
   if (D.peakRss) cards.appendChild(card("Peak RSS", MS.fmtBytes(D.peakRss), S.rss_bytes ? MS.fmtBytes(S.rss_bytes) + " at the dump" : null));
   cards.appendChild(card("Sample rate", rateText, rateSub));
   var over = D.overhead;
-  if (over) cards.appendChild(card("Allocator overhead", MS.fmtBytes(over.total), over.detail));
-  cards.appendChild(card("Duration", secs > 0 ? MS.fmtTime(D.endNs) : "\u2013", MS.fmtCount(D.sites.length) + " sites, " + MS.fmtCount(D.threads.length) + " threads"));
+  if (over) cards.appendChild(card("Allocator overhead", MS.fmtBytes(over.total), over.detail, null, "card-overhead"));
+  cards.appendChild(card("Duration", secs > 0 ? MS.fmtTime(D.endNs) : "\u2013", MS.plural(D.sites.length, "site") + ", " + MS.plural(D.threads.length, "thread")));
   sec.appendChild(cards);
 };
 
@@ -173,9 +173,9 @@ V.errors = function (sec, D) {
         (e.time_ns !== undefined ? ", at " + MS.fmtTime(e.time_ns) : "")})));
     if (e.detail) it.appendChild(E("p", {text: e.detail, style: "margin:.3rem 0"}));
     it.appendChild(E("div", {class: "stacks3"},
-      E("div", null, E("h4", {text: "Detected here"}), MS.renderStack(MS.stackOf(e), {emptyText: "(not recorded)"})),
-      E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(MS.stackOf(e, "alloc_stack"), {emptyText: "(unknown: block not sampled or not from this heap)"})),
-      E("div", null, E("h4", {text: "Freed here"}), MS.renderStack(MS.stackOf(e, "free_stack"), {emptyText: "(not freed before / unknown)"}))));
+      E("div", null, E("h4", {text: "Detected here"}), MS.renderStack(MS.stackOf(e), {emptyText: "(not recorded)", truncated: MS.isTruncated(e)})),
+      E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(MS.stackOf(e, "alloc_stack"), {emptyText: "(unknown: block not sampled or not from this heap)", truncated: MS.isTruncated(e, "alloc_stack")})),
+      E("div", null, E("h4", {text: "Freed here"}), MS.renderStack(MS.stackOf(e, "free_stack"), {emptyText: "(not freed before / unknown)", truncated: MS.isTruncated(e, "free_stack")}))));
     sec.appendChild(it);
   });
   if (D.errors.length > 200) sec.appendChild(help("\u2026 and " + (D.errors.length - 200) + " more errors (see the JSON output for all)."));
@@ -201,7 +201,7 @@ V.leaks = function (sec, D) {
       {key: "first", label: "First allocated", num: true, get: function (r) { return MS.num(r.first_time_ns); },
         render: function (r) { return r.first_time_ns === undefined ? "" : MS.fmtTime(r.first_time_ns); }}
     ],
-    detail: function (r) { return MS.renderStack(MS.stackOf(r)); }
+    detail: function (r) { return MS.renderStack(MS.stackOf(r), {truncated: MS.isTruncated(r)}); }
   });
 };
 
@@ -233,6 +233,24 @@ V.timeline = function (sec, D) {
     if (hasRss) row.push(MS.num(p.rss_bytes));
     return row;
   });
+  /* The exact peak is known (time and bytes) but falls between two timeline points: put it on
+   * the curve, so the marker sits on the curve's real maximum instead of on a line drawn
+   * across the gap (issue 17). RSS at that moment is interpolated. */
+  var peakB = MS.num(D.summary.peak_live_bytes), pS = peakT / 1e9;
+  if (D.peakTimeNs !== null && peakB > 0) {
+    var at = 0;
+    while (at < data.length && data[at][0] < pS) at++;
+    if (at < data.length && data[at][0] === pS) data[at][1] = Math.max(data[at][1], peakB);
+    else {
+      var row = [pS, peakB];
+      if (hasRss) {
+        var a = data[Math.max(0, at - 1)], b = data[Math.min(data.length - 1, at)];
+        row.push(b[0] > a[0] ? a[2] + (b[2] - a[2]) * (pS - a[0]) / (b[0] - a[0]) : a[2]);
+      }
+      data.splice(at, 0, row);
+    }
+  }
+  MS.timelineData = data;
   var labels = ["Time", "Live heap"].concat(hasRss ? ["RSS"] : []);
   if (typeof window.Dygraph !== "function") {
     intro.textContent = "Live heap bytes (blue) and the process's resident memory (purple) over time. (This build has no " +
@@ -249,16 +267,28 @@ V.timeline = function (sec, D) {
       rangeSelectorPlotFillColor: MS.cssVar("--live"), rangeSelectorPlotStrokeColor: MS.cssVar("--live"),
       rangeSelectorBackgroundStrokeColor: grid, rangeSelectorForegroundStrokeColor: fg,
       gridLineColor: grid, axisLineColor: grid, includeZero: true, animatedZooms: false,
+      /* Round ticks in one unit per axis (0, 2, 4, 6 ms; 0, 32, 64 MiB) and axis titles. */
+      xlabel: "time since the program started", ylabel: "bytes", xLabelHeight: 16, yLabelWidth: 16,
       axes: {
-        x: {valueFormatter: function (s) { return MS.fmtTime(s * 1e9); }, axisLabelFormatter: function (s) { return MS.fmtTime(s * 1e9); }},
-        y: {valueFormatter: MS.fmtBytes, axisLabelFormatter: MS.fmtBytes, axisLabelWidth: 72}
+        x: {valueFormatter: function (s) { return MS.fmtTime(s * 1e9); },
+          ticker: function (a, b, px) {
+            var ax = MS.niceTicks(a * 1e9, b * 1e9, Math.max(2, Math.floor(px / 110)), "ns");
+            return ax.ticks.map(function (t) { return {v: t / 1e9, label: MS.tickLabel(t, ax)}; });
+          }},
+        y: {valueFormatter: MS.fmtBytes, axisLabelWidth: 72,
+          ticker: function (a, b, px) {
+            var ax = MS.niceTicks(Math.max(0, a), b, Math.max(2, Math.floor(px / 45)), "bytes");
+            return ax.ticks.map(function (t) { return {v: t, label: MS.tickLabel(t, ax)}; });
+          }}
       },
       underlayCallback: function (ctx, area, g) {
-        var x = g.toDomXCoord(peakT / 1e9);
+        var x = g.toDomXCoord(peakT / 1e9), y = g.toDomYCoord(peakB);
         if (!(x >= area.x && x <= area.x + area.w)) return;
         ctx.save();
         ctx.strokeStyle = MS.cssVar("--peak"); ctx.lineWidth = 2; ctx.setLineDash([5, 4]);
         ctx.beginPath(); ctx.moveTo(x, area.y); ctx.lineTo(x, area.y + area.h); ctx.stroke();
+        ctx.setLineDash([]); ctx.fillStyle = MS.cssVar("--peak");
+        ctx.beginPath(); ctx.arc(x, y, 4.5, 0, 2 * Math.PI); ctx.fill();   /* the peak point itself */
         ctx.setLineDash([]); ctx.fillStyle = MS.cssVar("--peak"); ctx.font = "12px system-ui, sans-serif";
         var label = "peak " + MS.fmtBytes(D.summary.peak_live_bytes);
         var tw = ctx.measureText(label).width;
@@ -284,9 +314,11 @@ function fallbackTimeline(div, data, labels, peakS) {
   var X = function (v) { return L + (W - L - 10) * (v - x0) / Math.max(1e-9, x1 - x0); };
   var Y = function (v) { return T + (H - T - B) * (1 - v / ymax); };
   var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", height: H});
-  [0, 0.5, 1].forEach(function (f) {
-    s.appendChild(MS.svg("line", {x1: L, x2: W - 10, y1: Y(ymax * f), y2: Y(ymax * f), class: "axis"}));
-    s.appendChild(MS.svg("text", {x: L - 6, y: Y(ymax * f) + 4, "text-anchor": "end", text: MS.fmtBytes(ymax * f)}));
+  var ya = MS.niceTicks(0, ymax, 4, "bytes");
+  ymax = Math.max(ymax, ya.ticks[ya.ticks.length - 1]);
+  ya.ticks.forEach(function (v) {
+    s.appendChild(MS.svg("line", {x1: L, x2: W - 10, y1: Y(v), y2: Y(v), class: "axis"}));
+    s.appendChild(MS.svg("text", {x: L - 6, y: Y(v) + 4, "text-anchor": "end", text: MS.tickLabel(v, ya)}));
   });
   [["--live", 1], ["--rss", 2]].forEach(function (c) {
     if (labels.length <= c[1]) return;
@@ -294,8 +326,10 @@ function fallbackTimeline(div, data, labels, peakS) {
     s.appendChild(MS.svg("path", {d: d, fill: "none", stroke: MS.cssVar(c[0]), "stroke-width": 2}));
   });
   s.appendChild(MS.svg("line", {x1: X(peakS), x2: X(peakS), y1: T, y2: H - B, stroke: MS.cssVar("--peak"), "stroke-dasharray": "5 4"}));
-  s.appendChild(MS.svg("text", {x: L, y: H - 6, text: MS.fmtTime(x0 * 1e9)}));
-  s.appendChild(MS.svg("text", {x: W - 10, y: H - 6, "text-anchor": "end", text: MS.fmtTime(x1 * 1e9)}));
+  var xa = MS.niceTicks(x0 * 1e9, x1 * 1e9, 6, "ns");
+  xa.ticks.forEach(function (t) {
+    s.appendChild(MS.svg("text", {x: X(t / 1e9), y: H - 6, "text-anchor": "middle", text: MS.tickLabel(t, xa)}));
+  });
   div.appendChild(s);
 }
 
@@ -305,7 +339,7 @@ V.flame = function (sec, D) {
     "code is orange, libraries and runtime are blue). Read top-down from main. \u201cInverted\u201d puts the functions that called " +
     "malloc at the top. Type to highlight a function; click a bar to zoom in."));
   if (!D.sites.length) { sec.appendChild(empty("No allocation sites were recorded (sample rate 0 records statistics only).")); return; }
-  MS.flame = new MS.FlameGraph(sec, D.sites);
+  MS.flame = new MS.FlameGraph(sec, D.sites, {peak: D.summary.peak_live_bytes});
 };
 
 /* ---------------------------------------------------------------- sites */
@@ -318,6 +352,7 @@ V.sites = function (sec, D) {
     {key: "bytes", label: "Live bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }},
     {key: "count", label: "Live blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
     {key: "peak_bytes", label: "At peak", num: true, get: function (r) { return MS.num(r.peak_bytes); }, render: function (r) { return MS.fmtBytes(r.peak_bytes); }},
+    {key: "peak_pct", label: "% of peak", num: true, get: function (r) { return MS.num(r.peak_bytes); }, render: function (r) { return MS.fmtPct(MS.num(r.peak_bytes), MS.num(D.summary.peak_live_bytes)); }},
     {key: "total_bytes", label: "Total bytes", num: true, get: function (r) { return MS.num(r.total_bytes); }, render: function (r) { return MS.fmtBytes(r.total_bytes); }},
     {key: "total_count", label: "Allocations", num: true, get: function (r) { return MS.num(r.total_count); }, render: function (r) { return MS.fmtCount(r.total_count); }}
   ];
@@ -327,14 +362,28 @@ V.sites = function (sec, D) {
   if (D.sites.some(function (s) { return !!s.module; })) cols.push({key: "module", label: "Library", get: function (r) { return MS.basename(r.module || ""); },
     render: function (r) { return E("span", {class: "where", title: r.module || "", text: MS.basename(r.module || "")}); }});
   MS.tables.sites = new MS.DataTable(sec, {
-    id: "sites-table", label: "sites", rows: D.sites, pageSize: 25, sortKey: D.sites.some(function (s) { return MS.num(s.bytes) > 0; }) ? "bytes" : "total_bytes",
+    /* Opens on "at peak": which site holds most at the peak (then live, then total bytes). */
+    id: "sites-table", label: "sites", rows: D.sites, pageSize: 25,
+    sortKey: D.peakSites > 0 ? "peak_bytes" : D.sites.some(function (s) { return MS.num(s.bytes) > 0; }) ? "bytes" : "total_bytes",
+    rowClick: function (r) { if (MS.flame) MS.flame.selectSite(r); },
     emptyText: "No allocation sites were recorded (sample rate 0 records statistics only).",
     filterPlaceholder: "Filter by function, file or library\u2026",
     match: function (r, q) { return matchStack(r, q) || (r.tag && String(r.tag).toLowerCase().indexOf(q) >= 0) ||
       (r.location && String(r.location).toLowerCase().indexOf(q) >= 0); },
     columns: cols,
-    detail: function (r) { return E("div", null, MS.renderStack(MS.stackOf(r)), lifetimes(r)); }
+    detail: function (r) { return E("div", null, MS.renderStack(MS.stackOf(r), {truncated: MS.isTruncated(r)}), lifetimes(r)); }
   });
+  /* The flame graph's "hide allocations made before main" filters this table too. */
+  if (MS.flame) MS.flame.listeners.push(function () {
+    var f = MS.noise;
+    MS.tables.sites.setKeep(f ? function (r) { return f.keep(r); } : null);
+  });
+  var peakNote = E("p", {class: "help", id: "sites-peak-sum"});
+  var pk = MS.num(D.summary.peak_live_bytes);
+  peakNote.textContent = D.peakSites === pk ? "The sites' bytes at the peak add up to the peak, " + MS.fmtBytes(pk) + "." :
+    "The sites hold " + MS.fmtBytes(D.peakSites) + " of the " + MS.fmtBytes(pk) + " peak" +
+    (MS.num(D.summary.sample_rate) > 1 ? " (sampled: an estimate)." : "; the flame graph shows the rest as \u201cnot attributed to a site\u201d.");
+  if (D.sites.length) sec.appendChild(peakNote);
 };
 
 /* How long the site's freed (sampled) blocks lived, as a small bar list. */
@@ -385,7 +434,7 @@ V.variables = function (sec, D) {
           if (!r._refs.length) return E("span", {class: "where", text: "\u2013"});
           return E("span", null, r.refcount_unbalanced ? [E("span", {class: "badge bad", text: "unbalanced", title: "freed while the count was above zero, or the count went below zero"}), " "] : null,
             String(r._refs[r._refs.length - 1][1]) + " ", MS.sparkSteps(r._refs, MS.num(r.alloc_time_ns), r._freed ? MS.num(r.free_time_ns) : end, 90, 18),
-            " ", E("span", {class: "where", text: r._refEvents.length + " events"}));
+            " ", E("span", {class: "where", text: MS.plural(r._refEvents.length, "event")}));
         }}
     ],
     detail: function (r) {
@@ -402,7 +451,7 @@ V.variables = function (sec, D) {
         box.appendChild(t);
       }
       var allocStack = MS.stackOf(r, "alloc_stack");
-      if (allocStack.length) box.appendChild(E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(allocStack)));
+      if (allocStack.length) box.appendChild(E("div", null, E("h4", {text: "Allocated here"}), MS.renderStack(allocStack, {truncated: MS.isTruncated(r, "alloc_stack")})));
       return box;
     },
     onPage: function (rows) { drawLifecycles(chartBox, rows, end, D.atExit); }
@@ -448,8 +497,9 @@ function drawLifecycles(box, rows, end, atExit) {
 
 /* ---------------------------------------------------------------- memory layout */
 V.memory = function (sec, D) {
-  sec.appendChild(help("How live memory is spread over the allocator's size classes, and how much is lost to rounding (a block of " +
-    "20 bytes uses a 24- or 32-byte slot) and to headers. RSS above the heap is memory the allocator keeps but no block uses, " +
+  sec.appendChild(help("How live memory is spread over the allocator's size classes. Requested: what the program asked for; " +
+    "usable: the slots the allocator gave (a block of 20 bytes uses a 24- or 32-byte slot); rounding = usable \u2212 requested; " +
+    "metadata: memscope's own record of each sampled block. RSS above that is memory the allocator keeps but no block uses, " +
     "plus non-heap memory (code, stacks)."));
   var split = E("div", {class: "split"});
   var left = E("div"), right = E("div");
@@ -457,21 +507,32 @@ V.memory = function (sec, D) {
   sec.appendChild(split);
 
   left.appendChild(E("h3", {text: "Where the memory goes"}));
-  var F = D.frag, LABELS = {
-    requested_bytes: ["Requested by the program (live)", "b"], usable_bytes: ["Set aside by the allocator", "b"],
-    header_bytes: ["memscope block headers", "b"], class_waste_bytes: ["Lost to size-class rounding", "b"],
+  /* The words and numbers of docs/REPORTS.md "Overhead", the same as the overview card, the
+   * JSON, the SVG and `memscope report`: requested + rounding = usable; metadata apart. */
+  var F = D.frag, O = D.overhead || {}, LABELS = {
+    requested_bytes: ["Requested by the program (live)", "b"], usable_bytes: ["Usable (the allocator's slots for them)", "b"],
+    rounding_bytes: ["Rounding (usable \u2212 requested)", "b"], metadata_bytes: ["memscope metadata (sampled blocks)", "b"],
+    overhead_bytes: ["Overhead (rounding + metadata)", "b"],
     rss_bytes: ["Resident memory (RSS) at the dump", "b"], peak_rss_bytes: ["Peak RSS", "b"],
-    rss_overhead_bytes: ["RSS not in live blocks", "b"], internal_ratio: ["Internal fragmentation", "%"],
+    rss_overhead_bytes: ["RSS not in live blocks", "b"], internal_ratio: ["Rounding / usable", "%"],
     rss_ratio: ["Heap efficiency (requested / RSS)", "%"], worst_class_size: ["Most wasteful size class", "b"]};
-  var keys = Object.keys(F).filter(function (k) { return F[k] !== null && typeof F[k] !== "object"; });
+  /* header_bytes and class_waste_bytes are older names (metadata, and rounding without it):
+   * showing them too would say one thing three ways. */
+  var HIDE = {header_bytes: 1, class_waste_bytes: 1};
+  var keys = Object.keys(F).filter(function (k) { return F[k] !== null && typeof F[k] !== "object" && !HIDE[k]; });
+  ["rounding_bytes", "metadata_bytes", "overhead_bytes"].forEach(function (k) {
+    var v = {rounding_bytes: O.rounding, metadata_bytes: O.metadata, overhead_bytes: O.total}[k];
+    if (keys.indexOf(k) < 0 && v !== undefined && keys.length) { F[k] = v; keys.push(k); }
+  });
   if (!keys.length) left.appendChild(empty("No fragmentation figures in this dump."));
   else {
-    var req = MS.num(F.requested_bytes), hdr = MS.num(F.header_bytes), round = MS.num(F.class_waste_bytes), rss = MS.num(F.rss_bytes);
-    var extra = Math.max(0, rss - req - hdr - round), tot = Math.max(1, req + hdr + round + extra);
+    var req = MS.num(O.requested !== undefined ? O.requested : F.requested_bytes), round = MS.num(O.rounding),
+      meta = MS.num(O.metadata), rss = MS.num(F.rss_bytes);
+    var extra = Math.max(0, rss - req - round - meta), tot = Math.max(1, req + round + meta + extra);
     if (req) {
-      var parts = [["--live", req, "requested"], ["--warn", round, "rounding"], ["--bad", hdr, "headers"], ["--border", extra, "rest of RSS"]];
-      var bar = E("div", {class: "fragbar", role: "img", "aria-label": "live memory split: requested, rounding, headers, rest of RSS"});
-      var key = E("div", {class: "fragkey"});
+      var parts = [["--live", req, "requested"], ["--warn", round, "rounding"], ["--bad", meta, "metadata"], ["--border", extra, "rest of RSS"]];
+      var bar = E("div", {class: "fragbar", role: "img", "aria-label": "live memory split: requested, rounding, metadata, rest of RSS"});
+      var key = E("div", {class: "fragkey", id: "fragkey"});
       parts.forEach(function (p) {
         if (!(p[1] > 0)) return;
         bar.appendChild(E("span", {style: "width:" + (100 * p[1] / tot).toFixed(2) + "%;background:var(" + p[0] + ")", title: p[2] + ": " + MS.fmtBytes(p[1])}));
@@ -484,7 +545,7 @@ V.memory = function (sec, D) {
       var v = F[k], l = LABELS[k] || [humanKind(k), /bytes$/.test(k) ? "b" : /ratio$/.test(k) ? "%" : "n"];
       var text = l[1] === "b" ? MS.fmtBytes(v) : l[1] === "%" ? (100 * MS.num(v)).toFixed(1) + "%" : typeof v === "number" ? MS.fmtCount(v) : String(v);
       kv.appendChild(E("dt", {text: l[0]}));
-      kv.appendChild(E("dd", {text: text}));
+      kv.appendChild(E("dd", {text: text, "data-key": k}));
     });
     left.appendChild(kv);
   }
@@ -524,7 +585,7 @@ V.memory = function (sec, D) {
       {key: "count", label: "Live blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
       {key: "req", label: "Requested", num: true, get: function (r) { return MS.num(r.requested_bytes); }, render: function (r) { return MS.fmtBytes(r.requested_bytes); }},
       {key: "use", label: "Usable", num: true, get: function (r) { return MS.num(r.usable_bytes); }, render: function (r) { return MS.fmtBytes(r.usable_bytes); }},
-      {key: "waste", label: "Lost to rounding", num: true, get: function (r) { return MS.num(r.usable_bytes) - MS.num(r.requested_bytes); },
+      {key: "waste", label: "Rounding (usable \u2212 requested)", num: true, get: function (r) { return MS.num(r.usable_bytes) - MS.num(r.requested_bytes); },
         render: function (r) { var w = MS.num(r.usable_bytes) - MS.num(r.requested_bytes); return MS.fmtBytes(w) + " (" + MS.fmtPct(w, r.usable_bytes) + ")"; }}
     ]
   });
