@@ -26,6 +26,8 @@
 int _ms_stack_valid(uint32_t id);
 uint64_t _ms_live_count(void);
 void _ms_print_stack(const char *title, uint32_t stack);
+int _ms_reach_enabled(void); /* reach.c: the leak check */
+int _ms_reach_check(ms_dump_alloc_t *allocs, uint32_t n, uint64_t totals[MS_LEAK_KINDS][2]);
 
 static pthread_mutex_t snapshot_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t sequence;
@@ -334,6 +336,8 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
   pthread_mutex_lock(&snapshot_mutex);
   ms_dump_t d;
   rc = build_dump(&d, reason, seq);
+  if (rc == MS_OK && _ms_reach_enabled())
+    d.summary.leak_check = (uint32_t)_ms_reach_check(d.allocs, d.n_allocs, NULL);
   if (rc == MS_OK) {
     int fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -361,7 +365,12 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
 
 MS_EXPORT int ms_snapshot(const char *path) {
   if (atomic_load(&_ms_init_state) != 2) _ms_init();
-  return _ms_snapshot_write(path, MS_DUMP_REASON_SNAPSHOT);
+  extern __thread uint64_t _ms_reach_from; /* reach.c: the caller's frames are leak-check roots */
+  volatile uint64_t here = 0;
+  _ms_reach_from = (uint64_t)(uintptr_t)&here;
+  int rc = _ms_snapshot_write(path, MS_DUMP_REASON_SNAPSHOT);
+  _ms_reach_from = 0;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- signal-triggered dumps */
