@@ -66,6 +66,7 @@ static void collect_alloc(ms_sample_t *r, void *arg) {
   a->time_ns = r->time_ns;
   a->stack = map_stack(c->stack_map, c->stack_limit, r->stack);
   a->thread = r->thread; /* thread serial; mapped to threads[] after */
+  a->kind = MS_LEAK_UNKNOWN; /* the leak check (reach.c) fills it in later */
   const uint64_t *frames;
   uint32_t tag = 0;
   _ms_stack_get(r->stack, &frames, &tag);
