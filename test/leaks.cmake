@@ -22,3 +22,9 @@ ms_leak_shape(shape_interior possibly_lost=64/1)
 ms_leak_shape(shape_cycle definitely_lost=40/1,indirectly_lost=40/1)
 ms_leak_shape(shape_xor definitely_lost=56/1)
 ms_leak_shape(shape_dlopen still_reachable=88/1 $<TARGET_FILE:leaks_shape_lib>)
+# memscope run --leak-check / --error-exitcode / --suppressions, MEMSCOPE_SUPPRESSIONS, and
+# sampling mode's "unknown"
+add_test(NAME leaks_cli COMMAND python3 ${MS_LEAKS_DIR}/cli_check.py $<TARGET_FILE:memscope-cli>
+  $<TARGET_FILE:leaks_shape_lost> $<TARGET_FILE:leaks_shape_global> ${CMAKE_CURRENT_BINARY_DIR}/leaks-cli)
+set_tests_properties(leaks_cli PROPERTIES LABELS leaks TIMEOUT 300
+  ENVIRONMENT MEMSCOPE_LIB=$<TARGET_FILE:memscope>)

@@ -166,6 +166,7 @@ int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
   if (m->is_exit) {
     if (m->n_leaks == 0) {
       fputs("\nLEAKS\n  none: every tracked allocation was freed\n", out);
+      if (m->leak_check == MS_LEAK_CHECK_SAMPLED) leak_classes(out, m); /* unsampled ones may live */
     } else {
       fprintf(out, "\nLEAKS (%s in %" PRIu64 " blocks, %u stacks)\n",
               ms_fmt_bytes(m->leaked_bytes, a, sizeof a), m->leaked_count, m->n_leaks);
