@@ -474,6 +474,14 @@ void _ms_leak_report(void) {
     _ms_write_stderr(line);
   }
   _ms_write_stderr("\n");
+  uint64_t t[MS_LEAK_KINDS][2] = {{0}};
+  if (_ms_reach_enabled() && _ms_reach_check(NULL, 0, t) == MS_LEAK_CHECK_DONE) {
+    snprintf(line, sizeof line, "memscope: leak check: definitely lost %llu bytes in %llu blocks, "
+             "indirectly lost %llu bytes, possibly lost %llu bytes, still reachable %llu bytes\n",
+             (unsigned long long)t[1][0], (unsigned long long)t[1][1], (unsigned long long)t[2][0],
+             (unsigned long long)t[3][0], (unsigned long long)t[4][0]);
+    _ms_write_stderr(line);
+  }
   for (unsigned i = 0; i < n; i++) {
     snprintf(line, sizeof line, "memscope: leak #%u: %llu bytes in %llu blocks\n", i + 1,
              (unsigned long long)top[i].bytes, (unsigned long long)top[i].count);

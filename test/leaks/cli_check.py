@@ -90,6 +90,11 @@ def main():
     if doc:
         check("no check: status off, kinds unknown", doc["leak_check"]["status"] == "off" and
               all(l["kind"] == "unknown" for l in doc["leaks"]), doc["leak_check"])
+    # MEMSCOPE_LEAK_REPORT with the check on: the classes on stderr at exit
+    r = run([lost], env=dict(os.environ, LD_PRELOAD=os.environ["MEMSCOPE_LIB"], MEMSCOPE_LEAK_REPORT="1",
+                             MEMSCOPE_LEAK_CHECK="1", MEMSCOPE_SAMPLE_RATE="1"))
+    check("MEMSCOPE_LEAK_REPORT prints the classes",
+          "leak check: definitely lost 100 bytes in 1 blocks" in r.stderr, r.stderr)
     return 1 if failed else 0
 
 
