@@ -5,7 +5,8 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test needs. Browser tests add chromium/nodejs/npm, the fuzzer adds clang.
 PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
            libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
-           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs
+           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs \
+           sqlite3
 BENCH_PACKAGES = hyperfine heaptrack
 
 .PHONY: all deps bench-deps configure build demo test bench clean

@@ -28,3 +28,8 @@ add_test(NAME leaks_cli COMMAND python3 ${MS_LEAKS_DIR}/cli_check.py $<TARGET_FI
   $<TARGET_FILE:leaks_shape_lost> $<TARGET_FILE:leaks_shape_global> ${CMAKE_CURRENT_BINARY_DIR}/leaks-cli)
 set_tests_properties(leaks_cli PROPERTIES LABELS leaks TIMEOUT 300
   ENVIRONMENT MEMSCOPE_LIB=$<TARGET_FILE:memscope>)
+# a real program (Debian's sqlite3, unmodified): every class equal to valgrind's
+add_test(NAME leaks_real_sqlite3 COMMAND python3 ${MS_LEAKS_DIR}/real_check.py $<TARGET_FILE:memscope-cli>
+  $<TARGET_FILE:memscope> -- sqlite3 :memory:
+  "create table t(x, y); insert into t values(1, 'a'), (2, 'b'); select y from t order by x;")
+set_tests_properties(leaks_real_sqlite3 PROPERTIES LABELS leaks TIMEOUT 600 SKIP_RETURN_CODE 77)

@@ -22,7 +22,7 @@
  *      heap blocks reached through the DTV, which the descriptor points to), and the scanning
  *      thread's own callee-saved registers and stack above the check;
  *   5. memcheck's algorithm: a start pointer from a root or a reachable block makes a block
- *      reachable, any other pointer (interior, or from a possibly-lost block) possibly lost;
+ *      reachable (memcheck's default "length64" heuristic included), any other pointer (interior, or from a possibly-lost block) possibly lost;
  *      then, in address order, each block still unreached is a clique leader (definitely
  *      lost) and every unreached block it reaches (start or interior pointer) indirectly lost;
  *   6. resume the threads, write the classes into the dump's allocation rows.
@@ -341,7 +341,13 @@ static inline void mark_word(scan_t *s, uint64_t w, int definite) {
   if (i < 0) return;
   uint8_t cur = s->st[i];
   if (cur == ST_REACHABLE) return;
-  uint8_t via = (definite && w == s->blk[i].addr) ? ST_REACHABLE : ST_POSSIBLE;
+  const blk_t *b = &s->blk[i];
+  /* memcheck's "length64" heuristic (on by default): a pointer 8 bytes in, where the first
+   * word holds the rest's length, is how length-prefixed allocators (SQLite's) hand out
+   * blocks; it counts as a start pointer */
+  int start = w == b->addr ||
+              (w == b->addr + 8 && b->size >= 8 && *(const uint64_t *)(uintptr_t)b->addr == b->size - 8);
+  uint8_t via = (definite && start) ? ST_REACHABLE : ST_POSSIBLE;
   if (cur == ST_UNREACHED || (via == ST_REACHABLE && cur == ST_POSSIBLE)) {
     s->st[i] = via;
     push(s, (uint64_t)i);
