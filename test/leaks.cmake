@@ -21,6 +21,7 @@ ms_leak_shape(shape_thread still_reachable=72/1)
 ms_leak_shape(shape_interior possibly_lost=64/1)
 ms_leak_shape(shape_cycle definitely_lost=40/1,indirectly_lost=40/1)
 ms_leak_shape(shape_xor definitely_lost=56/1)
+ms_leak_shape(shape_length64 still_reachable=80/1)
 ms_leak_shape(shape_dlopen still_reachable=88/1 $<TARGET_FILE:leaks_shape_lib>)
 # memscope run --leak-check / --error-exitcode / --suppressions, MEMSCOPE_SUPPRESSIONS, and
 # sampling mode's "unknown"
