@@ -48,6 +48,10 @@
 #define MS_CHK_OVERFLOW 0x08u   /* canaries */
 #define MS_CHK_QUARANTINE 0x10u /* freed blocks filled and held back, verified on leaving */
 #define MS_CHK_UAF 0x20u        /* guard-page sampling (guarded.c) */
+#define MS_CHK_HEADERS 0x40u    /* a header on every block (header mode), so the three header
+                                   checks above cover every block, not only sampled ones */
+/* Checks that need the bytes around every block: any of them selects header mode. */
+#define MS_CHK_NEED_HEADERS (MS_CHK_HEADERS | MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 #define MS_CHK_ABORT 0x100u     /* action=abort: every error aborts */
 #define MS_CHK_CONTINUE 0x800u  /* action=continue: record and carry on (guard-page faults
                                    still end the process); neither bit: action=default, abort
@@ -176,5 +180,7 @@ int _ms_guarded_validate(const void *p, int report);
 void _ms_guarded_release(void *p, uint64_t tag);
 size_t _ms_guarded_usable(const void *p, uint64_t tag);
 void _ms_guarded_init(void);
+/* The allocation and free stacks kept for a guard-page block (0 when p is not one). */
+int _ms_guarded_stacks(const void *p, uint32_t *alloc_stack, uint32_t *free_stack);
 
 #endif /* MEMSCOPE_ALLOC_CHECKS_H */

@@ -11,10 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blockmap.h"
+#include "checks.h"
 #include "internal.h"
 #include "memscope.h"
 
 _Atomic int _ms_init_state;
+int _ms_lean_mode;
 _Atomic int64_t _ms_live_global;
 _Atomic uint64_t _ms_peak_live;
 _Atomic uint64_t _ms_peak_time_ns;
@@ -22,13 +25,8 @@ _Atomic uint64_t _ms_sample_rate;
 uint64_t _ms_start_ns;
 uint64_t _ms_guard_secret = 0x6d656d73636f7065ull; /* replaced by a random value at init */
 
-void _ms_thread_key_init(void);
-void _ms_thread_registry_init(void);
-void _ms_track_peak(uint64_t live);          /* track/sites.c */
-void _ms_timeline_maybe_add(uint64_t live);  /* track/timeline.c */
 
 
-uint64_t _ms_clock_init(void); /* clock.c: _ms_now_ns() lives there */
 
 /* A cheap clock (a few ns, 1-4 ms resolution) for decisions that need no precision: the
  * timeline's "has an interval passed", the time of the peak. */
@@ -53,6 +51,7 @@ static void atfork_prepare(void) { _ms_track_atfork_prepare(); }
 static void atfork_parent(void) { _ms_track_atfork_parent(); }
 static void atfork_child(void) {
   _ms_thread_fork_child();
+  _ms_orphan_fork_child();
   _ms_track_atfork_child();
 }
 
@@ -67,6 +66,12 @@ void _ms_init(void) {
     return;
   }
   _ms_guard++;
+  /* The block layout first, before anything here can allocate: every block must be made and
+   * freed under the same layout. MEMSCOPE_CHECKS is read again (with warnings) by the checks'
+   * own set-up; a bad value keeps the defaults, which are lean. */
+  if (_ms_checks_parse(secure_getenv("MEMSCOPE_CHECKS")) != 0) _ms_checks_parse(NULL);
+  _ms_lean_mode = !(_ms_check_flags & MS_CHK_NEED_HEADERS);
+  if (_ms_lean_mode) _ms_blockmap_init();
   _ms_start_ns = _ms_clock_init();
   uint64_t secret;
   if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) == (ssize_t)sizeof secret)

@@ -23,9 +23,6 @@
 #include "checks.h"
 #include "track.h"
 
-int _ms_stack_valid(uint32_t id);
-uint64_t _ms_live_count(void);
-void _ms_print_stack(const char *title, uint32_t stack);
 int _ms_reach_enabled(void); /* reach.c: the leak check */
 int _ms_reach_check(ms_dump_alloc_t *allocs, uint32_t n, uint64_t totals[MS_LEAK_KINDS][2]);
 

@@ -10,21 +10,6 @@
 
 #include "track.h"
 
-void _ms_stacks_init(void);
-void _ms_sites_init(void);
-void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount);
-void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
-                       int temporary);
-void _ms_signal_init(void);
-void _ms_signal_fork_child(void);
-void _ms_timeline_lock(int lock);
-void _ms_errors_lock(int lock);
-void _ms_modules_lock(int lock);
-void _ms_snapshot_lock(int lock);
-void _ms_threads_lock(int lock);
-void _ms_sites_fork_child(void);
-void _ms_orphan_fork_child(void);
-
 void *_ms_xalloc(size_t n) { return mi_malloc(n); }
 void *_ms_xcalloc(size_t n, size_t size) { return mi_calloc(n, size); }
 void *_ms_xrealloc(void *p, size_t n) { return mi_realloc(p, n); }
@@ -78,14 +63,13 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   }
 }
 
-void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag) {
-  (void)qtag;
+void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n) {
   if (_ms_tag_kind(otag) == MS_HDR_SAMPLED) {
     ms_sample_t *r = _ms_block_of(old, MS_HDR_SAMPLED);
     uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, _ms_tag_size(otag));
     atomic_fetch_add_explicit(&_ms_site(r->stack)->realloc_count, wcount, memory_order_relaxed);
   }
-  if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, _ms_tag_size(*_ms_tag_ptr(q)));
+  if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, n);
 }
 
 /* An in-place resize moves the block's contribution at its site from (old weight, count) to
@@ -128,7 +112,6 @@ void _ms_track_atfork_parent(void) {
 void _ms_track_atfork_child(void) {
   _ms_track_atfork_parent();
   _ms_sites_fork_child();
-  _ms_orphan_fork_child();
   _ms_signal_fork_child();
 }
 
