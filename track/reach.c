@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reach.h"
 #include "track.h"
 
 #define REACH_MAX_THREADS 4096
@@ -84,7 +85,7 @@ static int stop_signal;             /* 0 until the handler is installed */
 static pthread_mutex_t reach_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* set by ms_snapshot(): the scanning thread's stack is a root from here up (its caller's
  * frames), not from the check's own frame, whose buffers hold stale words of earlier calls */
-__thread uint64_t _ms_reach_from __attribute__((tls_model("initial-exec")));
+__thread uint64_t _ms_reach_from;
 
 /* ---------------------------------------------------------------- small helpers */
 

@@ -21,10 +21,9 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "reach.h"
 #include "track.h"
 
-int _ms_reach_enabled(void); /* reach.c: the leak check */
-int _ms_reach_check(ms_dump_alloc_t *allocs, uint32_t n, uint64_t totals[MS_LEAK_KINDS][2]);
 
 static pthread_mutex_t snapshot_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t sequence;
@@ -363,7 +362,7 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
 
 MS_EXPORT int ms_snapshot(const char *path) {
   if (atomic_load(&_ms_init_state) != 2) _ms_init();
-  extern __thread uint64_t _ms_reach_from; /* reach.c: the caller's frames are leak-check roots */
+  /* reach.c: the caller's frames are leak-check roots */
   volatile uint64_t here = 0;
   _ms_reach_from = (uint64_t)(uintptr_t)&here;
   int rc = _ms_snapshot_write(path, MS_DUMP_REASON_SNAPSHOT);
