@@ -6,7 +6,7 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
            libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
            librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs \
-           redis-server redis-tools udev zlib1g-dev golang-go man-db bash-completion
+           redis-server redis-tools udev zlib1g-dev golang-go man-db bash-completion sqlite3
 BENCH_PACKAGES = hyperfine heaptrack libjemalloc2
 
 .PHONY: all deps bench-deps configure build demo test bench clean

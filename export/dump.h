@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define MS_DUMP_MAGIC "MEMSCOPE"   /* first element of the top-level array */
-#define MS_DUMP_FORMAT_VERSION 1   /* bump with every change to FORMAT.md */
+#define MS_DUMP_FORMAT_VERSION 2   /* bump with every change to FORMAT.md */
 #define MS_DUMP_NONE UINT32_MAX
 #define MS_DUMP_LIFETIME_BUCKETS 8 /* <1us <10us <100us <1ms <10ms <100ms <1s >=1s */
 
@@ -60,7 +60,26 @@ typedef struct ms_dump_summary {  /* exact counters (from the allocator core) */
   uint64_t usable_bytes, header_bytes;   /* live */
   uint64_t rss_bytes, peak_rss_bytes;    /* at dump time, from /proc */
   uint64_t sampled_allocations;          /* samples taken since start */
+  uint32_t leak_check;                   /* ms_dump_leak_check_t (version 2) */
 } ms_dump_summary_t;
+
+/* Whether the allocation rows carry reachability classes (summary.leak_check). */
+typedef enum ms_dump_leak_check {
+  MS_LEAK_CHECK_OFF = 0,      /* not requested (MEMSCOPE_LEAK_CHECK unset) */
+  MS_LEAK_CHECK_DONE = 1,     /* every live block classified */
+  MS_LEAK_CHECK_SAMPLED = 2,  /* requested, but sampling: classes cannot be computed */
+  MS_LEAK_CHECK_FAILED = 3,   /* requested, could not run (out of memory, no free signal) */
+} ms_dump_leak_check_t;
+
+/* A live block's class after a leak check, with valgrind memcheck's meanings (allocs[].kind). */
+typedef enum ms_dump_leak_kind {
+  MS_LEAK_UNKNOWN = 0,        /* no scan (or the block appeared after it) */
+  MS_LEAK_DEFINITE = 1,       /* nothing points to it */
+  MS_LEAK_INDIRECT = 2,       /* only lost blocks point to it */
+  MS_LEAK_POSSIBLE = 3,       /* reached, but only through an interior pointer somewhere */
+  MS_LEAK_REACHABLE = 4,      /* a root still points to it (through start pointers) */
+} ms_dump_leak_kind_t;
+#define MS_LEAK_KINDS 5
 
 typedef struct ms_dump_module {
   char *path;
@@ -92,6 +111,7 @@ typedef struct ms_dump_alloc {  /* a live sampled allocation */
   uint64_t weight_bytes;        /* estimated bytes it stands for (== size when rate 1) */
   uint64_t time_ns;
   uint32_t stack, thread, tag;  /* thread: index into threads */
+  uint32_t kind;                /* ms_dump_leak_kind_t (version 2) */
 } ms_dump_alloc_t;
 
 typedef struct ms_dump_class {

@@ -71,6 +71,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
                     &sm->peak_time_ns, &sm->usable_bytes, &sm->header_bytes, &sm->rss_bytes,
                     &sm->peak_rss_bytes, &sm->sampled_allocations};
   for (size_t i = 0; i < sizeof sf / sizeof *sf; i++) *sf[i] = v(e);
+  sm->leak_check = MS_LEAK_CHECK_DONE;
 
   d->n_modules = one ? 1 : 2;
   d->modules = table(e, d->n_modules, sizeof *d->modules);
@@ -137,6 +138,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     a->stack = i % d->n_stacks;
     a->thread = i == 4 ? MS_DUMP_NONE : i % d->n_threads;
     a->tag = i == 1 ? MS_DUMP_NONE : i % d->n_tags;
+    a->kind = 1 + i % (MS_LEAK_KINDS - 1);  /* every class, none unknown */
   }
 
   d->n_classes = one ? 1 : 3;

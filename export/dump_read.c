@@ -369,6 +369,7 @@ static const rd_field_t summary_fields[] = {
   FLD(ms_dump_summary_t, F_U64, usable_bytes), FLD(ms_dump_summary_t, F_U64, header_bytes),
   FLD(ms_dump_summary_t, F_U64, rss_bytes), FLD(ms_dump_summary_t, F_U64, peak_rss_bytes),
   FLD(ms_dump_summary_t, F_U64, sampled_allocations),
+  FLD(ms_dump_summary_t, F_U32, leak_check),
 };
 #undef FLD
 
@@ -522,11 +523,14 @@ static int sec_sites(rd_t *r, ms_dump_t *d) {
 static int sec_allocs(rd_t *r, ms_dump_t *d) {
   TABLE("allocs", 8, allocs, n_allocs)
     ms_dump_alloc_t *a = &d->allocs[i];
-    if (!rd_row(r, 7) || !F("address", rd_u64(r, &a->address)) ||
+    int v1 = d->format_version < 2; /* version 1 rows have no kind */
+    if (!rd_row(r, v1 ? 7 : 8) || !F("address", rd_u64(r, &a->address)) ||
         !F("size", rd_u64(r, &a->size)) || !F("weight_bytes", rd_u64(r, &a->weight_bytes)) ||
         !F("time_ns", rd_u64(r, &a->time_ns)) || !F("stack", rd_index(r, &a->stack)) ||
-        !F("thread", rd_index(r, &a->thread)) || !F("tag", rd_index(r, &a->tag)))
+        !F("thread", rd_index(r, &a->thread)) || !F("tag", rd_index(r, &a->tag)) ||
+        (!v1 && !F("kind", rd_u32(r, &a->kind))))
       return 0;
+    if (a->kind >= MS_LEAK_KINDS) return fail(r, "leak kind %u is out of range", a->kind);
   }
   return 1;
 }
@@ -677,6 +681,10 @@ static int validate(rd_t *r, const ms_dump_t *d) {
     if (!CHK(1, "stack", s->stack, d->n_stacks, "stacks") ||
         !CHK(1, "tag", s->tag, d->n_tags, "tags"))
       return 0;
+  }
+  if (d->summary.leak_check > MS_LEAK_CHECK_FAILED) {
+    at(r, 0, "summary", MS_DUMP_NONE);
+    return fail(r, "leak_check %u is out of range", d->summary.leak_check);
   }
   for (uint32_t i = 0; i < d->n_allocs; i++) {
     const ms_dump_alloc_t *a = &d->allocs[i];

@@ -137,7 +137,7 @@ static void put_options(msgpack_packer *pk, const ms_dump_options_t *o) {
 
 static void put_summary(msgpack_packer *pk, const ms_dump_summary_t *s) {
   put_key(pk, "summary");
-  msgpack_pack_map(pk, 12);
+  msgpack_pack_map(pk, 13);
   put_kv_u64(pk, "total_allocations", s->total_allocations);
   put_kv_u64(pk, "total_frees", s->total_frees);
   put_kv_u64(pk, "total_bytes", s->total_bytes);
@@ -150,6 +150,7 @@ static void put_summary(msgpack_packer *pk, const ms_dump_summary_t *s) {
   put_kv_u64(pk, "rss_bytes", s->rss_bytes);
   put_kv_u64(pk, "peak_rss_bytes", s->peak_rss_bytes);
   put_kv_u64(pk, "sampled_allocations", s->sampled_allocations);
+  put_kv_u64(pk, "leak_check", s->leak_check);
 }
 
 static void put_modules(msgpack_packer *pk, const ms_dump_t *d) {
@@ -208,7 +209,7 @@ static void put_allocs(msgpack_packer *pk, const ms_dump_t *d) {
   uint32_t n = put_table(pk, "allocs", d->n_allocs, d->allocs);
   for (uint32_t i = 0; i < n; i++) {
     const ms_dump_alloc_t *a = &d->allocs[i];
-    msgpack_pack_array(pk, 7);
+    msgpack_pack_array(pk, 8);
     put_u64(pk, a->address);
     put_u64(pk, a->size);
     put_u64(pk, a->weight_bytes);
@@ -216,6 +217,7 @@ static void put_allocs(msgpack_packer *pk, const ms_dump_t *d) {
     put_index(pk, a->stack);
     put_index(pk, a->thread);
     put_index(pk, a->tag);
+    put_u64(pk, a->kind);
   }
 }
 

@@ -37,7 +37,8 @@ endfunction()
 ms_browser_test(sample --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>
   --expect make_leaky_buffer@leaks --expect shared_cache@variables --expect drop_item@errors
   --expect new_item@errors --expect format_message@findings --expect "2.21 MiB@overview"
-  --expect "libfoo.so.1@threads" --expect "double free@overview" --expect "libbar.so.2+0xa12f0@sites")
+  --expect "libfoo.so.1@threads" --expect "double free@overview" --expect "libbar.so.2+0xa12f0@sites"
+  --expect "definitely lost@leaks" --expect "suppressed: 640 B@leaks")
 
 if(TARGET memscope-cli AND TARGET gen_dump)
   add_test(NAME report_svg COMMAND sh ${MS_BROWSER_DIR}/svg_test.sh $<TARGET_FILE:memscope-cli>

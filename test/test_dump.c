@@ -773,6 +773,28 @@ static void test_dump_corpus_matches_writer(void **state) {
   free(buf);
 }
 
+/* A version-1 dump (the seed corpus as written before version 2, 7-column allocation rows)
+ * still reads: same rows, every leak kind unknown, no leak check. */
+static void test_dump_reads_version_1(void **state) {
+  (void)state;
+  ms_dump_t d, ex;
+  char err[256] = "";
+  int rc = ms_dump_read_file(MS_TEST_CORPUS_DIR "/valid-v1-full.msp", &d, err, sizeof err);
+  if (rc != 0) fail_msg("%s", err);
+  assert_int_equal(d.format_version, 1);
+  assert_int_equal(d.summary.leak_check, MS_LEAK_CHECK_OFF);
+  assert_int_equal(ms_dump_example(&ex, 0), 0);
+  assert_int_equal(d.n_allocs, ex.n_allocs);
+  for (uint32_t i = 0; i < d.n_allocs; i++) {
+    assert_int_equal(d.allocs[i].address, ex.allocs[i].address);
+    assert_int_equal(d.allocs[i].tag, ex.allocs[i].tag);
+    assert_int_equal(d.allocs[i].kind, MS_LEAK_UNKNOWN);
+    assert_int_not_equal(ex.allocs[i].kind, MS_LEAK_UNKNOWN); /* version 2 writes them */
+  }
+  ms_dump_free(&d);
+  ms_dump_free(&ex);
+}
+
 /* ---------------------------------------------------------------- scale */
 
 static double now_s(void) {
@@ -865,6 +887,7 @@ int main(void) {
     cmocka_unit_test(test_dump_absurd_counts),
     cmocka_unit_test(test_dump_read_file_errors),
     cmocka_unit_test(test_dump_corpus_matches_writer),
+    cmocka_unit_test(test_dump_reads_version_1),
     cmocka_unit_test(test_dump_large_read_is_fast),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,11 +79,11 @@ static void leak_dump(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_alloc_t *al, ui
   d->n_stacks = 3;
   d->stacks = st;
   memset(al, 0, 7 * sizeof *al);
-  for (int i = 0; i < 3; i++) al[i] = (ms_dump_alloc_t){0x1000 + i, 10, 10, 5, 0, 0, MS_DUMP_NONE};
-  for (int i = 3; i < 5; i++) al[i] = (ms_dump_alloc_t){0x2000 + i, 20, 20, 3, 1, 0, MS_DUMP_NONE};
-  al[5] = (ms_dump_alloc_t){0x3000, 1000, 1000, 9, 2, 0, MS_DUMP_NONE};
+  for (int i = 0; i < 3; i++) al[i] = (ms_dump_alloc_t){0x1000 + i, 10, 10, 5, 0, 0, MS_DUMP_NONE, MS_LEAK_UNKNOWN};
+  for (int i = 3; i < 5; i++) al[i] = (ms_dump_alloc_t){0x2000 + i, 20, 20, 3, 1, 0, MS_DUMP_NONE, MS_LEAK_UNKNOWN};
+  al[5] = (ms_dump_alloc_t){0x3000, 1000, 1000, 9, 2, 0, MS_DUMP_NONE, MS_LEAK_UNKNOWN};
   /* A sample standing for 10 blocks of 100 bytes (sampled at a lower rate). */
-  al[6] = (ms_dump_alloc_t){0x4000, 100, 1000, 11, 2, 0, MS_DUMP_NONE};
+  al[6] = (ms_dump_alloc_t){0x4000, 100, 1000, 11, 2, 0, MS_DUMP_NONE, MS_LEAK_UNKNOWN};
   d->n_allocs = 7;
   d->allocs = al;
 }

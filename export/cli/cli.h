@@ -25,6 +25,7 @@ typedef struct ms_load_options {
   int no_symbols;
   const char *debug_dir;
   int quiet;            /* no progress output even on a terminal */
+  const char *suppressions; /* leak suppressions file; NULL: $MEMSCOPE_SUPPRESSIONS */
 } ms_load_options_t;
 
 /* Read path and build its model. On failure prints "memscope: PATH: reason" on stderr and

@@ -95,6 +95,7 @@ int _ms_cli_load(const char *path, const ms_load_options_t *o, ms_loaded_t *out)
   ms_model_options_t mo = {0};
   mo.no_symbols = o ? o->no_symbols : 0;
   mo.debug_dir = o ? o->debug_dir : NULL;
+  mo.suppressions = o && o->suppressions ? o->suppressions : getenv("MEMSCOPE_SUPPRESSIONS");
   if (!(o && o->quiet) && isatty(STDERR_FILENO)) {
     mo.progress = progress_cb;
     mo.progress_ctx = &ps;

@@ -1,4 +1,5 @@
-/* cmd_run.c — `memscope run [-o FILE] [--sample-rate N] [--] CMD ARGS`.
+/* cmd_run.c — `memscope run [-o FILE] [--sample-rate N] [--leak-check] [--suppressions FILE]
+ * [--error-exitcode N] [--] CMD ARGS`.
  *
  * Runs CMD with libmemscope.so preloaded and MEMSCOPE_OUTPUT / MEMSCOPE_SAMPLE_RATE set, waits
  * for it, prints a short summary of the dump it wrote at exit and the dump's path, and exits
@@ -44,6 +45,11 @@ static const char help[] =
     "                         1 = every allocation (default), 0 = statistics only\n"
     "      --lib PATH         libmemscope.so to preload (default: $MEMSCOPE_LIB, or found\n"
     "                         next to this program: ../lib/libmemscope.so)\n"
+    "      --leak-check       classify leaks by reachability at exit (MEMSCOPE_LEAK_CHECK=1):\n"
+    "                         definitely/indirectly/possibly lost, still reachable\n"
+    "      --suppressions FILE  leak suppressions, 'leak:PATTERN' lines (MEMSCOPE_SUPPRESSIONS)\n"
+    "      --error-exitcode N exit with N when definitely lost bytes (not suppressed) > 0\n"
+    "                         (implies --leak-check)\n"
     "  -q, --quiet            print nothing unless something goes wrong\n"
     "  -h, --help             this text\n"
     "\n"
@@ -164,6 +170,36 @@ static void list_children(const char *tmpl, const char *own, const struct timesp
   globfree(&g);
 }
 
+/* The leak check's figures (suppressions applied, which needs symbols); returns the
+ * definitely lost bytes, or 0 when there was no check. */
+static uint64_t summarise_leaks(const char *path, const char *supp, int quiet) {
+  ms_loaded_t l;
+  ms_load_options_t lo = {.quiet = 1, .suppressions = supp};
+  if (_ms_cli_load(path, &lo, &l) != MS_EXIT_OK) return 0;
+  const ms_model_t *m = &l.model;
+  char a[32], b[32], c[32], d[32], e[32];
+  uint64_t lost = 0;
+  if (m->leak_check == MS_LEAK_CHECK_DONE) {
+    lost = m->kind_bytes[MS_LEAK_DEFINITE];
+    if (!quiet)
+      fprintf(stderr,
+              "memscope: definitely lost %s in %" PRIu64 " blocks, indirectly lost %s, possibly "
+              "lost %s, still reachable %s, suppressed %s in %" PRIu64 " blocks\n",
+              ms_fmt_bytes(lost, a, sizeof a), m->kind_count[MS_LEAK_DEFINITE],
+              ms_fmt_bytes(m->kind_bytes[MS_LEAK_INDIRECT], b, sizeof b),
+              ms_fmt_bytes(m->kind_bytes[MS_LEAK_POSSIBLE], c, sizeof c),
+              ms_fmt_bytes(m->kind_bytes[MS_LEAK_REACHABLE], d, sizeof d),
+              ms_fmt_bytes(m->suppressed_bytes, e, sizeof e), m->suppressed_count);
+  } else if (m->leak_check == MS_LEAK_CHECK_SAMPLED) {
+    fprintf(stderr, "memscope: leak check: not possible while sampling (classes unknown); use "
+                    "--sample-rate 1\n");
+  } else if (m->is_exit) {
+    fprintf(stderr, "memscope: leak check did not run\n");
+  }
+  _ms_cli_unload(&l);
+  return lost;
+}
+
 static void summarise(const char *path, int quiet) {
   ms_dump_t d;
   char err[512], a[32], b[32];
@@ -193,7 +229,11 @@ int _ms_cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"sample-rate", required_argument, 0, 's'},
       {"lib", required_argument, 0, 'L'},    {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"help", no_argument, 0, 'h'},         {"leak-check", no_argument, 0, 'K'},
+      {"suppressions", required_argument, 0, 'S'}, {"error-exitcode", required_argument, 0, 'E'},
+      {0, 0, 0, 0}};
+  int leak_check = 0, error_exitcode = -1;
+  const char *supp = NULL;
   const char *output = NULL, *rate = NULL, *lib = NULL;
   int quiet = 0;
   optind = 1;
@@ -206,6 +246,17 @@ int _ms_cmd_run(int argc, char **argv) {
       case 's': rate = optarg; break;
       case 'L': lib = optarg; break;
       case 'q': quiet = 1; break;
+      case 'K': leak_check = 1; break;
+      case 'S': supp = optarg; break;
+      case 'E': {
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (!*optarg || *end || v < 1 || v > 255)
+          return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", optarg);
+        error_exitcode = (int)v;
+        leak_check = 1;
+        break;
+      }
       case 'h': fputs(help, stdout); return MS_EXIT_OK;
       case ':': return _ms_cli_fail(MS_EXIT_USAGE, "run: option '%s' needs a value", argv[optind - 1]);
       default: return _ms_cli_fail(MS_EXIT_USAGE, "run: unknown option '%s' (see memscope run --help)", argv[optind - 1]);
@@ -216,6 +267,11 @@ int _ms_cmd_run(int argc, char **argv) {
   if (rate && _ms_cli_parse_size(rate, &r) != 0)
     return _ms_cli_fail(MS_EXIT_USAGE, "run: --sample-rate needs a size such as 1, 512K or 1M, got '%s'", rate);
   if (output && !*output) return _ms_cli_fail(MS_EXIT_USAGE, "run: -o needs a file name");
+  if (supp) {
+    FILE *f = fopen(supp, "r"); /* fail before running CMD, not after */
+    if (!f) return _ms_cli_fail(MS_EXIT_INPUT, "run: suppressions %s: %s", supp, strerror(errno));
+    fclose(f);
+  }
 
   char libpath[PATH_MAX];
   if (lib) {
@@ -265,7 +321,8 @@ int _ms_cmd_run(int argc, char **argv) {
       (rate && setenv("MEMSCOPE_SAMPLE_RATE", rate, 1) != 0) ||
       (!rate && setenv("MEMSCOPE_SAMPLE_RATE", "1", 0) != 0) ||
       /* a debugging run: every safety check unless the user chose (docs/CHECKS.md) */
-      setenv("MEMSCOPE_CHECKS", "all", 0) != 0) {
+      setenv("MEMSCOPE_CHECKS", "all", 0) != 0 ||
+      (leak_check && setenv("MEMSCOPE_LEAK_CHECK", "1", 1) != 0)) {
     free(preload);
     return _ms_cli_fail(MS_EXIT_INPUT, "cannot set the environment");
   }
@@ -306,6 +363,10 @@ int _ms_cmd_run(int argc, char **argv) {
   int have = find_dump(abs_tmpl, (long)pid, dump, sizeof dump) == 0;
   if (have) {
     summarise(dump, quiet);
+    if (leak_check || supp) {
+      uint64_t lost = summarise_leaks(dump, supp, quiet);
+      if (error_exitcode > 0 && lost > 0) code = error_exitcode;
+    }
   } else if (!(WIFEXITED(status) && (code == 127 || code == 126))) {
     fprintf(stderr, "memscope: %s wrote no dump (%s)\n", argv[optind],
             WIFSIGNALED(status) ? "killed by a signal"

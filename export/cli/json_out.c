@@ -440,10 +440,12 @@ static void leaks(jw_t *w) {
   uint32_t n = m->n_leaks < w->max_sites ? m->n_leaks : w->max_sites;
   for (uint32_t i = 0; i < n; i++) {
     const ms_leak_t *l = &m->leaks[i];
+    if (l->suppressed) break; /* sorted last; counted in leak_check.suppressed */
     if (i) fputc(',', w->out);
     fputc('{', w->out);
     kv_u(w, "bytes", l->bytes, 1);
     kv_u(w, "count", l->count, 0);
+    kv_s(w, "kind", ms_leak_kind_name(l->kind), 0);
     kv_u(w, "sampled", l->sampled, 0);
     kv_u(w, "first_time_ns", l->first_time_ns, 0);
     kv_idx(w, "site", l->site < w->max_sites ? l->site : MS_DUMP_NONE, 0);
@@ -452,6 +454,50 @@ static void leaks(jw_t *w) {
     fputc('}', w->out);
   }
   fputc(']', w->out);
+}
+
+/* What the leak check found: its status, bytes and blocks per class, suppressions. */
+static void leak_check(jw_t *w) {
+  const ms_model_t *m = w->m;
+  static const char *status[] = {"off", "done", "sampled", "failed"};
+  key(w, "leak_check", 0);
+  fputc('{', w->out);
+  kv_s(w, "status", m->leak_check < 4 ? status[m->leak_check] : "failed", 1);
+  if (m->leak_check != MS_LEAK_CHECK_DONE)
+    kv_s(w, "note",
+         m->leak_check == MS_LEAK_CHECK_SAMPLED
+             ? "sampling mode: unsampled blocks are not known, so no class can be computed; "
+               "leaks are sampled live blocks (estimates), kind unknown"
+             : m->leak_check == MS_LEAK_CHECK_FAILED ? "the leak check could not run; kind unknown"
+                                                     : "no leak check (MEMSCOPE_LEAK_CHECK=1 or "
+                                                       "memscope run --leak-check); kind unknown",
+         0);
+  for (uint32_t k = 0; k < MS_LEAK_KINDS; k++) {
+    key(w, ms_leak_kind_name(k), 0);
+    fprintf(w->out, "{\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)m->kind_bytes[k],
+            (unsigned long long)m->kind_count[k]);
+  }
+  key(w, "suppressed", 0);
+  fprintf(w->out, "{\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)m->suppressed_bytes,
+          (unsigned long long)m->suppressed_count);
+  key(w, "suppressions", 0);
+  fputc('[', w->out);
+  int first = 1;
+  for (uint32_t i = 0; i < m->n_suppressions; i++) {
+    const ms_suppression_t *r = &m->suppressions[i];
+    if (r->builtin && !r->hits) continue;
+    if (!first) fputc(',', w->out);
+    first = 0;
+    fputc('{', w->out);
+    kv_s(w, "pattern", r->pattern, 1);
+    key(w, "builtin", 0);
+    put(w, r->builtin ? "true" : "false");
+    kv_u(w, "leaks", r->hits, 0);
+    kv_u(w, "bytes", r->bytes, 0);
+    kv_u(w, "blocks", r->count, 0);
+    fputc('}', w->out);
+  }
+  fputs("]}", w->out);
 }
 
 static void thread_ref(jw_t *w, const char *k, uint32_t t, int first) {
@@ -745,6 +791,7 @@ int ms_json_write_opts(FILE *out, const ms_model_t *m, const ms_json_options_t *
   summary(&w);
   sites(&w);
   leaks(&w);
+  if (m->is_exit || m->leak_check) leak_check(&w);
   variables(&w);
   errors(&w);
   timeline(&w);

@@ -470,8 +470,16 @@ static int build_sites(ms_model_t *m) {
   return 0;
 }
 
+/* Lost before unknown before reachable: the first screen shows what nothing points to. */
+static int leak_rank(uint32_t kind) {
+  static const int rank[MS_LEAK_KINDS] = {3, 0, 1, 2, 4};
+  return kind < MS_LEAK_KINDS ? rank[kind] : 3;
+}
+
 static int cmp_leak(const void *a, const void *b) {
   const ms_leak_t *x = a, *y = b;
+  if (x->suppressed != y->suppressed) return x->suppressed ? 1 : -1;
+  if (leak_rank(x->kind) != leak_rank(y->kind)) return leak_rank(x->kind) - leak_rank(y->kind);
   if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
   if (x->count != y->count) return x->count < y->count ? 1 : -1;
   return x->stack < y->stack ? -1 : x->stack > y->stack;
@@ -498,12 +506,16 @@ static int build_leaks_threads(ms_model_t *m) {
     mt->top_stack = MS_DUMP_NONE;
   }
 
-  ms_leak_t *by_key = calloc(m->n_keys ? m->n_keys : 1, sizeof *by_key);
+  /* one group per (symbolic stack, leak kind) */
+  m->leak_check = d->summary.leak_check;
+  uint64_t n_groups = (uint64_t)(m->n_keys ? m->n_keys : 1) * MS_LEAK_KINDS;
+  ms_leak_t *by_key = calloc(n_groups, sizeof *by_key);
   if (!by_key) return MS_ENOMEM;
-  for (uint32_t k = 0; k < m->n_keys; k++) {
+  for (uint64_t k = 0; k < n_groups; k++) {
     by_key[k].stack = MS_DUMP_NONE;
     by_key[k].site = MS_DUMP_NONE;
     by_key[k].first_time_ns = UINT64_MAX;
+    by_key[k].kind = (uint32_t)(k % MS_LEAK_KINDS);
   }
   /* (thread, stack) -> live bytes, for each thread's top stack. */
   addr_map_t ts;
@@ -524,7 +536,8 @@ static int build_leaks_threads(ms_model_t *m) {
     m->live_sampled_bytes += w;
     m->live_sampled_count += c;
     if (a->stack < m->n_stacks) {
-      ms_leak_t *l = &by_key[m->stacks[a->stack].key];
+      uint32_t kind = a->kind < MS_LEAK_KINDS ? a->kind : MS_LEAK_UNKNOWN;
+      ms_leak_t *l = &by_key[(uint64_t)m->stacks[a->stack].key * MS_LEAK_KINDS + kind];
       if (l->stack == MS_DUMP_NONE) l->stack = a->stack;
       l->bytes += w;
       l->count += c;
@@ -560,7 +573,7 @@ static int build_leaks_threads(ms_model_t *m) {
     for (uint32_t i = 0; i < m->n_sites; i++) {
       const ms_msite_t *s = &m->sites[i];
       if (s->stack == MS_DUMP_NONE || s->live_bytes == 0) continue;
-      ms_leak_t *l = &by_key[m->stacks[s->stack].key];
+      ms_leak_t *l = &by_key[(uint64_t)m->stacks[s->stack].key * MS_LEAK_KINDS];
       if (l->stack == MS_DUMP_NONE) l->stack = s->stack;
       l->bytes += s->live_bytes;
       l->count += s->live_count;
@@ -569,10 +582,12 @@ static int build_leaks_threads(ms_model_t *m) {
 
   if (m->is_exit) {
     uint32_t n = 0;
-    for (uint32_t k = 0; k < m->n_keys; k++)
-      if (by_key[k].stack != MS_DUMP_NONE && by_key[k].bytes) by_key[n++] = by_key[k];
+    for (uint64_t k = 0; k < n_groups; k++)
+      if (by_key[k].stack != MS_DUMP_NONE && (by_key[k].bytes || by_key[k].count))
+        by_key[n++] = by_key[k];
     m->n_leaks = n;
     m->leaks = by_key;
+    ms_suppressions_apply(m);
     qsort(m->leaks, n, sizeof *m->leaks, cmp_leak);
     /* The site with the same identity, for the reports' cross-links. */
     for (uint32_t i = 0; i < m->n_leaks; i++) {
@@ -580,6 +595,13 @@ static int build_leaks_threads(ms_model_t *m) {
       if (l->first_time_ns == UINT64_MAX) l->first_time_ns = 0;
       m->leaked_bytes += l->bytes;
       m->leaked_count += l->count;
+      if (l->suppressed) {
+        m->suppressed_bytes += l->bytes;
+        m->suppressed_count += l->count;
+      } else {
+        m->kind_bytes[l->kind] += l->bytes;
+        m->kind_count[l->kind] += l->count;
+      }
     }
     if (m->n_leaks) {
       uint32_t *site_of_key = malloc((size_t)m->n_keys * sizeof *site_of_key);
@@ -836,8 +858,12 @@ static int build_findings(ms_model_t *m) {
   }
 
   n = 0;
-  for (uint32_t i = 0; i < m->n_leaks && n < MS_FIND_MAX_PER_KIND && rc == 0; i++, n++) {
+  for (uint32_t i = 0; i < m->n_leaks && n < MS_FIND_MAX_PER_KIND && rc == 0; i++) {
     const ms_leak_t *l = &m->leaks[i];
+    /* still reachable is not a finding (a global holds it on purpose); suppressed ones asked
+     * not to be */
+    if (l->suppressed || l->kind == MS_LEAK_REACHABLE) continue;
+    n++;
     ms_finding_t *f = add_finding(&fl, MS_FIND_LEAK, MS_SEV_ERROR);
     if (!f) return MS_ENOMEM;
     f->site = l->site;
@@ -959,6 +985,10 @@ int ms_model_build(ms_model_t *m, const ms_dump_t *d, const ms_model_options_t *
   if (build_frames_and_stacks(m, opt) != 0) goto oom;
   if (build_modules(m) != 0) goto oom;
   if (build_sites(m) != 0) goto oom;
+  if (ms_suppressions_load(m, opt ? opt->suppressions : NULL, err, errlen) != 0) {
+    ms_model_free(m);
+    return MS_EINVAL;
+  }
   if (build_leaks_threads(m) != 0) goto oom;
   if (build_misc(m) != 0) goto oom;
   if (build_findings(m) != 0) goto oom;
@@ -970,6 +1000,9 @@ oom:
 }
 
 void ms_model_free(ms_model_t *m) {
+  for (uint32_t i = 0; i < m->n_suppressions; i++)
+    if (!m->suppressions[i].builtin) free((char *)m->suppressions[i].pattern);
+  free(m->suppressions);
   model_priv_t *p = m->priv_;
   if (p) {
     ms_symbolizer_free(p->sym);

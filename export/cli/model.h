@@ -83,7 +83,17 @@ typedef struct ms_leak {  /* live allocations of an EXIT dump, grouped by stack 
   uint64_t bytes, count;  /* estimated (weights) */
   uint64_t sampled;       /* live samples behind the estimate */
   uint64_t first_time_ns; /* earliest allocation time among them */
+  uint32_t kind;          /* ms_dump_leak_kind_t: the leak check's class (UNKNOWN without one) */
+  uint32_t suppressed;    /* 1 + index of the matching suppression, 0 when shown */
 } ms_leak_t;
+
+/* Leak suppressions (suppress.c): LSan-style "leak:PATTERN" lines matched against the
+ * function and module names of a leak's allocating stack. */
+typedef struct ms_suppression {
+  const char *pattern;    /* '*' matches any run of characters; otherwise a substring match */
+  int builtin;            /* from memscope's own list */
+  uint64_t hits, bytes, count;
+} ms_suppression_t;
 
 /* ------------------------------------------------------------------ views */
 
@@ -216,6 +226,7 @@ typedef struct ms_model_options {
   const char *debug_dir;      /* extra debug-info root (default /usr/lib/debug) */
   void (*progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
   void *progress_ctx;
+  const char *suppressions;   /* leak suppressions file, NULL for none (built-ins always apply) */
 } ms_model_options_t;
 
 typedef struct ms_model {
@@ -236,7 +247,11 @@ typedef struct ms_model {
 
   uint32_t is_exit;     /* dump taken at exit: live allocations are leaks */
   uint32_t n_leaks;     ms_leak_t *leaks;       /* sorted by bytes desc (empty unless is_exit) */
-  uint64_t leaked_bytes, leaked_count;
+  uint64_t leaked_bytes, leaked_count;  /* every live block of the exit dump, all kinds */
+  uint32_t leak_check;  /* dump->summary.leak_check (ms_dump_leak_check_t) */
+  uint64_t kind_bytes[MS_LEAK_KINDS], kind_count[MS_LEAK_KINDS]; /* by class, unsuppressed */
+  uint64_t suppressed_bytes, suppressed_count;                  /* blocks suppressions hid */
+  uint32_t n_suppressions; ms_suppression_t *suppressions;       /* built-ins, then the file's */
 
   uint32_t n_threads;   ms_mthread_t *threads;  /* same numbering as dump->threads */
   uint32_t n_tags;      ms_mtag_t *tags;        /* same numbering as dump->tags */
@@ -256,6 +271,13 @@ typedef struct ms_model {
 
   void *priv_;          /* symboliser, string arena: internal */
 } ms_model_t;
+
+/* The JSON/text name of a leak kind: "definitely_lost", ..., "unknown". */
+const char *ms_leak_kind_name(uint32_t kind);
+/* Load opt->suppressions' lines after the built-ins; 0, or -1 with a one-line reason in err. */
+int ms_suppressions_load(ms_model_t *m, const char *path, char *err, size_t errlen);
+/* Mark every leak whose stack matches a suppression and update the totals. */
+void ms_suppressions_apply(ms_model_t *m);
 
 /* Build the model. opt may be NULL. Returns 0, or a negative MS_* code with a one-line
  * reason in err. The dump must stay alive while the model is used. */

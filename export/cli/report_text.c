@@ -12,6 +12,36 @@
 
 #define STACK_LINES 8   /* frames printed per stack; the rest is summarised */
 
+static const char *kind_words(uint32_t kind) {
+  static const char *w[MS_LEAK_KINDS] = {"", "definitely lost", "indirectly lost", "possibly lost",
+                                         "still reachable"};
+  return kind < MS_LEAK_KINDS ? w[kind] : "";
+}
+
+/* The leak check's totals by class and the suppressed figures, or why there are none. */
+static void leak_classes(FILE *out, const ms_model_t *m) {
+  char a[32], b[32];
+  if (m->leak_check == MS_LEAK_CHECK_DONE) {
+    for (uint32_t k = 1; k < MS_LEAK_KINDS; k++)
+      fprintf(out, "  %-16s %s in %" PRIu64 " blocks\n", kind_words(k),
+              ms_fmt_bytes(m->kind_bytes[k], a, sizeof a), m->kind_count[k]);
+  } else if (m->leak_check == MS_LEAK_CHECK_SAMPLED) {
+    fputs("  classes unknown: sampling mode, unsampled blocks are not known, so definitely/"
+          "indirectly/possibly lost and still reachable cannot be computed; figures below are "
+          "sampled live blocks (estimates). Run at --sample-rate 1 for classes.\n", out);
+  } else if (m->leak_check == MS_LEAK_CHECK_FAILED) {
+    fputs("  classes unknown: the leak check could not run\n", out);
+  } else {
+    fputs("  classes unknown: no leak check (MEMSCOPE_LEAK_CHECK=1 or memscope run --leak-check "
+          "tells lost from still-reachable blocks)\n", out);
+  }
+  fprintf(out, "  suppressed:      %s in %" PRIu64 " blocks", ms_fmt_bytes(m->suppressed_bytes, b, sizeof b),
+          m->suppressed_count);
+  uint32_t rules = 0;
+  for (uint32_t i = 0; i < m->n_suppressions; i++) rules += m->suppressions[i].hits != 0;
+  fprintf(out, " (%u suppression%s matched)\n", rules, rules == 1 ? "" : "s");
+}
+
 static void print_stack(FILE *out, const ms_model_t *m, uint32_t stack, const char *indent) {
   char buf[1024];
   if (stack >= m->n_stacks || m->stacks[stack].depth == 0) {
@@ -40,7 +70,7 @@ static const char *reason_text(uint32_t r) {
 static void summary(FILE *out, const ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   const ms_dump_summary_t *s = &d->summary;
-  char a[32], b[32], c[32];
+  char a[32], b[32], c[32], e[32];
   fprintf(out, "memscope report: pid %" PRIu64 " %s, dump taken %s after %.3f s\n",
           d->process.pid, d->process.exe ? d->process.exe : "?", reason_text(d->process.reason),
           secs(d->process.dump_time_ns));
@@ -65,6 +95,13 @@ static void summary(FILE *out, const ms_model_t *m) {
   if (m->is_exit)
     fprintf(out, "  leaked:            %s in %" PRIu64 " blocks from %u stacks\n",
             ms_fmt_bytes(m->leaked_bytes, a, sizeof a), m->leaked_count, m->n_leaks);
+  if (m->is_exit && m->leak_check == MS_LEAK_CHECK_DONE)
+    fprintf(out, "  definitely lost:   %s in %" PRIu64 " blocks (indirectly %s, possibly %s, still "
+                 "reachable %s)\n",
+            ms_fmt_bytes(m->kind_bytes[MS_LEAK_DEFINITE], a, sizeof a), m->kind_count[MS_LEAK_DEFINITE],
+            ms_fmt_bytes(m->kind_bytes[MS_LEAK_INDIRECT], b, sizeof b),
+            ms_fmt_bytes(m->kind_bytes[MS_LEAK_POSSIBLE], c, sizeof c),
+            ms_fmt_bytes(m->kind_bytes[MS_LEAK_REACHABLE], e, sizeof e));
   if (m->temp_count)
     fprintf(out, "  temporary:         %" PRIu64 " allocations (%.1f%% of all)\n", m->temp_count,
             s->total_allocations ? 100.0 * (double)m->temp_count / (double)s->total_allocations : 0.0);
@@ -139,15 +176,35 @@ int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
   if (m->is_exit) {
     if (m->n_leaks == 0) {
       fputs("\nLEAKS\n  none: every tracked allocation was freed\n", out);
+      if (m->leak_check == MS_LEAK_CHECK_SAMPLED) leak_classes(out, m); /* unsampled ones may live */
     } else {
       fprintf(out, "\nLEAKS (%s in %" PRIu64 " blocks, %u stacks)\n",
               ms_fmt_bytes(m->leaked_bytes, a, sizeof a), m->leaked_count, m->n_leaks);
-      for (uint32_t i = 0; i < m->n_leaks && i < top; i++) {
+      leak_classes(out, m);
+      /* lost first (the list is sorted so); still-reachable and suppressed ones summarised */
+      uint32_t shown = 0, reach_stacks = 0;
+      for (uint32_t i = 0; i < m->n_leaks; i++) {
         const ms_leak_t *l = &m->leaks[i];
-        fprintf(out, "  %u. %s in %" PRIu64 " block%s\n", i + 1, ms_fmt_bytes(l->bytes, a, sizeof a),
-                l->count, l->count == 1 ? "" : "s");
+        if (l->suppressed) continue;
+        if (l->kind == MS_LEAK_REACHABLE && m->leak_check == MS_LEAK_CHECK_DONE) {
+          reach_stacks++;
+          continue;
+        }
+        if (shown >= top) continue;
+        shown++;
+        if (l->kind != MS_LEAK_UNKNOWN)
+          fprintf(out, "  %u. %s in %" PRIu64 " block%s %s\n", shown, ms_fmt_bytes(l->bytes, a, sizeof a),
+                  l->count, l->count == 1 ? " is" : "s are", kind_words(l->kind));
+        else
+          fprintf(out, "  %u. %s in %" PRIu64 " block%s\n", shown, ms_fmt_bytes(l->bytes, a, sizeof a),
+                  l->count, l->count == 1 ? "" : "s");
         print_stack(out, m, l->stack, "       ");
       }
+      if (reach_stacks)
+        fprintf(out, "  still reachable: %s in %" PRIu64 " blocks from %u stacks (not listed: a "
+                     "root still points to them; memscope convert -f json lists them)\n",
+                ms_fmt_bytes(m->kind_bytes[MS_LEAK_REACHABLE], a, sizeof a),
+                m->kind_count[MS_LEAK_REACHABLE], reach_stacks);
     }
   }
 

@@ -204,7 +204,7 @@ def stable_json(doc, prog):
         "sample_rate": doc["summary"]["sample_rate"],
         "leaked_bytes": doc["summary"]["leaked_bytes"],
         "leaked_allocations": doc["summary"]["leaked_allocations"],
-        "leaks": [{"bytes": l["bytes"], "count": l["count"], "stack": ours(l["stack"])}
+        "leaks": [{"bytes": l["bytes"], "count": l["count"], "kind": l["kind"], "stack": ours(l["stack"])}
                   for l in doc["leaks"] if ours(l["stack"])],
         "sites": sorted([{"total_bytes": s["total_bytes"], "total_count": s["total_count"],
                           "bytes": s["bytes"], "count": s["count"], "stack": ours(s["stack"])}
@@ -234,8 +234,9 @@ def golden(ms, prog_path, gdir, work):
     dump = os.path.join(work, "golden.msp")
     if os.path.exists(dump):
         os.unlink(dump)
-    r = run([ms, "run", "-o", dump, "--", prog_path])
+    r = run([ms, "run", "--leak-check", "-o", dump, "--", prog_path])
     check("run golden_prog: exit 0", r.returncode == 0, r.stderr)
+    check("run --leak-check: prints the classes", "definitely lost" in r.stderr, r.stderr)
     check("run: prints the dump path", dump in r.stderr, r.stderr)
     check("run: prints a summary", "leaked" in r.stderr, r.stderr)
     if not os.path.exists(dump):

@@ -189,13 +189,35 @@ V.leaks = function (sec, D) {
     return;
   }
   sec.appendChild(help("Blocks still allocated when the program exited, grouped by the call stack that allocated them."));
+  /* the leak check's classes (memscope run --leak-check / MEMSCOPE_LEAK_CHECK=1) */
+  var LC = D.raw.leak_check || null, KINDS = {definitely_lost: [0, "definitely lost", "bad"],
+    indirectly_lost: [1, "indirectly lost", "bad"], possibly_lost: [2, "possibly lost", "warn"],
+    unknown: [3, "unknown", "info"], still_reachable: [4, "still reachable", "ok"]};
+  function kindOf(r) { return KINDS[r.kind] || KINDS.unknown; }
+  if (LC) {
+    var parts = [];
+    if (LC.status === "done") {
+      ["definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable"].forEach(function (k) {
+        var v = LC[k] || {};
+        parts.push(KINDS[k][1] + ": " + MS.fmtBytes(v.bytes) + " in " + MS.fmtCount(v.blocks) + " blocks");
+      });
+    } else {
+      parts.push("classes unknown: " + (LC.note || LC.status));
+    }
+    var sp = LC.suppressed || {};
+    parts.push("suppressed: " + MS.fmtBytes(sp.bytes) + " in " + MS.fmtCount(sp.blocks) + " blocks");
+    sec.appendChild(E("p", {id: "leak-classes", class: "help", text: "Leak check \u2014 " + parts.join("; ") + "."}));
+  }
   MS.tables.leaks = new MS.DataTable(sec, {
-    id: "leaks-table", label: "leaks", rows: D.leaks, pageSize: 10, sortKey: "bytes",
+    id: "leaks-table", label: "leaks", rows: D.leaks, pageSize: 10, sortKey: LC && LC.status === "done" ? "kind" : "bytes",
+    sortDesc: !(LC && LC.status === "done"),
     emptyText: "No leaks: every block allocated was freed before exit.",
     filterPlaceholder: "Filter by function, file or library\u2026",
     match: function (r, q) { return matchStack(r, q); },
     columns: [
       {key: "site", label: "Allocated at", get: function (r) { return MS.labelOf(r); }, render: function (r) { return siteCell(r); }},
+      {key: "kind", label: "Kind", num: true, get: function (r) { return kindOf(r)[0] * 1e15 - MS.num(r.bytes); },
+        render: function (r) { var k = kindOf(r); return E("span", {class: "badge " + k[2], text: k[1]}); }},
       {key: "bytes", label: "Leaked bytes", num: true, get: function (r) { return MS.num(r.bytes); }, render: function (r) { return MS.fmtBytes(r.bytes); }},
       {key: "count", label: "Blocks", num: true, get: function (r) { return MS.num(r.count); }, render: function (r) { return MS.fmtCount(r.count); }},
       {key: "first", label: "First allocated", num: true, get: function (r) { return MS.num(r.first_time_ns); },
