@@ -107,7 +107,7 @@ static void summary(FILE *out, const ms_model_t *m) {
             s->total_allocations ? 100.0 * (double)m->temp_count / (double)s->total_allocations : 0.0);
   /* docs/REPORTS.md "Overhead": the same words and numbers as the JSON, HTML and SVG. */
   const ms_fragmentation_t *fr = &m->fragmentation;
-  char dd[32], e[32];
+  char dd[32];
   fprintf(out, "  heap overhead:     %s = rounding %s (usable %s - requested %s) + memscope metadata %s\n",
           ms_fmt_bytes(fr->overhead_bytes, a, sizeof a), ms_fmt_bytes(fr->rounding_bytes, b, sizeof b),
           ms_fmt_bytes(fr->usable_bytes, c, sizeof c), ms_fmt_bytes(fr->requested_bytes, dd, sizeof dd),
