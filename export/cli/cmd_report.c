@@ -1,4 +1,4 @@
-/* cmd_report.c — `memscope report DUMP`: the text report (report_text.c) on standard output. */
+/* cmd_report.c — `memscope report DUMP`: the text report (export/formats/text.c) on stdout. */
 #include <getopt.h>
 #include <string.h>
 

@@ -187,7 +187,7 @@ int ms_dump_read_buffer(const void *data, size_t len, ms_dump_t *out, char *err,
 int ms_dump_read_file(const char *path, ms_dump_t *out, char *err, size_t errlen);
 void ms_dump_free(ms_dump_t *d);
 
-/* Test helper (export/dump_example.c): fill d with a small, deterministic dump in which every
+/* Test helper (export/dump/dump_example.c): fill d with a small, deterministic dump in which every
  * field holds a distinct non-zero value and every index is valid (variant selects one of a
  * few shapes: 0 = full example, 1 = empty dump, 2 = one of everything). Allocated with malloc,
  * release with ms_dump_free(). Used by the round-trip test, the fuzz seed corpus and golden

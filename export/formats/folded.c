@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "cli.h"
+#include "formats.h"
 
 static void put_frame(FILE *out, const ms_frame_t *f) {
   char buf[1024];

@@ -1,6 +1,6 @@
 /* model.h — the converter's model of one dump: everything every output needs, computed once.
  *
- * The reader (export/dump.h) gives raw facts: return addresses, per-site counters, live
+ * The reader (export/dump/dump.h) gives raw facts: return addresses, per-site counters, live
  * samples. Every output (JSON, HTML, SVG, folded stacks, the text report, diff) needs the same
  * interpretation of them: symbolised frames, stacks with memscope's and mimalloc's own frames
  * hidden, sites sorted, leaks grouped by stack, per-thread / per-module / per-tag views,
