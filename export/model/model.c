@@ -119,17 +119,6 @@ static int is_plumbing_module(const char *path) {
          strncmp(b, "ld-linux", 8) == 0;
 }
 
-const char *ms_error_kind_name(uint32_t kind) {
-  switch (kind) {
-    case MS_ERR_DOUBLE_FREE: return "double_free";
-    case MS_ERR_INVALID_FREE: return "invalid_free";
-    case MS_ERR_BUFFER_OVERFLOW: return "buffer_overflow";
-    case MS_ERR_USE_AFTER_FREE: return "use_after_free";
-    case MS_ERR_BUFFER_UNDERFLOW: return "buffer_underflow";
-    default: return "unknown";
-  }
-}
-
 const char *ms_fmt_bytes(uint64_t b, char *buf, size_t len) {
   static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = (double)b;
@@ -614,7 +603,7 @@ static int build_misc(ms_model_t *m) {
     const ms_dump_error_t *de = &d->errors[i];
     ms_merror_t *e = &m->errors[i];
     e->kind = de->kind;
-    e->kind_name = ms_error_kind_name(de->kind);
+    e->kind_name = ms_dump_error_kind_name(de->kind);
     e->thread = de->thread < m->n_threads ? de->thread : MS_DUMP_NONE;
     e->address = de->address;
     e->size = de->size;

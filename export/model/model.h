@@ -258,7 +258,4 @@ int ms_stack_label(const ms_model_t *m, uint32_t stack, char *buf, size_t len);
 /* Human-readable byte count ("1.5 MiB") into buf; returns buf. */
 const char *ms_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 
-/* The JSON name of an error kind ("double_free", ...), "unknown" for others. */
-const char *ms_error_kind_name(uint32_t kind);
-
 #endif /* MEMSCOPE_CLI_MODEL_H */
