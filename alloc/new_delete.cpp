@@ -17,7 +17,7 @@ void *_ms_alloc(size_t n, size_t align, int zero);
 void _ms_free(void *p, void *caller);
 }
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 namespace {
 

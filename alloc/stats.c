@@ -8,7 +8,7 @@
 #include "internal.h"
 #include "memscope.h"
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 uint64_t _ms_stacks_count(void);       /* track/stacks.c */
 uint64_t _ms_sampled_total(void);      /* track/sites.c */
