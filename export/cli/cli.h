@@ -10,6 +10,7 @@
 #include "dump.h"
 #include "formats.h"
 #include "model.h"
+#include "parse.h"   /* _ms_parse_size: the syntax of the MEMSCOPE_* sizes (alloc/parse.h) */
 
 /* Exit codes of every command (docs/CLI.md). */
 enum { MS_EXIT_OK = 0, MS_EXIT_INPUT = 1, MS_EXIT_USAGE = 2 };
@@ -35,8 +36,6 @@ void _ms_cli_unload(ms_loaded_t *l);
 /* "memscope: " + message on stderr; returns code. */
 int _ms_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse "123", "4K", "1M", "2G" into *out; 0 on success. */
-int _ms_cli_parse_size(const char *s, uint64_t *out);
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int _ms_cmd_run(int argc, char **argv);

@@ -32,7 +32,7 @@ int _ms_cmd_report(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
     switch (c) {
       case 't':
-        if (_ms_cli_parse_size(optarg, &top) != 0 || top == 0 || top > 1000000)
+        if (_ms_parse_size(optarg, &top) != 0 || top == 0 || top > 1000000)
           return _ms_cli_fail(MS_EXIT_USAGE, "report: --top needs a positive number, got '%s'", optarg);
         break;
       case 'S': lo.no_symbols = 1; break;
