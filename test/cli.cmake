@@ -26,6 +26,7 @@ if(TARGET mscli)
 
   ms_unit_test(model SOURCES test_model.c LIBS mscli)
   ms_unit_test(json_compact SOURCES test_json_compact.c LIBS msformats)
+  ms_unit_test(utf8 SOURCES test_utf8.c LIBS msformats)
   ms_unit_test(symbolize SOURCES test_symbolize.c LIBS msmodel)
   add_dependencies(test_symbolize ms_symtarget_variants)
   target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"

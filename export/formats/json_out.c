@@ -23,28 +23,9 @@
 #include <string.h>
 
 #include "memscope.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------------ strings */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static int utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) return 0;
-    if (c == 0xe0 && s[1] < 0xa0) return 0;           /* overlong */
-    if (c == 0xed && s[1] >= 0xa0) return 0;          /* surrogates */
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80) return 0;
-    if (c == 0xf0 && s[1] < 0x90) return 0;           /* overlong */
-    if (c == 0xf4 && s[1] >= 0x90) return 0;          /* > U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
 
 /* Escaped form of s (with quotes) into a growing buffer. */
 typedef struct sbuf {
@@ -97,12 +78,12 @@ static void sb_str(sbuf_t *b, const char *s) {
       u++;
       continue;
     }
-    int l = utf8_len(u);
+    size_t l = ms_utf8_char(u, SIZE_MAX, NULL);   /* NUL-terminated: any n is safe */
     if (l == 0) {
       sb_put(b, "\\ufffd", 6);
       u++;
     } else {
-      sb_put(b, (const char *)u, (size_t)l);
+      sb_put(b, (const char *)u, l);
       u += l;
     }
   }
