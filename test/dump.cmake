@@ -36,6 +36,7 @@ if(MS_HAVE_ASAN_UBSAN)
 else()
   message(STATUS "dump: the compiler cannot build with -fsanitize=address,undefined; "
                  "dump_fuzz_replay is skipped")
+  ms_skipped_test(dump_fuzz_replay "the compiler cannot build with -fsanitize=address,undefined")
 endif()
 
 # (b) libFuzzer for a bounded time. Built with clang directly (the project compiler may be
@@ -78,4 +79,5 @@ if(MS_HAVE_LIBFUZZER)
 else()
   message(STATUS "dump: clang with libFuzzer not found; the dump_fuzz test is skipped "
                  "(the corpus is still replayed by dump_fuzz_replay)")
+  ms_skipped_test(dump_fuzz "clang with libFuzzer not found (apt-get install clang libclang-rt-14-dev)")
 endif()

@@ -32,15 +32,8 @@ case $mode in
   *) echo "FAIL: unknown mode $mode"; exit 1 ;;
 esac
 
-case $case_name in
-  python) cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  python-malloc) export PYTHONMALLOC=malloc; cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  perl) cmd=(/usr/bin/perl "$progs/work.pl") ;;
-  bash) cmd=(/bin/bash "$progs/forks.sh") ;;
-  git) cmd=(/bin/bash "$progs/git.sh") ;;
-  gcc) cmd=(/bin/bash "$progs/gcc.sh") ;;
-  *) echo "FAIL: unknown case $case_name"; exit 1 ;;
-esac
+. "$here/cases.sh"
+ms_case "$case_name"   # sets cmd; a missing tool is a skip (exit 77), not a pass
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ms-integ.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
