@@ -5,8 +5,9 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test needs. Browser tests add chromium/nodejs/npm, the fuzzer adds clang.
 PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
            libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
-           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs
-BENCH_PACKAGES = hyperfine heaptrack
+           librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs \
+           redis-server redis-tools udev zlib1g-dev golang-go man-db bash-completion
+BENCH_PACKAGES = hyperfine heaptrack libjemalloc2
 
 .PHONY: all deps bench-deps configure build demo test bench clean
 
@@ -35,7 +36,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500
 	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSCOPE_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j$(JOBS) >/dev/null
-	@cd $(BUILD)-asan && ctest --output-on-failure -j$(JOBS) --timeout 1500 -R '^(model|symbolize|json_compact|report|cli_errors|cli_compact|cli_golden)$$'
+	@cd $(BUILD)-asan && ctest --output-on-failure -j$(JOBS) --timeout 1500 -R '^(model|symbolize|json_compact|report|cli_errors|cli_compact|cli_golden|formats_.*)$$'
 
 bench: build bench-deps
 	@bash bench/run.sh $(BUILD)

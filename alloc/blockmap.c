@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-#define BITMAP_BYTES ((((size_t)1) << MS_CHUNK_SHIFT) / 8 * 2 / 8) /* 2 bits per 8 bytes */
+#define SAMPLED_BYTES ((((size_t)1) << MS_CHUNK_SHIFT) / 16 / 8) /* 1 bit per 16 bytes */
+#define NAMED_BYTES ((((size_t)1) << MS_CHUNK_SHIFT) / 8 / 8)    /* 1 bit per 8 bytes */
+#define BITMAP_BYTES (SAMPLED_BYTES + NAMED_BYTES)
 
 uintptr_t *_ms_chunks;
 
@@ -52,24 +54,47 @@ static uint64_t *bitmap_of(const void *p, int create) {
   }
 }
 
-static inline void bit_position(const void *p, size_t *word, unsigned *shift) {
-  uintptr_t i = ((uintptr_t)p & ((((uintptr_t)1) << MS_CHUNK_SHIFT) - 1)) >> 3;
-  *word = i >> 5;
-  *shift = 2 * (unsigned)(i & 31);
+static int bit_update(uint64_t *words, uintptr_t i, int on) {
+  uint64_t m = (uint64_t)1 << (i & 63);
+  if (on) __atomic_fetch_or(&words[i >> 6], m, __ATOMIC_RELEASE);
+  else __atomic_fetch_and(&words[i >> 6], ~m, __ATOMIC_RELEASE);
+  return 0;
+}
+static int bit_get(const uint64_t *words, uintptr_t i) {
+  return (int)((__atomic_load_n(&words[i >> 6], __ATOMIC_ACQUIRE) >> (i & 63)) & 1u);
 }
 
-int _ms_mark_set(const void *p, unsigned mark) {
-  uint64_t *bm = bitmap_of(p, mark != MS_MARK_NONE);
-  if (!bm) return mark == MS_MARK_NONE ? 0 : -1;
-  size_t w;
-  unsigned s;
-  bit_position(p, &w, &s);
-  uint64_t old = __atomic_load_n(&bm[w], __ATOMIC_RELAXED), want;
-  do { /* neighbouring blocks' marks share the word: change only ours */
-    want = (old & ~((uint64_t)3 << s)) | ((uint64_t)(mark & 3u) << s);
-  } while (!__atomic_compare_exchange_n(&bm[w], &old, want, 1, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED));
-  return 0;
+int _ms_sampled_set(const void *p, int on) {
+  uint64_t *bm = bitmap_of(p, on);
+  if (!bm) return on ? -1 : 0;
+  return bit_update(bm, ((uintptr_t)p & MS_CHUNK_MASK) >> 4, on);
+}
+
+static void chunk_flags(uintptr_t i, uintptr_t set, uintptr_t clear);
+
+int _ms_named_set(const void *p, int on) {
+  uint64_t *bm = bitmap_of(p, on);
+  if (!bm) return on ? -1 : 0;
+  if (on) chunk_flags((uintptr_t)p >> MS_CHUNK_SHIFT, MS_CHUNK_HAS_NAMED, 0);
+  return bit_update(bm + SAMPLED_BYTES / 8, ((uintptr_t)p & MS_CHUNK_MASK) >> 3, on);
+}
+
+unsigned _ms_marks(const void *p) {
+  uintptr_t w = _ms_chunk_word(p);
+  const uint64_t *bm = (const uint64_t *)(w & ~MS_CHUNK_FLAGS);
+  if (!bm) return MS_MARK_NONE;
+  uintptr_t off = (uintptr_t)p & MS_CHUNK_MASK;
+  if ((off & 15) == 0 && bit_get(bm, off >> 4)) return MS_MARK_SAMPLED;
+  if ((w & MS_CHUNK_HAS_NAMED) && bit_get(bm + SAMPLED_BYTES / 8, off >> 3)) return MS_MARK_NAMED;
+  return MS_MARK_NONE;
+}
+
+const void *_ms_sampled_near(const void *p) {
+  uintptr_t w = _ms_chunk_word(p);
+  const uint64_t *bm = (const uint64_t *)(w & ~MS_CHUNK_FLAGS);
+  uintptr_t off = (uintptr_t)p & MS_CHUNK_MASK;
+  if (!bm || (off & 15) == 0 || !bit_get(bm, off >> 4)) return NULL;
+  return (const void *)((uintptr_t)p & ~(uintptr_t)15);
 }
 
 static void chunk_flags(uintptr_t i, uintptr_t set, uintptr_t clear) {

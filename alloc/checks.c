@@ -28,9 +28,6 @@ uint64_t _ms_quarantine_bytes = 1u << 20;
 uint64_t _ms_uaf_rate = 1000;
 uint64_t _ms_guard_slots = 512;
 
-void _ms_report_error_ex(unsigned kind, const void *addr, uint64_t size, uint32_t stack,
-                         uint32_t alloc_stack, uint32_t free_stack, const char *detail);
-int _ms_guarded_stacks(const void *p, uint32_t *alloc_stack, uint32_t *free_stack);
 #define MS_STACK_HERE UINT32_MAX
 
 /* ---------------------------------------------------------------- MEMSCOPE_CHECKS */

@@ -180,5 +180,7 @@ int _ms_guarded_validate(const void *p, int report);
 void _ms_guarded_release(void *p, uint64_t tag);
 size_t _ms_guarded_usable(const void *p, uint64_t tag);
 void _ms_guarded_init(void);
+/* The allocation and free stacks kept for a guard-page block (0 when p is not one). */
+int _ms_guarded_stacks(const void *p, uint32_t *alloc_stack, uint32_t *free_stack);
 
 #endif /* MEMSCOPE_ALLOC_CHECKS_H */

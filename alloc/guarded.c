@@ -33,16 +33,12 @@
 #include <libunwind.h>
 
 #include "checks.h"
+#include "entry.h"
 #include "internal.h"
 #include "track.h"
 
 uintptr_t _ms_gp_base, _ms_gp_span;
 
-void _ms_report_error_ex(unsigned kind, const void *addr, uint64_t size, uint32_t stack,
-                         uint32_t alloc_stack, uint32_t free_stack, const char *detail);
-void _ms_checks_die(void);
-void *_ms_alloc(size_t n, size_t align, int zero);
-void _ms_free(void *p, void *caller);
 
 enum { SLOT_EMPTY = 0, SLOT_BUSY = 1, SLOT_LIVE = 2, SLOT_FREED = 3 };
 

@@ -1,9 +1,12 @@
-/* header.h — the per-allocation metadata header that memscope puts in front of every block.
+/* header.h — the metadata header memscope puts in front of a block: of every block in header
+ * mode (MEMSCOPE_CHECKS headers/overflow/quarantine/uaf/all), of sampled blocks only in lean
+ * mode, the default (where unsampled blocks are mimalloc's own and free() finds sampled ones
+ * through the block map of alloc/blockmap.h).
  *
- * free() must learn, from the pointer alone and without any lookup, the requested size, the
- * size class, whether the block was sampled, and whether it is a live memscope block. All of
- * that sits in one 64-bit "tag word" immediately before the user pointer; what comes before
- * the tag word depends on the header kind, chosen per request so that small blocks pay little:
+ * From a block with a header, free() learns without any lookup the requested size, the size
+ * class, whether the block was sampled, and whether it is a live memscope block. All of that
+ * sits in one 64-bit "tag word" immediately before the user pointer; what comes before the tag
+ * word depends on the header kind, chosen per request so that small blocks pay little:
  *
  *   SHORT (8 bytes), requests of 0..15 bytes: such objects never need more than 8-byte
  *   alignment (an object that needs 16 has a size that is a multiple of 16), so:

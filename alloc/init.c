@@ -25,13 +25,8 @@ _Atomic uint64_t _ms_sample_rate;
 uint64_t _ms_start_ns;
 uint64_t _ms_guard_secret = 0x6d656d73636f7065ull; /* replaced by a random value at init */
 
-void _ms_thread_key_init(void);
-void _ms_thread_registry_init(void);
-void _ms_track_peak(uint64_t live);          /* track/sites.c */
-void _ms_timeline_maybe_add(uint64_t live);  /* track/timeline.c */
 
 
-uint64_t _ms_clock_init(void); /* clock.c: _ms_now_ns() lives there */
 
 /* A cheap clock (a few ns, 1-4 ms resolution) for decisions that need no precision: the
  * timeline's "has an interval passed", the time of the peak. */
@@ -56,6 +51,7 @@ static void atfork_prepare(void) { _ms_track_atfork_prepare(); }
 static void atfork_parent(void) { _ms_track_atfork_parent(); }
 static void atfork_child(void) {
   _ms_thread_fork_child();
+  _ms_orphan_fork_child();
   _ms_track_atfork_child();
 }
 

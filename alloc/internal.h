@@ -65,7 +65,7 @@ extern int _ms_lean_mode;
 
 #define MS_MAX_TAG_DEPTH 16
 #define MS_HELD_MAX 64                 /* freed sampled blocks held per thread ... */
-#define MS_HELD_BYTES (256 * 1024)     /* ... up to this many bytes (larger ones are not held) */
+#define MS_HELD_BYTES (64 * 1024)      /* ... up to this many bytes (larger ones are not held) */
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
 /* At rate 0 a thread still looks at the rate every 4 MiB it allocates: if a reset from
  * ms_set_sample_rate() raced with the thread's own countdown update and was lost, the thread
@@ -106,6 +106,13 @@ extern __thread int _ms_guard __attribute__((tls_model("initial-exec")));
 extern _Atomic(ms_thread_t *) _ms_threads;
 ms_thread_t *_ms_thread_slow(void);          /* first allocation of a thread */
 void _ms_thread_fork_child(void);
+void _ms_thread_key_init(void);
+void _ms_thread_registry_init(void);
+/* A thread block's figures since its current thread adopted it (for the tracker's threads). */
+void _ms_thread_figures(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uint64_t *bytes,
+                        uint64_t *freed);
+void _ms_orphan_fork_child(void);            /* malloc.c: the orphan lock in a fork child */
+uint64_t _ms_clock_init(void);               /* clock.c: start the tracker clock */
 
 /* Global state (alloc/init.c). */
 extern _Atomic int _ms_init_state;            /* 0 none, 1 running, 2 done */
@@ -130,28 +137,10 @@ void _ms_block_set_named(const void *p);
 /* Statistics (alloc/stats.c). */
 void _ms_stats_read(struct ms_stats *out);
 
-/* The sampler (track/sampler.c). */
-int64_t _ms_sampler_next(ms_thread_t *t);    /* a fresh countdown */
-void _ms_sampler_reset_all(void);            /* after ms_set_sample_rate */
-
-/* Tracker hooks (track/). The sampled block's record is the 48 bytes in front of its guard word.
- * Called with the re-entrancy guard held. */
-void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *record);
-void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller);
-/* realloc moved old (tag otag, still live) to q (n bytes); called before old is released */
-void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n);
-/* a sampled block was resized in place from old to n bytes */
-void _ms_track_resize(void *block, uint64_t old, uint64_t n);
-void _ms_track_init(void);
-void _ms_track_atfork_prepare(void);
-void _ms_track_atfork_parent(void);
-void _ms_track_atfork_child(void);
-void _ms_track_at_exit(void);
-
-/* Memory errors (track/errors.c): report a bad free/realloc of p. kind is ms_dump_error_kind_t. */
-void _ms_report_error(unsigned kind, const void *p, uint64_t size, const void *record);
-
 /* Write a short message to stderr without stdio. */
 void _ms_write_stderr(const char *msg);
+
+/* alloc/ -> track/: the tracker's functions the allocator core calls (track/hooks.h). */
+#include "hooks.h"
 
 #endif /* MEMSCOPE_ALLOC_INTERNAL_H */

@@ -33,6 +33,7 @@
 
 #include "blockmap.h"
 #include "checks.h"
+#include "entry.h"
 #include "internal.h"
 #include "memscope.h"
 
@@ -246,7 +247,7 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   *_ms_tag_ptr(p) = tag;
   if (_ms_lean_mode) {
     /* lean: free() finds the header through the mark; no mark, no header */
-    if (MS_UNLIKELY(_ms_mark_set(p, MS_MARK_SAMPLED) != 0)) {
+    if (MS_UNLIKELY(_ms_sampled_set(p, 1) != 0)) {
       if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED))) count_free(t, cls, n, block, aligned, h);
       mi_free(block);
       p = lean_plain_alloc(t, n, align, zero);
@@ -325,14 +326,13 @@ static uint64_t live_tag(const void *p, int report) {
  * free of it is a double free for certain, reported with the allocation stack still in the
  * header. At most MS_HELD_MAX blocks and MS_HELD_BYTES per thread; the oldest goes first. */
 static void hold_freed_sample(ms_thread_t *t, void *p, uint64_t usable) {
-  _ms_mark_set(p, MS_MARK_FREED);
   while (t->held_count == MS_HELD_MAX || (t->held_count && t->held_bytes + usable > MS_HELD_BYTES)) {
     void *q = t->held[t->held_head];
     t->held_head = (t->held_head + 1) % MS_HELD_MAX;
     t->held_count--;
     void *qb = _ms_block_of(q, MS_HDR_SAMPLED);
     t->held_bytes -= mi_usable_size(qb);
-    _ms_mark_set(q, MS_MARK_NONE);
+    _ms_sampled_set(q, 0);
     mi_free(qb);
   }
   t->held[(t->held_head + t->held_count) % MS_HELD_MAX] = p;
@@ -361,7 +361,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
       hold_freed_sample(t, p, bu);
       return;
     }
-    _ms_mark_set(p, MS_MARK_NONE); /* before mimalloc may give the address to another block */
+    _ms_sampled_set(p, 0); /* before mimalloc may give the address to another block */
     mi_free(block);
     return;
   }
@@ -389,7 +389,7 @@ static uint64_t lean_virtual_tag(const void *p, unsigned marks) {
  * of ordinary blocks look like blocks here: only header mode (MEMSCOPE_CHECKS=headers) and
  * sampled blocks catch those (docs/CHECKS.md). */
 static int lean_valid(const void *p, int report) {
-  if (MS_LIKELY(((uintptr_t)p & 7) == 0 && _ms_chunk_owned(p))) return 1;
+  if (MS_LIKELY(((uintptr_t)p & 7) == 0 && _ms_chunk_owned(p) && !_ms_sampled_near(p))) return 1;
   if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
   return 0;
 }
@@ -407,15 +407,15 @@ static void lean_free_slow(void *p, void *caller) {
   unsigned marks = _ms_marks(p);
   int locked = 0;
   ms_thread_t *t = thread_enter(&locked);
-  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
-    uint64_t tag = live_tag(p, 1); /* FREED: the tag says so, a double free is reported */
+  if (marks == MS_MARK_SAMPLED) {
+    uint64_t tag = live_tag(p, 1); /* freed and held: the tag says so, a double free is reported */
     if (tag) release_block(t, p, tag, caller);
   } else {
     if (marks == MS_MARK_NAMED) {
       _ms_guard++;
       _ms_track_free(t, p, lean_virtual_tag(p, marks), p, caller);
       _ms_guard--;
-      _ms_mark_set(p, MS_MARK_NONE);
+      _ms_named_set(p, 0);
     }
     lean_release_plain(t, p, mi_usable_size(p));
   }
@@ -432,7 +432,7 @@ static void *lean_realloc(void *p, size_t n, void *caller) {
     return NULL;
   }
   unsigned marks = _ms_marks(p);
-  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
+  if (marks == MS_MARK_SAMPLED) {
     uint64_t tag = live_tag(p, 1);
     if (!tag) {
       errno = EINVAL;
@@ -613,27 +613,11 @@ static void *ms_memalign(size_t align, size_t n) {
 /* Checks that need the general path on every allocation/free (checks.h). */
 #define MS_CHK_SLOW_PATHS (MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 
-/* malloc's fast path: an unsampled block of an exact size class, no per-allocation checks.
- * Everything else (first call of a thread, samples, large or checked blocks, memscope's own
- * allocations) goes through _ms_alloc, which makes the same header. */
-MS_EXPORT void *malloc(size_t n) {
+/* Header mode's malloc fast path: an unsampled block of an exact size class, no per-allocation
+ * checks. Everything else (first call of a thread, samples, large or checked blocks, memscope's
+ * own allocations) goes through _ms_alloc, which makes the same header. */
+static __attribute__((noinline)) void *header_malloc(size_t n) {
   ms_thread_t *t = _ms_self;
-  if (MS_LIKELY(_ms_lean_mode)) {
-    /* lean: mimalloc's block as it is, a class counter, the sampler's countdown */
-    if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX && !_ms_guard)) {
-      int64_t cd = countdown_get(t) - (int64_t)n;
-      if (MS_LIKELY(cd > 0)) {
-        void *p = mi_malloc(n);
-        if (MS_LIKELY(p != NULL)) {
-          countdown_set(t, cd);
-          unsigned cls = _ms_class_of(n);
-          lean_count_alloc(t, cls, n, _ms_class_usable[cls]);
-          return p;
-        }
-      }
-    }
-    return _ms_alloc(n, 0, 0);
-  }
   if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX - 16 && !_ms_guard &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS))) {
     int64_t cd = countdown_get(t) - (int64_t)n;
@@ -655,31 +639,46 @@ MS_EXPORT void *malloc(size_t n) {
   return _ms_alloc(n, 0, 0);
 }
 
-/* free's fast path: a live SHORT or NORMAL block with no flag bits (not sampled, named,
- * uncounted, aligned, canaried or guarded) and an intact guard word. Anything else, including
- * every kind of bad pointer, goes through _ms_free, which reports. */
-MS_EXPORT void free(void *p) {
+static __attribute__((noinline)) void *malloc_slow(size_t n) { return _ms_alloc(n, 0, 0); }
+
+/* Lean mode: mimalloc failed after the counters were moved: move them back. */
+static __attribute__((noinline, cold)) void *lean_malloc_failed(size_t n) {
   ms_thread_t *t = _ms_self;
+  unsigned cls = _ms_class_of(n);
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->lean_allocs, -1);
+  MS_CNT_ADD(c->lean_req, -(uint64_t)n);
+  t->live_delta -= (int64_t)_ms_class_usable[cls];
+  countdown_set(t, countdown_get(t) + (int64_t)n);
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* malloc: in lean mode, a countdown, a class counter and mimalloc's own malloc; the counters
+ * move first, so that only n has to live across the call (fewer registers to save). */
+MS_EXPORT void *malloc(size_t n) {
   if (MS_LIKELY(_ms_lean_mode)) {
-    /* lean: a plain block of a chunk known to be mimalloc's; its size from mimalloc */
-    uintptr_t w = _ms_chunk_word(p);
-    if (MS_LIKELY((w & (MS_CHUNK_OWNED | MS_CHUNK_HUGE_INTERIOR)) == MS_CHUNK_OWNED &&
-                  t != NULL && !_ms_guard && ((uintptr_t)p & 7) == 0 && !_ms_marks_in(w, p))) {
-      int saved = *t->errno_ptr;
-      uint64_t u = mi_usable_size(p);
-      unsigned cls = _ms_class_of(u);
-      if (MS_LIKELY(_ms_class_usable[cls] == u)) {
-        lean_count_free(t, cls, u);
-        mi_free(p);
-      } else {
-        lean_release_plain(t, p, u);
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX && !_ms_guard)) {
+      int64_t cd = countdown_get(t) - (int64_t)n;
+      if (MS_LIKELY(cd > 0)) {
+        countdown_set(t, cd);
+        unsigned cls = _ms_class_of(n);
+        lean_count_alloc(t, cls, n, _ms_class_usable[cls]);
+        void *p = mi_malloc(n);
+        return MS_LIKELY(p != NULL) ? p : lean_malloc_failed(n);
       }
-      *t->errno_ptr = saved;
-      return;
     }
-    _ms_free(p, __builtin_return_address(0));
-    return;
+    return malloc_slow(n);
   }
+  return header_malloc(n);
+}
+
+/* Header mode's free fast path: a live SHORT or NORMAL block with no flag bits (not sampled,
+ * named, uncounted, aligned, canaried or guarded) and an intact guard word. Anything else,
+ * including every kind of bad pointer, goes through _ms_free, which reports. */
+static __attribute__((noinline)) void header_free(void *p, void *caller) {
+  ms_thread_t *t = _ms_self;
   if (MS_LIKELY(p != NULL && t != NULL && ((uintptr_t)p & 7) == 0 &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS) && mi_is_in_heap_region(p))) {
     uint64_t tag = *_ms_tag_ptr(p);
@@ -698,7 +697,39 @@ MS_EXPORT void free(void *p) {
       }
     }
   }
-  _ms_free(p, __builtin_return_address(0));
+  _ms_free(p, caller);
+}
+
+/* Lean mode, a plain block whose usable size is not its class's (large, over-aligned). */
+static __attribute__((noinline)) void lean_free_odd(ms_thread_t *t, void *p, uint64_t u) {
+  int saved = errno;
+  lean_release_plain(t, p, u);
+  errno = saved;
+}
+
+/* free: in lean mode, a plain block of a chunk known to be mimalloc's costs a look at the block
+ * map, mimalloc's usable size and a class counter, then mimalloc's own free. mimalloc's free of
+ * a small or medium block never touches errno; other blocks go where errno is saved. */
+MS_EXPORT void free(void *p) {
+  if (MS_LIKELY(_ms_lean_mode)) {
+    uintptr_t w = _ms_chunk_word(p);
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY((w & (MS_CHUNK_OWNED | MS_CHUNK_HUGE_INTERIOR)) == MS_CHUNK_OWNED &&
+                  t != NULL && !_ms_guard && ((uintptr_t)p & 7) == 0 && !_ms_marks_in(w, p))) {
+      uint64_t u = mi_usable_size(p);
+      unsigned cls = _ms_class_of(u);
+      if (MS_LIKELY(_ms_class_usable[cls] == u)) {
+        lean_count_free(t, cls, u);
+        mi_free(p);
+      } else {
+        lean_free_odd(t, p, u);
+      }
+      return;
+    }
+    _ms_free(p, __builtin_return_address(0));
+    return;
+  }
+  header_free(p, __builtin_return_address(0));
 }
 
 MS_EXPORT void cfree(void *p) { _ms_free(p, __builtin_return_address(0)); }
@@ -797,5 +828,5 @@ MS_INTERNAL uint64_t _ms_live_tag_quiet(const void *p) {
  * tracker: a tag bit where the block has a header, a mark in lean mode. */
 MS_INTERNAL void _ms_block_set_named(const void *p) {
   if (!_ms_lean_mode || _ms_marks(p) == MS_MARK_SAMPLED) *_ms_tag_ptr(p) |= MS_TAG_NAMED;
-  else _ms_mark_set(p, MS_MARK_NAMED);
+  else _ms_named_set(p, 1);
 }

@@ -12,10 +12,7 @@
 #include <cstdlib>
 #include <new>
 
-extern "C" {
-void *_ms_alloc(size_t n, size_t align, int zero);
-void _ms_free(void *p, void *caller);
-}
+#include "entry.h"
 
 #include "visibility.h"   /* MS_EXPORT */
 

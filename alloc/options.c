@@ -68,7 +68,19 @@ static void warn_bad_value(const char *var, const char *value) {
 #define MS_OPT_PARSE_UINT(v, out) _ms_parse_uint(v, out)
 #define MS_OPT_PARSE_BOOL(v, out) _ms_parse_bool(v, out)
 #define MS_OPT_PARSE_SIGNAL(v, out) _ms_parse_signal(v, out)
-#define MS_OPT_PARSE_STRING(v, out) (*(out) = (v), 0)
+/* Strings are copied: the environment's own strings are the program's to rewrite (every
+ * setproctitle() does, e.g. redis, nginx, postgres), which would change the dump path under us.
+ * The copies are static: this runs before memscope can allocate. */
+static int parse_string(const char *v, const char **out) {
+  static char copies[4][4096];
+  static unsigned used;
+  size_t n = strlen(v);
+  if (used == sizeof copies / sizeof *copies || n >= sizeof *copies) return -1;
+  memcpy(copies[used], v, n + 1);
+  *out = copies[used++];
+  return 0;
+}
+#define MS_OPT_PARSE_STRING(v, out) parse_string(v, out)
 
 void _ms_options_init(void) {
   if (getauxval(AT_SECURE)) return; /* set-uid/set-gid: defaults only */

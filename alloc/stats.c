@@ -10,10 +10,6 @@
 
 #include "visibility.h"   /* MS_EXPORT */
 
-uint64_t _ms_stacks_count(void);       /* track/stacks.c */
-uint64_t _ms_sampled_total(void);      /* track/sites.c */
-uint64_t _ms_sampled_live(void);
-uint64_t _ms_errors_count(void);       /* track/errors.c */
 
 /* Live usable bytes of class c from its summed counters (see ms_class_counters_t). */
 static uint64_t live_usable(unsigned c, const ms_class_counters_t *s) {

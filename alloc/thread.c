@@ -23,7 +23,6 @@ ms_thread_t _ms_orphan __attribute__((aligned(MS_CACHE_LINE)));
 static pthread_key_t thread_key;
 static _Atomic int key_ready;
 
-void _ms_thread_retired(ms_thread_t *t); /* track/threads.c: keep the exiting thread's figures */
 
 static void thread_totals(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uint64_t *bytes,
                           uint64_t *freed) {

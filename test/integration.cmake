@@ -3,6 +3,9 @@
 #    perl, a forking bash script, git, gcc) run with and without LD_PRELOAD=libmemscope.so must
 #    give byte-identical stdout/stderr and the same exit status (preload_compare.sh), with the
 #    default sampling and with MEMSCOPE_SAMPLE_RATE=1 (every allocation tracked).
+#  - redis_server_<rate>: Debian's redis-server on memscope at rates 0, 512K, 1 under
+#    redis-benchmark, with values read back byte for byte and a dump taken by signal during the
+#    load (redis_server.sh); a ctest SKIP when redis is not installed.
 #  - cxx_new_delete_*: the C++ operator new/delete family, linked with -lmemscope and preloaded.
 #  - stress_threads_*: 64 threads, cross-thread frees, fork in the middle, ms_stats() back to
 #    the baseline; linked and preloaded.
@@ -23,6 +26,20 @@ foreach(case python python-malloc perl bash git gcc)
     set_tests_properties(integration_${case_id}_${mode} PROPERTIES
       LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77)
   endforeach()
+endforeach()
+# systemd-hwdb uses the slack malloc_usable_size() reports (GREEDY_REALLOC): all three rates
+foreach(mode stats default rate1)
+  add_test(NAME integration_hwdb_${mode}
+    COMMAND bash ${MS_INTEG_DIR}/preload_compare.sh ${MS_LIB} ${mode} hwdb)
+  set_tests_properties(integration_hwdb_${mode} PROPERTIES
+    LABELS integration TIMEOUT 400 SKIP_RETURN_CODE 77)
+endforeach()
+
+foreach(rate 0 512K 1)
+  add_test(NAME redis_server_${rate}
+    COMMAND bash ${MS_INTEG_DIR}/redis_server.sh ${MS_LIB} $<TARGET_FILE:memscope-cli> ${rate})
+  set_tests_properties(redis_server_${rate} PROPERTIES
+    LABELS integration TIMEOUT 900 SKIP_RETURN_CODE 77)
 endforeach()
 
 # The same source twice: linked against memscope, and plain (memscope only via LD_PRELOAD;

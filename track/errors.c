@@ -27,7 +27,6 @@
 #define MAX_PRINTED 20
 #define MS_STACK_HERE UINT32_MAX
 
-int _ms_stack_valid(uint32_t id);
 
 static ms_dump_error_t errors[MAX_ERRORS];
 static uint32_t n_errors;

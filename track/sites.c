@@ -18,7 +18,6 @@ static site_peak_t *peaks; /* apart from the sites: written only by the rare pea
 static _Atomic uint64_t peak_copied;
 static _Atomic int peak_copy_busy;
 
-int _ms_stack_valid(uint32_t id);
 
 
 void _ms_sites_init(void) {

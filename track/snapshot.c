@@ -23,9 +23,6 @@
 #include "checks.h"
 #include "track.h"
 
-int _ms_stack_valid(uint32_t id);
-uint64_t _ms_live_count(void);
-void _ms_print_stack(const char *title, uint32_t stack);
 
 static pthread_mutex_t snapshot_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t sequence;

@@ -10,21 +10,6 @@
 
 #include "track.h"
 
-void _ms_stacks_init(void);
-void _ms_sites_init(void);
-void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount);
-void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
-                       int temporary);
-void _ms_signal_init(void);
-void _ms_signal_fork_child(void);
-void _ms_timeline_lock(int lock);
-void _ms_errors_lock(int lock);
-void _ms_modules_lock(int lock);
-void _ms_snapshot_lock(int lock);
-void _ms_threads_lock(int lock);
-void _ms_sites_fork_child(void);
-void _ms_orphan_fork_child(void);
-
 void *_ms_xalloc(size_t n) { return mi_malloc(n); }
 void *_ms_xcalloc(size_t n, size_t size) { return mi_calloc(n, size); }
 void *_ms_xrealloc(void *p, size_t n) { return mi_realloc(p, n); }
@@ -127,7 +112,6 @@ void _ms_track_atfork_parent(void) {
 void _ms_track_atfork_child(void) {
   _ms_track_atfork_parent();
   _ms_sites_fork_child();
-  _ms_orphan_fork_child();
   _ms_signal_fork_child();
 }
 

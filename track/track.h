@@ -62,8 +62,21 @@ static inline uint64_t _ms_count_out(uint64_t fixed) {
 /* ---- sampler.c */
 uint64_t _ms_sample_weight(uint64_t size, uint64_t rate);
 
+/* ---- set-up and fork handlers of the tracker's files (track.c calls them) */
+void _ms_stacks_init(void);
+void _ms_sites_init(void);
+void _ms_signal_init(void);
+void _ms_signal_fork_child(void);
+void _ms_sites_fork_child(void);
+void _ms_timeline_lock(int lock);
+void _ms_errors_lock(int lock);
+void _ms_modules_lock(int lock);
+void _ms_snapshot_lock(int lock);
+void _ms_threads_lock(int lock);
+
 /* ---- stacks.c: lock-free table of deduplicated stacks; id 0 means "unknown / table full" */
 #define MS_STACK_CAP (1u << 20)
+int _ms_stack_valid(uint32_t id);
 uint32_t _ms_stack_capture(uint32_t tag);      /* capture the caller's stack, return its id */
 uint32_t _ms_stack_intern(const uint64_t *frames, uint32_t depth, uint32_t tag);
 uint32_t _ms_stack_get(uint32_t id, const uint64_t **frames, uint32_t *tag); /* depth */
@@ -81,6 +94,9 @@ typedef struct ms_site {
 } __attribute__((aligned(128))) ms_site_t;
 _Static_assert(sizeof(ms_site_t) == 128, "two cache lines per site");
 ms_site_t *_ms_site(uint32_t id);
+void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount);
+void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
+                       int temporary);
 /* Live figures of a site (clamped at 0: a racing free can be seen before its allocation). */
 static inline uint64_t _ms_site_live_bytes(const ms_site_t *s) {
   int64_t v = (int64_t)(atomic_load_explicit(&s->total_bytes, memory_order_relaxed) -
@@ -103,6 +119,7 @@ void _ms_live_remove(ms_sample_t *r);
 uint64_t _ms_live_visit(void (*fn)(ms_sample_t *r, void *arg), void *arg);
 void _ms_live_lock_all(void);
 void _ms_live_unlock_all(void);
+uint64_t _ms_live_count(void);
 
 /* ---- modules.c: the module map */
 uint32_t _ms_module_of(uint64_t addr);         /* index in the cached map, or MS_DUMP_NONE */
@@ -126,11 +143,11 @@ uint64_t _ms_read_peak_rss(void);
 /* ---- threads.c */
 int _ms_threads_fill(ms_dump_t *d);
 uint32_t _ms_thread_dump_index(uint32_t serial); /* thread serial -> threads[] index */
-void _ms_thread_figures(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uint64_t *bytes,
-                        uint64_t *freed);
 
 /* ---- errors.c */
 int _ms_errors_fill(ms_dump_t *d);
+const char *_ms_error_kind_name(unsigned kind);
+void _ms_print_stack(const char *title, uint32_t stack); /* symbolised, on stderr */
 
 /* ---- snapshot.c */
 int _ms_snapshot_write(const char *path, uint32_t reason);

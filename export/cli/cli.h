@@ -20,6 +20,7 @@ typedef struct ms_loaded {
   ms_dump_t dump;
   ms_model_t model;
   int have_dump, have_model;
+  double load_seconds;  /* reading + building the model took this long */
 } ms_loaded_t;
 
 typedef struct ms_load_options {
@@ -32,6 +33,10 @@ typedef struct ms_load_options {
  * returns MS_EXIT_INPUT; returns MS_EXIT_OK on success. */
 int _ms_cli_load(const char *path, const ms_load_options_t *o, ms_loaded_t *out);
 void _ms_cli_unload(ms_loaded_t *l);
+
+/* Seconds of work after which progress is shown on a terminal: 0.5, or
+ * $MEMSCOPE_PROGRESS_AFTER_MS (tests set 0 to see the progress line on any dump). */
+double _ms_cli_progress_delay(void);
 
 /* "memscope: " + message on stderr; returns code. */
 int _ms_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -24,8 +24,19 @@ int _ms_cli_fail(int code, const char *fmt, ...) {
   return code;
 }
 
+double _ms_cli_progress_delay(void) {
+  const char *e = getenv("MEMSCOPE_PROGRESS_AFTER_MS");
+  char *end;
+  if (e && *e) {
+    double ms = strtod(e, &end);
+    if (*end == 0 && ms >= 0) return ms / 1000.0;
+  }
+  return 0.5;
+}
+
 typedef struct progress_state {
   const char *path;
+  double delay;
   struct timespec start;
   int shown;
   int last_pct;
@@ -43,7 +54,7 @@ static void progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t to
   int pct = total ? (int)(done * 100 / total) : 100;
   if (pct == p->last_pct) return;
   p->last_pct = pct;
-  if (!p->shown && elapsed(&p->start) < 0.5) return;
+  if (!p->shown && elapsed(&p->start) < p->delay) return;
   p->shown = 1;
   fprintf(stderr, "\rmemscope: %s: %s %3d%%", p->path, stage, pct);
   fflush(stderr);
@@ -52,7 +63,7 @@ static void progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t to
 int _ms_cli_load(const char *path, const ms_load_options_t *o, ms_loaded_t *out) {
   char err[512];
   memset(out, 0, sizeof *out);
-  progress_state_t ps = {path, {0, 0}, 0, -1};
+  progress_state_t ps = {path, _ms_cli_progress_delay(), {0, 0}, 0, -1};
   clock_gettime(CLOCK_MONOTONIC, &ps.start);
   int rc = ms_dump_read_file(path, &out->dump, err, sizeof err);
   if (rc != 0) {
@@ -74,6 +85,7 @@ int _ms_cli_load(const char *path, const ms_load_options_t *o, ms_loaded_t *out)
     return _ms_cli_fail(MS_EXIT_INPUT, "%s: %s", path, err);
   }
   out->have_model = 1;
+  out->load_seconds = elapsed(&ps.start);
   return MS_EXIT_OK;
 }
 

@@ -1,4 +1,4 @@
-/* cmd_convert.c — `memscope convert DUMP -o OUT [--format json|html|svg|folded|text]`.
+/* cmd_convert.c — `memscope convert DUMP -o OUT [--format json|html|svg|folded|text|pprof|massif]`.
  * (`--compact` with json: the frames/stacks-table form the HTML report embeds.)
  *
  * The format comes from --format or else OUT's extension. html and svg are drawn by the
@@ -24,11 +24,13 @@ static const char help[] =
     "Convert a memscope dump (.msp) into another format. OUT '-' writes to standard output.\n"
     "\n"
     "  -o, --output OUT     file to write (required)\n"
-    "  -f, --format FORMAT  json | html | svg | folded | text; default: from OUT's extension\n"
-    "                       (.json .html .htm .svg .folded .txt)\n"
+    "  -f, --format FORMAT  json | html | svg | folded | text | pprof | massif; default: from\n"
+    "                       OUT's name (.json .html .htm .svg .folded .txt .pb.gz massif.out.*)\n"
     "      --chart NAME     svg only: timeline | flamegraph | sites (default: all three)\n"
-    "      --weight W       folded only: live (bytes, default) | live-count | total | count |\n"
-    "                       peak | temp\n"
+    "      --value V        folded only: what each stack's number is: live (bytes live at\n"
+    "                       the dump, default) | bytes (allocated) | count (allocations) |\n"
+    "                       peak (bytes live at the peak) | leaked (exit dumps) |\n"
+    "                       live-count | temp (temporary allocations); --weight is the same\n"
     "      --top N          json: list at most N sites and leaks (default: all)\n"
     "      --compact        json: each distinct frame and stack once, in \"frames\" and\n"
     "                       \"stacks\" tables; objects carry \"stack_id\" (docs/JSON.md)\n"
@@ -39,7 +41,7 @@ static const char help[] =
     "\n"
     "Exit status: 0 success, 1 bad input file or unwritable output, 2 usage error.\n";
 
-typedef enum { F_NONE, F_JSON, F_HTML, F_SVG, F_FOLDED, F_TEXT } fmt_t;
+typedef enum { F_NONE, F_JSON, F_HTML, F_SVG, F_FOLDED, F_TEXT, F_PPROF, F_MASSIF } fmt_t;
 
 static fmt_t parse_format(const char *s) {
   if (!strcmp(s, "json")) return F_JSON;
@@ -47,12 +49,20 @@ static fmt_t parse_format(const char *s) {
   if (!strcmp(s, "svg")) return F_SVG;
   if (!strcmp(s, "folded") || !strcmp(s, "stacks")) return F_FOLDED;
   if (!strcmp(s, "text") || !strcmp(s, "txt")) return F_TEXT;
+  if (!strcmp(s, "pprof")) return F_PPROF;
+  if (!strcmp(s, "massif")) return F_MASSIF;
   return F_NONE;
 }
 
 static fmt_t format_from_name(const char *path) {
   const char *slash = strrchr(path, '/');
-  const char *dot = strrchr(slash ? slash : path, '.');
+  const char *base = slash ? slash + 1 : path;
+  size_t len = strlen(base);
+  /* pprof's own names (profile.pb.gz) and massif's (massif.out.PID) */
+  if ((len > 6 && !strcmp(base + len - 6, ".pb.gz")) || (len > 3 && !strcmp(base + len - 3, ".pb")))
+    return F_PPROF;
+  if (!strncmp(base, "massif.out", 10)) return F_MASSIF;
+  const char *dot = strrchr(base, '.');
   return dot ? parse_format(dot + 1) : F_NONE;
 }
 
@@ -60,6 +70,7 @@ int _ms_cmd_convert(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
       {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
+      {"value", required_argument, 0, 'w'},
       {"top", required_argument, 0, 't'},    {"no-symbols", no_argument, 0, 'S'},
       {"debug-dir", required_argument, 0, 'D'}, {"quiet", no_argument, 0, 'q'},
       {"compact", no_argument, 0, 'C'},
@@ -96,15 +107,14 @@ int _ms_cmd_convert(int argc, char **argv) {
   const char *in_path = argv[optind];
   fmt_t f = format ? parse_format(format) : format_from_name(out_path);
   if (f == F_NONE) {
-    if (format) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown format '%s' (json, html, svg, folded, text)", format);
+    if (format) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown format '%s' (json, html, svg, folded, text, pprof, massif)", format);
     return _ms_cli_fail(MS_EXIT_USAGE, "convert: cannot tell the format from '%s'; use --format", out_path);
   }
-  if (weight && f != F_FOLDED) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --weight applies to folded output only");
+  if (weight && f != F_FOLDED) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --value/--weight applies to folded output only");
   if (compact && f != F_JSON) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --compact applies to json output only");
   if (chart && f != F_SVG) return _ms_cli_fail(MS_EXIT_USAGE, "convert: --chart applies to svg output only");
-  if (weight && strcmp(weight, "live") && strcmp(weight, "live-count") && strcmp(weight, "total") &&
-      strcmp(weight, "count") && strcmp(weight, "peak") && strcmp(weight, "temp"))
-    return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown weight '%s'", weight);
+  if (weight && ms_folded_value(weight) < 0)
+    return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown value '%s' (live, bytes, count, peak, leaked, live-count, temp)", weight);
 #ifndef MS_HAVE_HTML
   if (f == F_HTML) return _ms_cli_fail(MS_EXIT_USAGE, "html output not available in this build");
 #endif
@@ -118,6 +128,10 @@ int _ms_cmd_convert(int argc, char **argv) {
   ms_loaded_t l;
   int rc = _ms_cli_load(in_path, &lo, &l);
   if (rc != MS_EXIT_OK) return rc;
+  if (f == F_FOLDED && weight && !strcmp(weight, "leaked") && !l.model.is_exit) {
+    _ms_cli_unload(&l);
+    return _ms_cli_fail(MS_EXIT_INPUT, "%s: not taken at exit, so nothing is leaked yet (use --value live)", in_path);
+  }
 
   int to_stdout = !strcmp(out_path, "-");
   char *tmp = NULL;
@@ -138,6 +152,12 @@ int _ms_cmd_convert(int argc, char **argv) {
       return rc;
     }
   }
+  /* Reading took long, so writing will too: say what is happening until it is done. */
+  int show = !lo.quiet && isatty(STDERR_FILENO) && l.load_seconds >= _ms_cli_progress_delay();
+  if (show) {
+    fprintf(stderr, "\rmemscope: %s: writing %s", in_path, out_path);
+    fflush(stderr);
+  }
   int wr = 0;
   switch (f) {
     case F_JSON: {
@@ -147,6 +167,8 @@ int _ms_cmd_convert(int argc, char **argv) {
     }
     case F_FOLDED: wr = ms_folded_write(out, &l.model, weight); break;
     case F_TEXT: wr = ms_text_report_write(out, &l.model, top ? (unsigned)top : 10); break;
+    case F_PPROF: wr = ms_pprof_write(out, &l.model, lo.debug_dir); break;
+    case F_MASSIF: wr = ms_massif_write(out, &l.model); break;
 #ifdef MS_HAVE_HTML
     case F_HTML: wr = ms_html_write(out, &l.model); break;
 #endif
@@ -156,6 +178,7 @@ int _ms_cmd_convert(int argc, char **argv) {
     default: wr = -1; break;
   }
   if (fflush(out) != 0 || ferror(out)) wr = -1;
+  if (show) fputs("\r\033[K", stderr);
   if (!to_stdout) {
     if (fclose(out) != 0) wr = -1;
     if (wr == 0 && rename(tmp, out_path) != 0) wr = -1;

@@ -44,7 +44,7 @@ static const char help[] =
     "                         1 = every allocation (default), 0 = statistics only\n"
     "      --lib PATH         libmemscope.so to preload (default: $MEMSCOPE_LIB, or found\n"
     "                         next to this program: ../lib/libmemscope.so)\n"
-    "  -q, --quiet            print only the dump path\n"
+    "  -q, --quiet            print nothing unless something goes wrong\n"
     "  -h, --help             this text\n"
     "\n"
     "Child processes of CMD inherit the preload and are tracked too; each writes its own dump\n"
@@ -171,7 +171,11 @@ static void summarise(const char *path, int quiet) {
     fprintf(stderr, "memscope: %s: %s\n", path, err);
     return;
   }
-  if (!quiet) {
+  if (quiet) {   /* -q: nothing on success; problems are still reported */
+    ms_dump_free(&d);
+    return;
+  }
+  {
     const ms_dump_summary_t *s = &d.summary;
     fprintf(stderr, "memscope: %" PRIu64 " allocations (%s), peak %s", s->total_allocations,
             ms_fmt_bytes(s->total_bytes, a, sizeof a), ms_fmt_bytes(s->peak_live_bytes, b, sizeof b));
@@ -234,6 +238,24 @@ int _ms_cmd_run(int argc, char **argv) {
     snprintf(abs_tmpl, sizeof abs_tmpl, "%s", tmpl);
   }
 
+  /* The dump is written when CMD exits, maybe hours from now: a folder that cannot take it
+   * is an error now, before anything runs. (A folder named with %p/%n is created by no one,
+   * so it is checked too, as written.) */
+  {
+    char dir[PATH_MAX + 256];
+    snprintf(dir, sizeof dir, "%s", abs_tmpl);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = 0;
+    else if (slash) *slash = 0;
+    struct stat st;
+    if (stat(dir, &st) != 0)
+      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: %s", dir, strerror(errno));
+  }
+
   const char *old = getenv("LD_PRELOAD");
   size_t pl = strlen(libpath) + (old ? strlen(old) : 0) + 2;
   char *preload = malloc(pl);
@@ -290,7 +312,7 @@ int _ms_cmd_run(int argc, char **argv) {
                                 : "it may have left with _exit() as some shells do, or be static "
                                   "or set-uid");
   }
-  list_children(abs_tmpl, have ? dump : NULL, &started);
+  if (!quiet) list_children(abs_tmpl, have ? dump : NULL, &started);
   if (WIFSIGNALED(status) && !quiet)
     fprintf(stderr, "memscope: %s was killed by signal %d\n", argv[optind], WTERMSIG(status));
   return code;

@@ -13,13 +13,15 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run [-o FILE] [--sample-rate N] [--] CMD ARGS   run CMD on memscope, write a dump at exit\n"
-    "  convert DUMP -o OUT [--format json|html|svg|folded|text]\n"
-    "                                                  convert a dump (format from OUT's extension)\n"
-    "  report DUMP                                     text summary: peak, leaks, top sites, findings\n"
-    "  diff OLD NEW                                    per-site growth between two dumps\n"
+    "  convert DUMP -o OUT [--format json|html|svg|folded|text|pprof|massif]\n"
+    "                                                  convert a dump (format from OUT's name)\n"
+    "  report DUMP [--format text|json]                summary: peak, leaks, top sites, findings\n"
+    "  diff OLD NEW [--format text|json]               per-site growth between two dumps\n"
     "\n"
-    "`memscope COMMAND --help` describes each command. Exit status: 0 success, 1 bad input file,\n"
-    "2 usage error (run: the program's own status).\n";
+    "  -h, --help       this text            -V, --version    print the version\n"
+    "\n"
+    "`memscope COMMAND --help` describes each command; `man memscope` has everything. Exit\n"
+    "status: 0 success, 1 bad input file, 2 usage error (run: the program's own status).\n";
 
 int main(int argc, char **argv) {
   char *sub[3] = {NULL, "--help", NULL};   /* `memscope help CMD` == `memscope CMD --help` */
@@ -42,7 +44,7 @@ int main(int argc, char **argv) {
     fputs(usage, stdout);
     return MS_EXIT_OK;
   }
-  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
     printf("memscope 0.1.0 (dump format %d)\n", MS_DUMP_FORMAT_VERSION);
     return MS_EXIT_OK;
   }

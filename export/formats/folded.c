@@ -1,60 +1,160 @@
 /* folded.c — "folded stacks" for flamegraph.pl, inferno and speedscope.
  *
- * One line per site: frames from outermost to innermost joined by ';', a space, and the
- * weight (live bytes by default). Frame names are the function when known, else
- * module+0xoffset, else the raw address; ';' and line breaks inside names would break the
- * format, so they are replaced.
+ * One line per distinct stack: frames from outermost to innermost joined by ';', a space, and
+ * a number (what the number is, --value, is listed in value_names below and docs/CLI.md).
+ * Frame names are the function when known, else module+0xoffset, else the raw address, and are
+ * never shortened. Different sites can print the same line (the same functions at different
+ * lines or tags, two addresses in one function); those lines are merged into one and their
+ * numbers added, since flamegraph tools expect each stack once. ';' and line breaks inside
+ * names would break the format, so they are replaced. Lines are sorted by number, largest
+ * first, then by text, so the output is deterministic.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
 
-static void put_frame(FILE *out, const ms_frame_t *f) {
-  char buf[1024];
-  if (f->function) snprintf(buf, sizeof buf, "%s", f->function);
-  else ms_frame_label(f, buf, sizeof buf);
-  for (char *p = buf; *p; p++)
+enum { V_LIVE, V_BYTES, V_COUNT, V_PEAK, V_LEAKED, V_LIVE_COUNT, V_TEMP };
+
+/* --value (and its older spelling --weight) names. "total" is the old name of "bytes". */
+static const struct { const char *name; int v; } value_names[] = {
+    {"live", V_LIVE},   {"bytes", V_BYTES},          {"total", V_BYTES}, {"count", V_COUNT},
+    {"peak", V_PEAK},   {"leaked", V_LEAKED},        {"live-count", V_LIVE_COUNT},
+    {"temp", V_TEMP},
+};
+
+int ms_folded_value(const char *name) {
+  if (!name) return V_LIVE;
+  for (size_t i = 0; i < sizeof value_names / sizeof value_names[0]; i++)
+    if (!strcmp(name, value_names[i].name)) return value_names[i].v;
+  return -1;
+}
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+  int failed;
+} sbuf_t;
+
+static void sb_put(sbuf_t *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->cap - b->len < n + 1) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < n + 1) cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np) {
+      b->failed = 1;
+      return;
+    }
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = 0;
+}
+
+static void put_frame(sbuf_t *b, const ms_frame_t *f) {
+  char small[256];
+  const char *name = f->function;
+  if (!name) {
+    ms_frame_label(f, small, sizeof small);   /* module+0xoffset or 0xaddr: short */
+    name = small;
+  }
+  size_t start = b->len;
+  sb_put(b, name, strlen(name));
+  if (b->failed) return;
+  for (char *p = b->p + start; *p; p++)
     if (*p == ';') *p = ':';
     else if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
-  fputs(buf, out);
 }
 
-static uint64_t weight_of(const ms_msite_t *s, int w) {
-  switch (w) {
-    case 1: return s->total_bytes;
-    case 2: return s->total_count;
-    case 3: return s->peak_bytes;
-    case 4: return s->temp_count;
-    case 5: return s->live_count;
-    default: return s->live_bytes;
+typedef struct line {
+  size_t off;          /* into the text buffer */
+  uint64_t value;
+} line_t;
+
+static const char *g_text;   /* qsort context; the converter is single-threaded */
+static int cmp_line(const void *a, const void *b) {
+  const line_t *x = a, *y = b;
+  if (x->value != y->value) return x->value < y->value ? 1 : -1;
+  return strcmp(g_text + x->off, g_text + y->off);
+}
+
+static uint64_t hash_text(const char *s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+  return h ^ (h >> 31);
+}
+
+/* (stack, value) pairs of the chosen --value. */
+typedef struct entry {
+  uint32_t stack;
+  uint64_t value;
+} entry_t;
+
+static size_t entries(const ms_model_t *m, int v, entry_t *out) {
+  size_t n = 0;
+  if (v == V_LEAKED) {
+    for (uint32_t i = 0; i < m->n_leaks; i++)
+      if (m->leaks[i].bytes) out[n++] = (entry_t){m->leaks[i].stack, m->leaks[i].bytes};
+    return n;
   }
-}
-
-/* weight: "live" (bytes, default), "live-count", "total", "count", "peak", "temp"; an
- * unknown name returns -2 so the caller can report a usage error. */
-int ms_folded_write(FILE *out, const ms_model_t *m, const char *weight) {
-  int w = 0;
-  if (!weight || !strcmp(weight, "live")) w = 0;
-  else if (!strcmp(weight, "total")) w = 1;
-  else if (!strcmp(weight, "count")) w = 2;
-  else if (!strcmp(weight, "peak")) w = 3;
-  else if (!strcmp(weight, "temp")) w = 4;
-  else if (!strcmp(weight, "live-count")) w = 5;
-  else return -2;
   for (uint32_t i = 0; i < m->n_sites; i++) {
     const ms_msite_t *s = &m->sites[i];
-    uint64_t v = weight_of(s, w);
-    if (!v) continue;
-    if (s->stack >= m->n_stacks || m->stacks[s->stack].depth == 0) {
-      fputs("[unknown]", out);
+    uint64_t x = v == V_BYTES ? s->total_bytes : v == V_COUNT ? s->total_count
+               : v == V_PEAK ? s->peak_bytes : v == V_LIVE_COUNT ? s->live_count
+               : v == V_TEMP ? s->temp_count : s->live_bytes;
+    if (x) out[n++] = (entry_t){s->stack, x};
+  }
+  return n;
+}
+
+int ms_folded_write(FILE *out, const ms_model_t *m, const char *weight) {
+  int v = ms_folded_value(weight);
+  if (v < 0) return -2;
+  size_t cap = (m->n_sites > m->n_leaks ? m->n_sites : m->n_leaks) + 1;
+  entry_t *e = malloc(cap * sizeof *e);
+  line_t *lines = malloc(cap * sizeof *lines);
+  size_t hcap = 16;
+  while (hcap < cap * 2) hcap <<= 1;
+  uint32_t *slots = calloc(hcap, sizeof *slots);   /* line index + 1, 0 = empty */
+  sbuf_t text = {0};
+  int rc = -1;
+  if (!e || !lines || !slots) goto out;
+  size_t ne = entries(m, v, e), nl = 0;
+  for (size_t i = 0; i < ne; i++) {
+    size_t off = text.len;
+    const ms_mstack_t *st = e[i].stack < m->n_stacks ? &m->stacks[e[i].stack] : NULL;
+    if (!st || st->depth == 0) {
+      sb_put(&text, "[unknown]", 9);
     } else {
-      const ms_mstack_t *st = &m->stacks[s->stack];
       for (uint32_t k = st->depth; k-- > 0;) {
-        put_frame(out, &m->frames[st->frames[k]]);
-        if (k) fputc(';', out);
+        put_frame(&text, &m->frames[st->frames[k]]);
+        if (k) sb_put(&text, ";", 1);
       }
     }
-    fprintf(out, " %llu\n", (unsigned long long)v);
+    sb_put(&text, "", 1);   /* NUL-separated lines */
+    if (text.failed) goto out;
+    size_t h = hash_text(text.p + off) & (hcap - 1);
+    while (slots[h] && strcmp(text.p + lines[slots[h] - 1].off, text.p + off)) h = (h + 1) & (hcap - 1);
+    if (slots[h]) {
+      lines[slots[h] - 1].value += e[i].value;
+      text.len = off;   /* a duplicate: drop its text */
+    } else {
+      lines[nl] = (line_t){off, e[i].value};
+      slots[h] = (uint32_t)++nl;
+    }
   }
-  return ferror(out) ? -1 : 0;
+  g_text = text.p;
+  if (nl) qsort(lines, nl, sizeof *lines, cmp_line);
+  for (size_t i = 0; i < nl; i++)
+    fprintf(out, "%s %llu\n", text.p + lines[i].off, (unsigned long long)lines[i].value);
+  rc = ferror(out) ? -1 : 0;
+out:
+  free(e);
+  free(lines);
+  free(slots);
+  free(text.p);
+  return rc;
 }

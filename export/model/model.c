@@ -150,19 +150,59 @@ const ms_frame_t *ms_model_frame(const ms_model_t *m, uint32_t stack, uint32_t i
   return &m->frames[m->stacks[stack].frames[i]];
 }
 
-/* Index of the first shown frame that is user code, i.e. not allocation plumbing; 0 if all are
- * plumbing, depth (== none) if the stack is empty. */
+/* C++ standard library code compiled into the user's own binary (templates and inline code:
+ * std::vector growth, std::string construction, the allocators) is recognised by its name, in
+ * namespace std or __gnu_cxx, possibly after a return type ("void std::vector<...>::
+ * _M_realloc_insert<...>(...)"), and by its file, a standard library header
+ * (/usr/include/c++/12/bits/..., libc++'s .../include/c++/v1/...). */
+static int is_std_name(const char *n) {
+  if (!n) return 0;
+  const char *sp = strchr(n, ' '), *paren = strchr(n, '('), *lt = strchr(n, '<');
+  if (sp && (!paren || sp < paren) && (!lt || sp < lt)) n = sp + 1;   /* skip a return type */
+  while (*n == '*' || *n == '&') n++;
+  return strncmp(n, "std::", 5) == 0 || strncmp(n, "__gnu_cxx::", 11) == 0 ||
+         strncmp(n, "__cxxabiv1::", 12) == 0;
+}
+
+static int is_std_file(const char *file) { return file && strstr(file, "/include/c++/") != NULL; }
+
+/* Index of the first shown frame that is user code, i.e. neither allocation plumbing (libc,
+ * the C++ runtime, the loader) nor a C++ standard library function instantiated in the
+ * program (memscope's own frames are already hidden); 0 if all are, depth (== none) if the
+ * stack is empty. Location fields name this frame; stacks keep every frame. */
 static uint32_t first_user_frame(const ms_model_t *m, uint32_t stack) {
   if (stack >= m->n_stacks) return 0;
   const ms_mstack_t *st = &m->stacks[stack];
-  for (uint32_t i = 0; i < st->depth; i++)
-    if (!is_plumbing_module(m->frames[st->frames[i]].module_path)) return i;
+  for (uint32_t i = 0; i < st->depth; i++) {
+    const ms_frame_t *f = &m->frames[st->frames[i]];
+    if (is_plumbing_module(f->module_path) || f->internal || is_std_name(f->function) ||
+        (!f->function && is_std_file(f->file)))
+      continue;
+    return i;
+  }
   return 0;
+}
+
+/* The user's function calling into inlined standard library code: a frame whose function is
+ * the user's but whose line lies in a std header (push_back inlined into it) is named by the
+ * innermost level of its inline chain that is neither, i.e. the user's own line. */
+static int user_inline_label(const ms_model_t *m, const ms_frame_t *f, char *buf, size_t len) {
+  const model_priv_t *p = m->priv_;
+  if (!p || !p->sym || !is_std_file(f->file)) return -1;
+  ms_inline_frame_t chain[32];
+  uint32_t n = ms_symbolize_inlines(p->sym, f->address, chain, 32);
+  for (uint32_t k = 0; k < n; k++)
+    if (chain[k].function && !is_std_name(chain[k].function) && chain[k].file &&
+        !is_std_file(chain[k].file) && chain[k].line)
+      return snprintf(buf, len, "%s (%s:%u)", chain[k].function, chain[k].file, chain[k].line);
+  return -1;
 }
 
 int ms_stack_label(const ms_model_t *m, uint32_t stack, char *buf, size_t len) {
   if (stack >= m->n_stacks || m->stacks[stack].depth == 0) return snprintf(buf, len, "(no stack)");
-  return ms_frame_label(ms_model_frame(m, stack, first_user_frame(m, stack)), buf, len);
+  const ms_frame_t *f = ms_model_frame(m, stack, first_user_frame(m, stack));
+  int r = user_inline_label(m, f, buf, len);
+  return r >= 0 ? r : ms_frame_label(f, buf, len);
 }
 
 /* ------------------------------------------------------------------ address table */
@@ -544,6 +584,27 @@ static uint32_t stack_or_none(const ms_model_t *m, uint32_t s) {
   return s < m->n_stacks ? s : MS_DUMP_NONE;
 }
 
+/* MS_TRACK on a pointer whose type the compiler could not name ("?"): the pointee type from
+ * DWARF, looked up from a frame of the variable's stacks in the file that named it (the
+ * frame of the MS_TRACK call, or the allocation in the same function). NULL when unknown. */
+static const char *dwarf_var_type(ms_model_t *m, const ms_dump_variable_t *dv) {
+  model_priv_t *p = m->priv_;
+  if (!dv->name || !dv->file) return NULL;
+  uint32_t stacks[2] = {dv->alloc_stack, dv->free_stack};
+  for (int k = 0; k < 2; k++) {
+    if (stacks[k] >= m->n_stacks) continue;
+    const ms_mstack_t *st = &m->stacks[stacks[k]];
+    for (uint32_t i = 0; i < st->depth && i < 16; i++) {
+      const ms_frame_t *f = &m->frames[st->frames[i]];
+      if (!f->file || strcmp(base_name(f->file), base_name(dv->file)) != 0) continue;
+      char buf[512];
+      const char *t = ms_symbolize_var_type(p->sym, f->address, dv->name, buf, sizeof buf);
+      if (t) return _ms_model_printf(m, "%s", t);
+    }
+  }
+  return NULL;
+}
+
 static int build_misc(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->crossings = calloc(d->n_crossings ? d->n_crossings : 1, sizeof *m->crossings);
@@ -570,6 +631,10 @@ static int build_misc(ms_model_t *m) {
     ms_mvariable_t *v = &m->variables[i];
     v->name = dv->name ? dv->name : "?";
     v->type = dv->type ? dv->type : "?";
+    if (!strcmp(v->type, "?")) {
+      const char *t = dwarf_var_type(m, dv);
+      if (t) v->type = t;
+    }
     v->file = dv->file ? dv->file : "?";
     v->line = dv->line;
     v->address = dv->address;

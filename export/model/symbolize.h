@@ -36,6 +36,31 @@ uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint
 /* 1 when the module is memscope's own library or mimalloc (frames hidden from stack tops). */
 int ms_symbolizer_module_internal(const ms_symbolizer_t *s, uint32_t i);
 
+/* One level of a return address's inline chain. */
+typedef struct ms_inline_frame {
+  const char *function;   /* demangled; owned by the symboliser */
+  const char *file;       /* owned by libdw (valid while the symboliser lives) */
+  uint32_t line;
+} ms_inline_frame_t;
+
+/* The inline chain at address from DWARF, innermost first (out[0] is the inlined callee's
+ * own line, the last entry the real, out-of-line function at its call of the next level).
+ * Returns how many entries were written, 0 when DWARF has no inlining at that address (the
+ * caller then uses the plain ms_symbolize() frame). */
+uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_frame_t *out,
+                              uint32_t max);
+
+/* The pointee type's name of variable `var` as seen from the code at return address `address`
+ * (e.g. "struct point" for `struct point *p`, "std::vector<int>" for a vector pointer), from
+ * DWARF; NULL when the module has no DWARF there or no such pointer variable is in scope.
+ * Written into buf. (typenames.c) */
+const char *ms_symbolize_var_type(ms_symbolizer_t *s, uint64_t address, const char *var,
+                                  char *buf, size_t len);
+
+/* The libdwfl module holding address, opened if needed, and its load bias; NULL when there
+ * is no usable file. For the DWARF readers beside this file (typenames.c). */
+struct Dwfl_Module *ms_symbolizer_dwfl_module(ms_symbolizer_t *s, uint64_t address);
+
 void ms_symbolizer_free(ms_symbolizer_t *s);
 
 #endif /* MEMSCOPE_CLI_SYMBOLIZE_H */

@@ -5,8 +5,9 @@
 #   preload_compare.sh LIB MODE CASE
 #     LIB   the library to preload (libmemscope.so; any malloc library works, e.g. mimalloc)
 #     MODE  default | rate1 | stats    (MEMSCOPE_SAMPLE_RATE unset | 1 | 0)
-#     CASE  python | python-malloc | perl | bash | git | gcc
+#     CASE  python | python-malloc | perl | bash | git | gcc | hwdb
 #
+# Exits 77 (a ctest SKIP) when the program a case needs is not installed (hwdb: Debian's udev).
 # Each run gets a fresh temporary working directory and the same fixed environment; the case
 # scripts only print relative paths, so the outputs of the two runs must be byte-identical.
 # stderr must match too (which also catches "ld.so: object ... cannot be preloaded" and any line

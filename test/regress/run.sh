@@ -7,7 +7,7 @@
 lib=$1 prog=$2 expect=$3 want=${4:--}
 shift 4 2>/dev/null || shift $#
 err=$(mktemp)
-env LD_PRELOAD="$lib" "$@" timeout -s KILL 60 "$prog" >/dev/null 2>"$err"
+env LD_PRELOAD="$lib" "$@" timeout -s KILL "${REGRESS_TIMEOUT:-600}" "$prog" >/dev/null 2>"$err"
 rc=$?
 case $expect in
   ok) good=0 ;;
