@@ -123,7 +123,7 @@ __attribute__((destructor)) static void ms_destructor(void) {
   _ms_guard--;
 }
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 MS_EXPORT const char *ms_strerror(int err) {
   switch (err) {

@@ -37,7 +37,7 @@
 #include "internal.h"
 #include "memscope.h"
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 /* ------------------------------------------------------------------ thread state access */
 

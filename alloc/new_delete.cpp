@@ -14,7 +14,7 @@
 
 #include "entry.h"
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 namespace {
 

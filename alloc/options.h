@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parse.h"   /* _ms_parse_size, _ms_parse_uint */
+
 /* X(field, ENV-suffix, kind, default) — one list makes the struct, the defaults and the parser.
  * kinds: SIZE (K/M/G suffixes), UINT, BOOL (on/off/1/0/yes/no/true/false), SIGNAL (name or
  * number, 0 = off), STRING. */
@@ -37,9 +39,7 @@ extern ms_options_t _ms_options;
 /* Read the environment (unless secure execution). Warnings go to stderr, one line each. */
 void _ms_options_init(void);
 
-/* Parsers, exposed for the unit tests. Return 0 on success, -1 on a bad value. */
-int _ms_parse_size(const char *s, uint64_t *out);
-int _ms_parse_uint(const char *s, uint64_t *out);
+/* Parsers, exposed for the unit tests (sizes and numbers: parse.h). 0, or -1 on a bad value. */
 int _ms_parse_bool(const char *s, uint64_t *out);
 int _ms_parse_signal(const char *s, uint64_t *out);
 

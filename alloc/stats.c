@@ -8,7 +8,7 @@
 #include "internal.h"
 #include "memscope.h"
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 
 /* Live usable bytes of class c from its summed counters (see ms_class_counters_t). */

@@ -72,7 +72,7 @@ typedef struct ms_stats {
   uint64_t threads;            /* threads that have allocated */
 } ms_stats_t;
 
-/* Per size class counters; size classes follow mimalloc's bins (see docs/DESIGN). */
+/* Per size class counters; size classes follow mimalloc's bins (alloc/size_class.c). */
 typedef struct ms_class_stats {
   uint64_t size;               /* largest request (header included) that falls in the class */
   uint64_t allocations, frees; /* since start */

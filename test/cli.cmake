@@ -1,4 +1,4 @@
-# test/cli.cmake — the converter (export/cli/): model, symboliser, diff, CLI exit codes and
+# test/cli.cmake — the converter (export/model, export/formats, export/cli): model, symboliser, diff, CLI exit codes and
 # messages, golden files, and the large-dump measurement tool.
 if(TARGET mscli)
   set(MS_CLI_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cli)
@@ -24,9 +24,10 @@ if(TARGET mscli)
   target_compile_options(golden_prog PRIVATE -g -O0)
   target_include_directories(golden_prog PRIVATE ${CMAKE_SOURCE_DIR}/include)
 
-  ms_unit_test(model SOURCES test_model.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
-  ms_unit_test(json_compact SOURCES test_json_compact.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
-  ms_unit_test(symbolize SOURCES test_symbolize.c LIBS mscli INCLUDES ${CMAKE_SOURCE_DIR}/export/cli)
+  ms_unit_test(model SOURCES test_model.c LIBS mscli)
+  ms_unit_test(json_compact SOURCES test_json_compact.c LIBS msformats)
+  ms_unit_test(utf8 SOURCES test_utf8.c LIBS msformats)
+  ms_unit_test(symbolize SOURCES test_symbolize.c LIBS msmodel)
   add_dependencies(test_symbolize ms_symtarget_variants)
   target_compile_definitions(test_symbolize PRIVATE MS_SYMTARGET="${_st}"
     MS_SYMTARGET_STRIPPED="${_st}.stripped" MS_SYMTARGET_DEBUG="${_st}.debug")
@@ -56,5 +57,9 @@ if(TARGET mscli)
       $<TARGET_FILE:memscope-cli> $<TARGET_FILE:gen_dump> ${CMAKE_CURRENT_BINARY_DIR}/cli-compact
       ${_ms_compact_demo})
     set_tests_properties(cli_compact PROPERTIES TIMEOUT 300)
+  else()
+    foreach(t cli_errors cli_golden cli_compact)
+      ms_skipped_test(${t} "no python3 to run test/cli/*.py")
+    endforeach()
   endif()
 endif()

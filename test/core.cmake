@@ -24,8 +24,9 @@ ms_unit_test(size_class SOURCES test_size_class.c ${CMAKE_SOURCE_DIR}/alloc/size
 # Header encode/decode, and the headers the real allocator writes.
 ms_unit_test(header SOURCES test_header.c ${CMAKE_SOURCE_DIR}/alloc/size_class.c LIBS memscope mimalloc)
 
-# Option parsers (own copy of options.c) + the library's start-up in a child process.
-ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c LIBS memscope)
+# Option parsers (own copy of options.c and parse.c) + the library's start-up in a child process.
+ms_unit_test(options SOURCES test_options.c ${CMAKE_SOURCE_DIR}/alloc/options.c
+  ${CMAKE_SOURCE_DIR}/alloc/parse.c LIBS memscope)
 
 # malloc semantics of every entry point (alignment matrix, failures, realloc, foreign pointers).
 ms_unit_test(alloc SOURCES test_alloc.c LIBS memscope dl)

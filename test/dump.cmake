@@ -1,8 +1,8 @@
-# test/dump.cmake — the dump format (export/dump_*.c): unit tests, fuzz corpus replay under
+# test/dump.cmake — the dump format (export/dump/dump_*.c): unit tests, fuzz corpus replay under
 # ASan/UBSan, and a bounded libFuzzer run when clang with libFuzzer is available.
 set(MS_DUMP_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(MS_DUMP_SRC ${CMAKE_SOURCE_DIR}/export/dump_read.c ${CMAKE_SOURCE_DIR}/export/dump_free.c
-                ${CMAKE_SOURCE_DIR}/export/dump_write.c)
+set(MS_DUMP_SRC ${CMAKE_SOURCE_DIR}/export/dump/dump_read.c ${CMAKE_SOURCE_DIR}/export/dump/dump_free.c
+                ${CMAKE_SOURCE_DIR}/export/dump/dump_write.c)
 
 ms_unit_test(dump SOURCES test_dump.c LIBS msdump)
 target_compile_definitions(test_dump PRIVATE MS_TEST_CORPUS_DIR="${MS_DUMP_FUZZ_DIR}/corpus")
@@ -22,7 +22,7 @@ unset(CMAKE_REQUIRED_LINK_OPTIONS)
 if(MS_HAVE_ASAN_UBSAN)
   add_executable(dump_fuzz_replay ${MS_DUMP_FUZZ_DIR}/replay_main.c
     ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC})
-  target_include_directories(dump_fuzz_replay PRIVATE ${CMAKE_SOURCE_DIR}/export
+  target_include_directories(dump_fuzz_replay PRIVATE ${CMAKE_SOURCE_DIR}/export/dump
     ${CMAKE_SOURCE_DIR}/include)
   target_compile_definitions(dump_fuzz_replay PRIVATE _GNU_SOURCE)
   target_compile_options(dump_fuzz_replay PRIVATE -fsanitize=address,undefined
@@ -36,6 +36,7 @@ if(MS_HAVE_ASAN_UBSAN)
 else()
   message(STATUS "dump: the compiler cannot build with -fsanitize=address,undefined; "
                  "dump_fuzz_replay is skipped")
+  ms_skipped_test(dump_fuzz_replay "the compiler cannot build with -fsanitize=address,undefined")
 endif()
 
 # (b) libFuzzer for a bounded time. Built with clang directly (the project compiler may be
@@ -59,11 +60,11 @@ if(MS_HAVE_LIBFUZZER)
   add_custom_command(OUTPUT ${_fuzz_bin}
     COMMAND ${MS_CLANG} -g -O1 -std=c11 -D_GNU_SOURCE
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-      -I${CMAKE_SOURCE_DIR}/export -I${CMAKE_SOURCE_DIR}/include
+      -I${CMAKE_SOURCE_DIR}/export/dump -I${CMAKE_SOURCE_DIR}/include
       "$<$<BOOL:${_mp_inc}>:-I$<JOIN:${_mp_inc},;-I>>"
       ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC} -o ${_fuzz_bin}
     DEPENDS ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC}
-      ${CMAKE_SOURCE_DIR}/export/dump.h ${CMAKE_SOURCE_DIR}/include/memscope.h
+      ${CMAKE_SOURCE_DIR}/export/dump/dump.h ${CMAKE_SOURCE_DIR}/include/memscope.h
     COMMAND_EXPAND_LISTS
     COMMENT "Building the libFuzzer target fuzz_dump_read with ${MS_CLANG}")
   add_custom_target(fuzz_dump_read ALL DEPENDS ${_fuzz_bin})
@@ -78,4 +79,5 @@ if(MS_HAVE_LIBFUZZER)
 else()
   message(STATUS "dump: clang with libFuzzer not found; the dump_fuzz test is skipped "
                  "(the corpus is still replayed by dump_fuzz_replay)")
+  ms_skipped_test(dump_fuzz "clang with libFuzzer not found (apt-get install clang libclang-rt-14-dev)")
 endif()

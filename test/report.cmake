@@ -19,11 +19,8 @@ file(MAKE_DIRECTORY ${MS_BROWSER_WORK})
 add_executable(html_from_json ${MS_BROWSER_DIR}/html_from_json.c)
 target_link_libraries(html_from_json PRIVATE msreport)
 
-if(EXISTS ${CMAKE_SOURCE_DIR}/export/report/svg.c AND TARGET mscli)
-  ms_unit_test(report SOURCES ${CMAKE_SOURCE_DIR}/test/test_report.c LIBS msreport mscli)
-  target_include_directories(test_report PRIVATE ${CMAKE_SOURCE_DIR}/export/report ${CMAKE_SOURCE_DIR}/export/cli)
-  set_tests_properties(report PROPERTIES FIXTURES_SETUP report_hostile_svg)
-endif()
+ms_unit_test(report SOURCES ${CMAKE_SOURCE_DIR}/test/test_report.c LIBS msreport)
+set_tests_properties(report PROPERTIES FIXTURES_SETUP report_hostile_svg)
 
 function(ms_browser_test name)
   add_test(NAME report_browser_${name}

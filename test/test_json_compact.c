@@ -1,4 +1,4 @@
-/* test_json_compact.c — the compact JSON form (export/cli/json_out.c, docs/JSON.md "Compact
+/* test_json_compact.c — the compact JSON form (export/formats/json_out.c, docs/JSON.md "Compact
  * form"): one table of distinct frames, one of distinct stacks, and "stack_id" references in
  * place of every "stack": [frames] array, on a dump built in memory.
  *

@@ -1,4 +1,4 @@
-/* test_model.c — the converter's model (export/cli/model.c), diff (diff.c) and JSON writer
+/* test_model.c — the converter's model (export/model/model.c), diff (diff.c) and JSON writer
  * (json_out.c) on dumps built in memory.
  *
  * Modules here name files that do not exist, and symbols are off, so every frame is

@@ -1,4 +1,4 @@
-/* test_symbolize.c — the converter's symboliser (export/cli/symbolize.c) on a real program.
+/* test_symbolize.c — the converter's symboliser (export/model/symbolize.c) on a real program.
  *
  * ms_symtarget (test/cli/symtarget.c, built with -g) prints its own module map entry and a
  * return address inside ms_symtarget_caller at a known line. We symbolise that address from

@@ -34,8 +34,7 @@ static _Atomic uint64_t errors_total;
 static pthread_mutex_t errors_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t print_mutex = PTHREAD_MUTEX_INITIALIZER; /* one report at a time */
 
-static const char *const kind_names[] = {"double_free", "invalid_free", "buffer_overflow",
-                                         "use_after_free", "buffer_underflow"};
+static const char *const kind_names[] = MS_DUMP_ERROR_KIND_NAMES;   /* export/dump/dump.h */
 
 void _ms_errors_lock(int lock) {
   if (lock) {

@@ -358,7 +358,7 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
   return rc;
 }
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 MS_EXPORT int ms_snapshot(const char *path) {
   if (atomic_load(&_ms_init_state) != 2) _ms_init();

@@ -154,7 +154,7 @@ static int ready(void) {
   return atomic_load(&_ms_init_state) == 2;
 }
 
-#define MS_EXPORT __attribute__((visibility("default")))
+#include "visibility.h"   /* MS_EXPORT */
 
 MS_EXPORT int ms_track(const void *ptr, const char *name, const char *type, const char *file,
                        int line) {

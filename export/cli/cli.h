@@ -1,5 +1,5 @@
 /* cli.h — what the `memscope` subcommands share: exit codes, loading a dump into a model with
- * one-line errors, progress on a terminal, and the writers each output format provides.
+ * one-line errors, and progress on a terminal.
  * Internal to the CLI (and its tests); the public surface is the command line (docs/CLI.md). */
 #ifndef MEMSCOPE_CLI_CLI_H
 #define MEMSCOPE_CLI_CLI_H
@@ -8,7 +8,9 @@
 #include <stdio.h>
 
 #include "dump.h"
+#include "formats.h"
 #include "model.h"
+#include "parse.h"   /* _ms_parse_size: the syntax of the MEMSCOPE_* sizes (alloc/parse.h) */
 
 /* Exit codes of every command (docs/CLI.md). */
 enum { MS_EXIT_OK = 0, MS_EXIT_INPUT = 1, MS_EXIT_USAGE = 2 };
@@ -40,18 +42,6 @@ double _ms_cli_progress_delay(void);
 /* "memscope: " + message on stderr; returns code. */
 int _ms_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse "123", "4K", "1M", "2G" into *out; 0 on success. */
-int _ms_cli_parse_size(const char *s, uint64_t *out);
-
-/* Output writers (each in its own file). Return 0 or -1 on a write error. */
-int ms_folded_write(FILE *out, const ms_model_t *m, const char *weight);  /* folded.c */
-/* The folded --value names: >= 0 when name is one, -1 otherwise (NULL = the default). */
-int ms_folded_value(const char *name);                                      /* folded.c */
-int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top);   /* report_text.c */
-/* pprof: gzip'ed profile.proto; debug_dir as for the model (inline chains are read again). */
-int ms_pprof_write(FILE *out, const ms_model_t *m, const char *debug_dir);  /* pprof.c */
-/* massif: a massif.out file for ms_print and massif-visualizer. */
-int ms_massif_write(FILE *out, const ms_model_t *m);                         /* massif.c */
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int _ms_cmd_run(int argc, char **argv);

@@ -24,27 +24,6 @@ int _ms_cli_fail(int code, const char *fmt, ...) {
   return code;
 }
 
-int _ms_cli_parse_size(const char *s, uint64_t *out) {
-  if (!s || !*s) return -1;
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (end == s || errno || s[0] == '-') return -1;
-  uint64_t mul = 1;
-  switch (*end) {
-    case 0: break;
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default: return -1;
-  }
-  if (*end == 'b' || *end == 'B') end++;
-  if (*end) return -1;
-  if (v > UINT64_MAX / mul) return -1;
-  *out = v * mul;
-  return 0;
-}
-
 double _ms_cli_progress_delay(void) {
   const char *e = getenv("MEMSCOPE_PROGRESS_AFTER_MS");
   char *end;

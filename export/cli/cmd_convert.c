@@ -89,7 +89,7 @@ int _ms_cmd_convert(int argc, char **argv) {
       case 'c': chart = optarg; break;
       case 'w': weight = optarg; break;
       case 't':
-        if (_ms_cli_parse_size(optarg, &top) != 0 || top > UINT32_MAX)
+        if (_ms_parse_size(optarg, &top) != 0 || top > UINT32_MAX)
           return _ms_cli_fail(MS_EXIT_USAGE, "convert: --top needs a number, got '%s'", optarg);
         break;
       case 'S': lo.no_symbols = 1; break;

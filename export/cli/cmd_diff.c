@@ -119,7 +119,7 @@ int _ms_cmd_diff(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":f:hq", opts, NULL)) != -1) {
     switch (c) {
       case 't':
-        if (_ms_cli_parse_size(optarg, &top) != 0 || top == 0 || top > UINT32_MAX)
+        if (_ms_parse_size(optarg, &top) != 0 || top == 0 || top > UINT32_MAX)
           return _ms_cli_fail(MS_EXIT_USAGE, "diff: --top needs a positive number, got '%s'", optarg);
         break;
       case 'f':

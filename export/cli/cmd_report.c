@@ -1,4 +1,4 @@
-/* cmd_report.c — `memscope report DUMP`: the text report (report_text.c) on standard output,
+/* cmd_report.c — `memscope report DUMP`: the text report (export/formats/text.c) on stdout,
  * or with --format json the JSON document (json_out.c) limited to the top N sites and leaks,
  * for scripts and CI gates. */
 #include <getopt.h>
@@ -39,7 +39,7 @@ int _ms_cmd_report(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":f:hq", opts, NULL)) != -1) {
     switch (c) {
       case 't':
-        if (_ms_cli_parse_size(optarg, &top) != 0 || top == 0 || top > 1000000)
+        if (_ms_parse_size(optarg, &top) != 0 || top == 0 || top > 1000000)
           return _ms_cli_fail(MS_EXIT_USAGE, "report: --top needs a positive number, got '%s'", optarg);
         top_given = 1;
         break;

@@ -264,7 +264,7 @@ int _ms_cmd_run(int argc, char **argv) {
   }
   if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "run: missing CMD (see memscope run --help)");
   uint64_t r;
-  if (rate && _ms_cli_parse_size(rate, &r) != 0)
+  if (rate && _ms_parse_size(rate, &r) != 0)
     return _ms_cli_fail(MS_EXIT_USAGE, "run: --sample-rate needs a size such as 1, 512K or 1M, got '%s'", rate);
   if (output && !*output) return _ms_cli_fail(MS_EXIT_USAGE, "run: -o needs a file name");
   if (supp) {

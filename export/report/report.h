@@ -1,6 +1,6 @@
 /* report.h — the HTML dashboard and SVG charts (export/report/, library msreport).
  *
- * Both take the converter's symbolised model (export/cli/model.h). The HTML page embeds the
+ * Both take the converter's symbolised model (export/model/model.h). The HTML page embeds the
  * model as the JSON `memscope convert -o x.json --compact` writes (ms_json_write_opts, the
  * compact form of the default JSON) and draws every view in the browser; the SVG charts are
  * drawn here, in C, for documents and CI artefacts.
@@ -12,14 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#if defined(__has_include)
-#if __has_include("model.h")
 #include "model.h"
-#define MS_REPORT_HAVE_MODEL 1
-#endif
-#endif
 
-#ifdef MS_REPORT_HAVE_MODEL
 /* The self-contained interactive dashboard: one file, no network needed to view it. */
 int ms_html_write(FILE *out, const ms_model_t *m);
 
@@ -27,7 +21,6 @@ int ms_html_write(FILE *out, const ms_model_t *m);
  * "flamegraph" (sites by live bytes, <title> tooltips) or "sites" (top sites by live bytes);
  * NULL draws all three on one page. An unknown chart name returns MS_EINVAL. */
 int ms_svg_write(FILE *out, const ms_model_t *m, const char *chart);
-#endif
 
 /* Internal, for ms_html_write and the tests: the page around an already-rendered JSON text
  * (len bytes, need not be NUL-terminated). */

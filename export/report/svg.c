@@ -19,6 +19,7 @@
 
 #include "memscope.h"
 #include "report.h"
+#include "utf8.h"
 
 #define SVG_W 1200.0
 #define FONT "font-family=\"DejaVu Sans, Verdana, sans-serif\""
@@ -26,20 +27,14 @@
 
 /* ------------------------------------------------------------------ text */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available) that XML 1.0 allows, 0 if none. */
+/* Length of the well-formed UTF-8 sequence at s (n bytes available) whose character XML 1.0
+ * allows (no C0 controls but tab and line breaks, no U+FFFE/U+FFFF), 0 if none. */
 static size_t utf8_ok(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') ? 1 : 0;
-  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-  if (!len || len > n) return 0;
-  uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (s[i] & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
-  return len;
+  uint32_t cp;
+  size_t len = ms_utf8_char(s, n, &cp);
+  if (!len) return 0;
+  if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') return 0;
+  return cp == 0xFFFE || cp == 0xFFFF ? 0 : len;
 }
 
 /* Writes at most max_chars characters of s as XML text, "…" when cut. */

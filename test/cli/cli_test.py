@@ -273,6 +273,23 @@ def golden(ms, prog_path, gdir, work):
     r = run([ms, "run", "--", "/nonexistent/program"])
     check("run: missing program gives 127", r.returncode == 127 and "/nonexistent/program" in r.stderr, r.stderr)
 
+    # --sample-rate takes the sizes MEMSCOPE_SAMPLE_RATE takes (one parser, alloc/parse.c):
+    # both spellings of 1 MiB reach the dump as the same rate.
+    rates = {}
+    for how in ["option", "env"]:
+        d = os.path.join(work, f"rate_{how}.msp")
+        if os.path.exists(d):
+            os.unlink(d)
+        args = ["--sample-rate", "1MiB"] if how == "option" else []
+        env = dict(os.environ, MEMSCOPE_SAMPLE_RATE="1MiB") if how == "env" else None
+        r = run([ms, "run", "-q", "-o", d] + args + ["--", prog_path], env=env)
+        check(f"run with 1MiB ({how}): exit 0", r.returncode == 0, r.stderr)
+        r = run([ms, "convert", d, "-o", d + ".json"])
+        if r.returncode == 0:
+            rates[how] = json.load(open(d + ".json"))["summary"]["sample_rate"]
+    check("run --sample-rate 1MiB == MEMSCOPE_SAMPLE_RATE=1MiB == 1048576",
+          rates.get("option") == rates.get("env") == 1048576, str(rates))
+
 
 def main():
     if len(sys.argv) in (5, 6) and sys.argv[1] == "errors":

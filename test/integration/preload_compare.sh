@@ -33,20 +33,8 @@ case $mode in
   *) echo "FAIL: unknown mode $mode"; exit 1 ;;
 esac
 
-case $case_name in
-  python) cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  python-malloc) export PYTHONMALLOC=malloc; cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  perl) cmd=(/usr/bin/perl "$progs/work.pl") ;;
-  bash) cmd=(/bin/bash "$progs/forks.sh") ;;
-  git) cmd=(/bin/bash "$progs/git.sh") ;;
-  gcc) cmd=(/bin/bash "$progs/gcc.sh") ;;
-  hwdb)
-    if ! command -v systemd-hwdb >/dev/null 2>&1 || ! ls /usr/lib/udev/hwdb.d/*.hwdb >/dev/null 2>&1; then
-      echo "SKIP: systemd-hwdb or /usr/lib/udev/hwdb.d missing (Debian package udev)"; exit 77
-    fi
-    cmd=(/bin/bash "$progs/hwdb.sh") ;;
-  *) echo "FAIL: unknown case $case_name"; exit 1 ;;
-esac
+. "$here/cases.sh"
+ms_case "$case_name"   # sets cmd; a missing tool is a skip (exit 77), not a pass
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ms-integ.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

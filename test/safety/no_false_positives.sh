@@ -23,16 +23,8 @@ for v in $(env | sed -n 's/^\(MEMSCOPE_[A-Z_]*\)=.*/\1/p; s/^\(PYTHON[A-Z_]*\)=.
 unset LD_PRELOAD MALLOC_CHECK_ MALLOC_PERTURB_
 export LC_ALL=C TZ=UTC PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
 
-case $case_name in
-  python) cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  python-malloc) export PYTHONMALLOC=malloc; cmd=(/usr/bin/python3 -s "$progs/work.py") ;;
-  perl) cmd=(/usr/bin/perl "$progs/work.pl") ;;
-  bash) cmd=(/bin/bash "$progs/forks.sh") ;;
-  git) cmd=(/bin/bash "$progs/git.sh") ;;
-  gcc) cmd=(/bin/bash "$progs/gcc.sh") ;;
-  *) echo "FAIL: unknown case $case_name"; exit 1 ;;
-esac
-command -v "${cmd[0]}" >/dev/null || { echo "SKIP: ${cmd[0]} not installed"; exit 0; }
+. "$here/../integration/cases.sh"
+ms_case "$case_name"   # sets cmd; a missing tool is a skip (exit 77), not a pass
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ms-nfp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

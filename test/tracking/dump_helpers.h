@@ -1,6 +1,6 @@
 /* dump_helpers.h — shared by the tracker's unit tests (test_sampler.c, test_stacks.c,
  * test_variables.c): take a snapshot of this very process and read it back with the dump
- * reader (export/dump.h, static library msdump), then find sites and stacks by the names of
+ * reader (export/dump/dump.h, static library msdump), then find sites and stacks by the names of
  * the functions in them. The test programs are linked with -rdynamic so dladdr() can name
  * their own functions.
  */

@@ -1,4 +1,4 @@
-/* report_text.c — `memscope report`: a plain-text summary in the spirit of heaptrack_print.
+/* text.c — `memscope report`: a plain-text summary in the spirit of heaptrack_print.
  *
  * Sections, most actionable first: summary, memory errors, leaks (exit dumps), findings,
  * then top sites by peak contribution, live bytes, total bytes, allocation count and
@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cli.h"
+#include "formats.h"
 
 #define STACK_LINES 8   /* frames printed per stack; the rest is summarised */
 

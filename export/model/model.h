@@ -1,6 +1,6 @@
 /* model.h — the converter's model of one dump: everything every output needs, computed once.
  *
- * The reader (export/dump.h) gives raw facts: return addresses, per-site counters, live
+ * The reader (export/dump/dump.h) gives raw facts: return addresses, per-site counters, live
  * samples. Every output (JSON, HTML, SVG, folded stacks, the text report, diff) needs the same
  * interpretation of them: symbolised frames, stacks with memscope's and mimalloc's own frames
  * hidden, sites sorted, leaks grouped by stack, per-thread / per-module / per-tag views,
@@ -297,8 +297,5 @@ int ms_stack_label(const ms_model_t *m, uint32_t stack, char *buf, size_t len);
 
 /* Human-readable byte count ("1.5 MiB") into buf; returns buf. */
 const char *ms_fmt_bytes(uint64_t bytes, char *buf, size_t len);
-
-/* The JSON name of an error kind ("double_free", ...), "unknown" for others. */
-const char *ms_error_kind_name(uint32_t kind);
 
 #endif /* MEMSCOPE_CLI_MODEL_H */

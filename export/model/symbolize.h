@@ -1,7 +1,8 @@
 /* symbolize.h — turn return addresses from a dump into function, file and line.
  *
- * Symbolisation happens in the converter, never in the tracked process. The symboliser is
- * given the dump's module map; for each address it finds the module, opens that module's
+ * Dumps hold raw addresses and are symbolised here, in the converter (the tracked process
+ * symbolises only its own stderr error reports, track/errors.c). The symboliser is given the
+ * dump's module map; for each address it finds the module, opens that module's
  * binary once (or its /usr/lib/debug/.build-id file), checks that the build-id matches what
  * the tracked process had loaded, and asks DWARF for file:line and the symbol table for the
  * function. It degrades to module+offset when the binary is missing, stripped or different.

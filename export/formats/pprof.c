@@ -21,7 +21,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "cli.h"
+#include "formats.h"
 #include "protobuf.h"
 #include "symbolize.h"
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "formats.h"
 
 #define MAX_POINTS 200
 #define THRESHOLD_PCT 1.0

@@ -3,9 +3,9 @@
  * Order of work: symbolise every distinct address once (the expensive part, cached per
  * address here and per module in the symboliser), map stacks onto those frames hiding
  * memscope's and mimalloc's frames at the top, give every stack a symbolic identity, then
- * derive the views (sites, leaks, threads, modules, tags, variables, fragmentation) and
- * finally the findings, which only read the views. Everything is linear or n log n in the
- * dump's size: a million live allocations and 100k stacks must convert in seconds.
+ * derive the views (sites, leaks, threads, modules, tags, variables, fragmentation); the
+ * findings (findings.c) come last and only read the views. Everything is linear or n log n in
+ * the dump's size: a million live allocations and 100k stacks must convert in seconds.
  *
  * The dump is untrusted but already validated by the reader; indexes are still checked here
  * (cheaply) so that a model can also be built from a hand-made ms_dump_t in tests.
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "memscope.h"
+#include "model_internal.h"
 #include "symbolize.h"
 
 /* ------------------------------------------------------------------ private state */
@@ -50,12 +51,9 @@ static void *arena_alloc(model_priv_t *p, size_t n) {
   return r;
 }
 
-static const char *arena_printf(model_priv_t *p, const char *fmt, ...) {
+static const char *arena_vprintf(model_priv_t *p, const char *fmt, va_list ap) {
   char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
   if (n < 0) return "";
   size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
   char *s = arena_alloc(p, len + 1);
@@ -63,6 +61,14 @@ static const char *arena_printf(model_priv_t *p, const char *fmt, ...) {
   memcpy(s, buf, len);
   s[len] = 0;
   return s;
+}
+
+const char *_ms_model_printf(ms_model_t *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *r = arena_vprintf(m->priv_, fmt, ap);
+  va_end(ap);
+  return r;
 }
 
 /* ------------------------------------------------------------------ small helpers */
@@ -111,17 +117,6 @@ static int is_plumbing_module(const char *path) {
   return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
          strncmp(b, "libstdc++", 9) == 0 || strncmp(b, "libgcc_s", 8) == 0 ||
          strncmp(b, "ld-linux", 8) == 0;
-}
-
-const char *ms_error_kind_name(uint32_t kind) {
-  switch (kind) {
-    case MS_ERR_DOUBLE_FREE: return "double_free";
-    case MS_ERR_INVALID_FREE: return "invalid_free";
-    case MS_ERR_BUFFER_OVERFLOW: return "buffer_overflow";
-    case MS_ERR_USE_AFTER_FREE: return "use_after_free";
-    case MS_ERR_BUFFER_UNDERFLOW: return "buffer_underflow";
-    default: return "unknown";
-  }
 }
 
 const char *ms_fmt_bytes(uint64_t b, char *buf, size_t len) {
@@ -644,7 +639,7 @@ static const char *dwarf_var_type(ms_model_t *m, const ms_dump_variable_t *dv) {
       if (!f->file || strcmp(base_name(f->file), base_name(dv->file)) != 0) continue;
       char buf[512];
       const char *t = ms_symbolize_var_type(p->sym, f->address, dv->name, buf, sizeof buf);
-      if (t) return arena_printf(p, "%s", t);
+      if (t) return _ms_model_printf(m, "%s", t);
     }
   }
   return NULL;
@@ -713,7 +708,7 @@ static int build_misc(ms_model_t *m) {
     const ms_dump_error_t *de = &d->errors[i];
     ms_merror_t *e = &m->errors[i];
     e->kind = de->kind;
-    e->kind_name = ms_error_kind_name(de->kind);
+    e->kind_name = ms_dump_error_kind_name(de->kind);
     e->thread = de->thread < m->n_threads ? de->thread : MS_DUMP_NONE;
     e->address = de->address;
     e->size = de->size;
@@ -762,214 +757,6 @@ static int build_misc(ms_model_t *m) {
   return 0;
 }
 
-/* ------------------------------------------------------------------ findings */
-
-typedef struct finding_list {
-  ms_finding_t *v;
-  uint32_t n, cap;
-} finding_list_t;
-
-static ms_finding_t *add_finding(finding_list_t *fl, uint32_t kind, uint32_t sev) {
-  static const char *names[] = {"temporary", "realloc_growth", "tiny", "only_grows", "leak",
-                                "fragmentation", "refcount", "memory_error"};
-  if (fl->n == fl->cap) {
-    uint32_t cap = fl->cap ? fl->cap * 2 : 32;
-    ms_finding_t *nv = realloc(fl->v, cap * sizeof *nv);
-    if (!nv) return NULL;
-    fl->v = nv;
-    fl->cap = cap;
-  }
-  ms_finding_t *f = &fl->v[fl->n++];
-  memset(f, 0, sizeof *f);
-  f->kind = kind;
-  f->kind_name = names[kind];
-  f->severity = sev;
-  f->site = MS_DUMP_NONE;
-  f->stack = MS_DUMP_NONE;
-  return f;
-}
-
-static const char *site_location(ms_model_t *m, uint32_t stack) {
-  char buf[768];
-  ms_stack_label(m, stack, buf, sizeof buf);
-  return arena_printf(m->priv_, "%s", buf);
-}
-
-/* Thresholds: a finding must name something worth changing, not every small site. */
-#define MS_FIND_MAX_PER_KIND 5
-#define MS_TEMP_MIN_COUNT 100        /* temporary allocations from one site */
-#define MS_REALLOC_MIN 16            /* reallocs of blocks from one site */
-#define MS_TINY_MAX_AVG 32.0         /* bytes */
-#define MS_TINY_MIN_COUNT 1000
-#define MS_GROW_MIN_COUNT 100
-#define MS_GROW_MIN_BYTES (1u << 20)
-#define MS_FRAG_MIN_WASTE (1u << 20)
-
-static int site_finding(ms_model_t *m, finding_list_t *fl, uint32_t kind, uint32_t sev,
-                        uint32_t site, uint64_t bytes, uint64_t count, const char *fmt, ...) {
-  ms_finding_t *f = add_finding(fl, kind, sev);
-  if (!f) return MS_ENOMEM;
-  const ms_msite_t *s = &m->sites[site];
-  f->site = site;
-  f->stack = s->stack;
-  f->bytes = bytes;
-  f->count = count;
-  f->location = site_location(m, s->stack);
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  f->message = arena_printf(m->priv_, "%s", msg);
-  return 0;
-}
-
-static int cmp_finding(const void *a, const void *b) {
-  const ms_finding_t *x = a, *y = b;
-  if (x->severity != y->severity) return x->severity < y->severity ? 1 : -1;
-  if (x->kind != y->kind) return x->kind == MS_FIND_MEMORY_ERROR ? -1 : y->kind == MS_FIND_MEMORY_ERROR ? 1 :
-                                   x->kind == MS_FIND_LEAK ? -1 : y->kind == MS_FIND_LEAK ? 1 : 0;
-  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
-  return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
-}
-
-static int build_findings(ms_model_t *m) {
-  finding_list_t fl = {0};
-  char b1[32], b2[32];
-  int rc = 0;
-  uint32_t n;
-
-  /* Memory errors first: they are bugs, not tuning. One per kind. */
-  for (uint32_t kind = 0; kind <= MS_ERR_BUFFER_UNDERFLOW + 1 && rc == 0; kind++) {
-    uint32_t cnt = 0, first = MS_DUMP_NONE;
-    for (uint32_t i = 0; i < m->n_errors; i++)
-      if (m->errors[i].kind == kind || (kind > MS_ERR_BUFFER_UNDERFLOW && m->errors[i].kind > MS_ERR_BUFFER_UNDERFLOW)) {
-        if (first == MS_DUMP_NONE) first = i;
-        cnt++;
-      }
-    if (!cnt) continue;
-    ms_finding_t *f = add_finding(&fl, MS_FIND_MEMORY_ERROR, MS_SEV_ERROR);
-    if (!f) return MS_ENOMEM;
-    f->stack = m->errors[first].stack;
-    f->count = cnt;
-    f->location = site_location(m, f->stack);
-    f->message = arena_printf(m->priv_, "%u %s error%s detected, first at %s", cnt,
-                              m->errors[first].kind_name, cnt == 1 ? "" : "s", f->location);
-  }
-
-  n = 0;
-  for (uint32_t i = 0; i < m->n_leaks && n < MS_FIND_MAX_PER_KIND && rc == 0; i++) {
-    const ms_leak_t *l = &m->leaks[i];
-    /* still reachable is not a finding (a global holds it on purpose); suppressed ones asked
-     * not to be */
-    if (l->suppressed || l->kind == MS_LEAK_REACHABLE) continue;
-    n++;
-    ms_finding_t *f = add_finding(&fl, MS_FIND_LEAK, MS_SEV_ERROR);
-    if (!f) return MS_ENOMEM;
-    f->site = l->site;
-    f->stack = l->stack;
-    f->bytes = l->bytes;
-    f->count = l->count;
-    f->location = site_location(m, l->stack);
-    f->message = arena_printf(m->priv_, "%s in %llu block%s allocated at %s %s never freed",
-                              ms_fmt_bytes(l->bytes, b1, sizeof b1), (unsigned long long)l->count,
-                              l->count == 1 ? "" : "s", f->location, l->count == 1 ? "was" : "were");
-  }
-
-  n = 0;
-  for (uint32_t k = 0; k < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; k++) {
-    const ms_msite_t *s = &m->sites[m->by_temp[k]];
-    if (s->temp_count < MS_TEMP_MIN_COUNT) break;
-    if (s->temp_count * 2 < s->total_count) continue;
-    n++;
-    rc = site_finding(m, &fl, MS_FIND_TEMPORARY, MS_SEV_WARNING, m->by_temp[k], s->temp_bytes,
-                      s->temp_count,
-                      "%llu of %llu allocations at %s are freed almost at once (temporary): "
-                      "reuse one buffer or use the stack",
-                      (unsigned long long)s->temp_count, (unsigned long long)s->total_count,
-                      site_location(m, s->stack));
-  }
-
-  n = 0;
-  for (uint32_t i = 0; i < m->n_sites && rc == 0; i++) {
-    const ms_msite_t *s = &m->sites[i];
-    if (s->realloc_count < MS_REALLOC_MIN || n >= MS_FIND_MAX_PER_KIND) continue;
-    n++;
-    rc = site_finding(m, &fl, MS_FIND_REALLOC_GROWTH, MS_SEV_INFO, i, s->total_bytes,
-                      s->realloc_count,
-                      "blocks from %s were grown by realloc %llu times: reserve the final "
-                      "capacity up front or grow geometrically",
-                      site_location(m, s->stack), (unsigned long long)s->realloc_count);
-  }
-
-  n = 0;
-  for (uint32_t k = 0; k < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; k++) {
-    uint32_t i = m->by_count[k];
-    const ms_msite_t *s = &m->sites[i];
-    if (s->total_count < MS_TINY_MIN_COUNT) break;
-    if (s->avg_size > MS_TINY_MAX_AVG) continue;
-    n++;
-    rc = site_finding(m, &fl, MS_FIND_TINY, MS_SEV_INFO, i, s->total_bytes, s->total_count,
-                      "%llu tiny allocations (%.1f bytes on average) at %s: allocate them in "
-                      "batches or from a pool/arena",
-                      (unsigned long long)s->total_count, s->avg_size, site_location(m, s->stack));
-  }
-
-  n = 0;
-  for (uint32_t i = 0; i < m->n_sites && n < MS_FIND_MAX_PER_KIND && rc == 0; i++) {
-    const ms_msite_t *s = &m->sites[i];
-    if (s->live_bytes < MS_GROW_MIN_BYTES) break;   /* sites are sorted by live bytes */
-    if (s->total_count < MS_GROW_MIN_COUNT || s->live_count < s->total_count) continue;
-    n++;
-    rc = site_finding(m, &fl, MS_FIND_ONLY_GROWS, MS_SEV_WARNING, i, s->live_bytes, s->live_count,
-                      "%s has never freed any of its %llu allocations (%s live): if it is a "
-                      "cache or a list, bound it or release entries",
-                      site_location(m, s->stack), (unsigned long long)s->live_count,
-                      ms_fmt_bytes(s->live_bytes, b1, sizeof b1));
-  }
-
-  const ms_fragmentation_t *fr = &m->fragmentation;
-  if (rc == 0 && fr->worst_class != MS_DUMP_NONE) {
-    const ms_mclass_t *c = &m->classes[fr->worst_class];
-    if (c->waste_bytes >= MS_FRAG_MIN_WASTE && c->waste_ratio >= 0.25) {
-      ms_finding_t *f = add_finding(&fl, MS_FIND_FRAGMENTATION, MS_SEV_INFO);
-      if (!f) return MS_ENOMEM;
-      f->bytes = c->waste_bytes;
-      f->count = c->live_count;
-      f->location = arena_printf(m->priv_, "size class %llu", (unsigned long long)c->size);
-      f->message = arena_printf(m->priv_,
-                                "size class %llu wastes %s (%.0f%% of its usable bytes) on "
-                                "rounding: requests just above a class boundary; round sizes down "
-                                "or pack small objects",
-                                (unsigned long long)c->size, ms_fmt_bytes(c->waste_bytes, b2, sizeof b2),
-                                c->waste_ratio * 100.0);
-    }
-  }
-
-  for (uint32_t i = 0; i < m->n_variables && rc == 0; i++) {
-    const ms_mvariable_t *v = &m->variables[i];
-    if (!v->refcount_unbalanced) continue;
-    ms_finding_t *f = add_finding(&fl, MS_FIND_REFCOUNT, MS_SEV_WARNING);
-    if (!f) return MS_ENOMEM;
-    f->stack = v->alloc_stack;
-    f->bytes = v->size;
-    f->count = (uint64_t)(v->final_refcount < 0 ? -v->final_refcount : v->final_refcount);
-    f->location = arena_printf(m->priv_, "%s (%s:%u)", v->name, v->file, v->line);
-    f->message = arena_printf(m->priv_,
-                              "reference count of %s (%s:%u) is unbalanced: final count %lld%s",
-                              v->name, v->file, v->line, (long long)v->final_refcount,
-                              v->state == MS_VAR_FREED ? " when it was freed" : "");
-  }
-  if (rc != 0) {
-    free(fl.v);
-    return rc;
-  }
-  if (fl.n) qsort(fl.v, fl.n, sizeof *fl.v, cmp_finding);   /* qsort(NULL, 0) is UB */
-  m->findings = fl.v;
-  m->n_findings = fl.n;
-  return 0;
-}
-
 /* ------------------------------------------------------------------ entry points */
 
 int ms_model_build(ms_model_t *m, const ms_dump_t *d, const ms_model_options_t *opt, char *err,
@@ -991,7 +778,7 @@ int ms_model_build(ms_model_t *m, const ms_dump_t *d, const ms_model_options_t *
   }
   if (build_leaks_threads(m) != 0) goto oom;
   if (build_misc(m) != 0) goto oom;
-  if (build_findings(m) != 0) goto oom;
+  if (_ms_model_build_findings(m) != 0) goto oom;
   return 0;
 oom:
   if (err && errlen) snprintf(err, errlen, "out of memory while building the model");

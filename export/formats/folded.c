@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "formats.h"
 
 enum { V_LIVE, V_BYTES, V_COUNT, V_PEAK, V_LEAKED, V_LIVE_COUNT, V_TEMP };
 

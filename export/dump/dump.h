@@ -152,10 +152,31 @@ typedef struct ms_dump_point {
   uint64_t time_ns, live_bytes, rss_bytes;
 } ms_dump_point_t;
 
+/* Memory-error kinds, the one table: the number stored in dumps (docs/FORMAT.md) and the name
+ * the library's stderr reports, the JSON and every report use. Numbers are part of the format:
+ * append, never renumber. */
+#define MS_DUMP_ERROR_KINDS(X)                   \
+  X(DOUBLE_FREE, 0, "double_free")               \
+  X(INVALID_FREE, 1, "invalid_free")             \
+  X(BUFFER_OVERFLOW, 2, "buffer_overflow")       \
+  X(USE_AFTER_FREE, 3, "use_after_free")         \
+  X(BUFFER_UNDERFLOW, 4, "buffer_underflow")
+
 typedef enum ms_dump_error_kind {
-  MS_ERR_DOUBLE_FREE = 0, MS_ERR_INVALID_FREE = 1, MS_ERR_BUFFER_OVERFLOW = 2,
-  MS_ERR_USE_AFTER_FREE = 3, MS_ERR_BUFFER_UNDERFLOW = 4,
+#define MS_DUMP_ERR_ENUM_(id, value, name) MS_ERR_##id = value,
+  MS_DUMP_ERROR_KINDS(MS_DUMP_ERR_ENUM_)
+#undef MS_DUMP_ERR_ENUM_
 } ms_dump_error_kind_t;
+
+/* The names indexed by kind, as an initializer: `static const char *const t[] = ...;`. */
+#define MS_DUMP_ERR_NAME_(id, value, name) [value] = name,
+#define MS_DUMP_ERROR_KIND_NAMES {MS_DUMP_ERROR_KINDS(MS_DUMP_ERR_NAME_)}
+
+/* The name of an error kind, "unknown" for a number this build does not know. */
+static inline const char *ms_dump_error_kind_name(uint32_t kind) {
+  static const char *const names[] = MS_DUMP_ERROR_KIND_NAMES;
+  return kind < sizeof names / sizeof *names && names[kind] ? names[kind] : "unknown";
+}
 
 typedef struct ms_dump_error {
   uint32_t kind;                /* ms_dump_error_kind_t */
@@ -207,7 +228,7 @@ int ms_dump_read_buffer(const void *data, size_t len, ms_dump_t *out, char *err,
 int ms_dump_read_file(const char *path, ms_dump_t *out, char *err, size_t errlen);
 void ms_dump_free(ms_dump_t *d);
 
-/* Test helper (export/dump_example.c): fill d with a small, deterministic dump in which every
+/* Test helper (export/dump/dump_example.c): fill d with a small, deterministic dump in which every
  * field holds a distinct non-zero value and every index is valid (variant selects one of a
  * few shapes: 0 = full example, 1 = empty dump, 2 = one of everything). Allocated with malloc,
  * release with ms_dump_free(). Used by the round-trip test, the fuzz seed corpus and golden

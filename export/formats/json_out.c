@@ -23,28 +23,9 @@
 #include <string.h>
 
 #include "memscope.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------------ strings */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static int utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) return 0;
-    if (c == 0xe0 && s[1] < 0xa0) return 0;           /* overlong */
-    if (c == 0xed && s[1] >= 0xa0) return 0;          /* surrogates */
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80) return 0;
-    if (c == 0xf0 && s[1] < 0x90) return 0;           /* overlong */
-    if (c == 0xf4 && s[1] >= 0x90) return 0;          /* > U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
 
 /* Escaped form of s (with quotes) into a growing buffer. */
 typedef struct sbuf {
@@ -97,12 +78,12 @@ static void sb_str(sbuf_t *b, const char *s) {
       u++;
       continue;
     }
-    int l = utf8_len(u);
+    size_t l = ms_utf8_char(u, SIZE_MAX, NULL);   /* NUL-terminated: any n is safe */
     if (l == 0) {
       sb_put(b, "\\ufffd", 6);
       u++;
     } else {
-      sb_put(b, (const char *)u, (size_t)l);
+      sb_put(b, (const char *)u, l);
       u += l;
     }
   }
@@ -131,39 +112,62 @@ typedef struct jw {
   uint32_t *slots;      /* open-addressing table of compact ids (+1; 0 = empty), by frames */
   uint32_t n_slots;     /* power of two, > 2 * n_stacks */
   int out_of_memory;
+  /* Commas are placed here, not by the callers: has[d] says that the object or array open at
+   * nesting depth d already holds a value, so the next key or element needs a comma first.
+   * The document's nesting is fixed by this file (at most 5 deep). */
+  unsigned depth;
+  unsigned char has[16];
 } jw_t;
 
 static void put(jw_t *w, const char *s) { fputs(s, w->out); }
 
-static void key(jw_t *w, const char *k, int first) {
-  if (!first) fputc(',', w->out);
+/* Before a value inside the open object or array: a comma unless it is the first. */
+static void sep(jw_t *w) {
+  if (w->has[w->depth]) fputc(',', w->out);
+  w->has[w->depth] = 1;
+}
+/* An array element follows. */
+static void item(jw_t *w) { sep(w); }
+/* '{' or '[': opens a level that holds no value yet. */
+static void open_(jw_t *w, char c) {
+  fputc(c, w->out);
+  if (w->depth + 1 < sizeof w->has) w->depth++;
+  w->has[w->depth] = 0;
+}
+static void close_(jw_t *w, char c) {
+  fputc(c, w->out);
+  if (w->depth) w->depth--;
+}
+
+static void key(jw_t *w, const char *k) {
+  sep(w);
   fputc('"', w->out);
   fputs(k, w->out);
   fputs("\":", w->out);
 }
 
-static void kv_u(jw_t *w, const char *k, uint64_t v, int first) {
-  key(w, k, first);
+static void kv_u(jw_t *w, const char *k, uint64_t v) {
+  key(w, k);
   fprintf(w->out, "%llu", (unsigned long long)v);
 }
-static void kv_i(jw_t *w, const char *k, int64_t v, int first) {
-  key(w, k, first);
+static void kv_i(jw_t *w, const char *k, int64_t v) {
+  key(w, k);
   fprintf(w->out, "%lld", (long long)v);
 }
-static void kv_d(jw_t *w, const char *k, double v, int first) {
-  key(w, k, first);
+static void kv_d(jw_t *w, const char *k, double v) {
+  key(w, k);
   fprintf(w->out, "%.4f", v);
 }
-static void kv_s(jw_t *w, const char *k, const char *v, int first) {
-  key(w, k, first);
+static void kv_s(jw_t *w, const char *k, const char *v) {
+  key(w, k);
   ms_json_string(w->out, v);
 }
-static void kv_x(jw_t *w, const char *k, uint64_t v, int first) {
-  key(w, k, first);
+static void kv_x(jw_t *w, const char *k, uint64_t v) {
+  key(w, k);
   fprintf(w->out, "\"0x%llx\"", (unsigned long long)v);
 }
-static void kv_idx(jw_t *w, const char *k, uint32_t v, int first) {  /* index or null */
-  key(w, k, first);
+static void kv_idx(jw_t *w, const char *k, uint32_t v) {  /* index or null */
+  key(w, k);
   if (v == MS_DUMP_NONE) put(w, "null");
   else fprintf(w->out, "%u", v);
 }
@@ -246,62 +250,66 @@ static void stack_tables(jw_t *w) {
         order[nf++] = st->frames[i];
       }
   }
-  key(w, "frames", 0);
-  fputc('[', w->out);
+  key(w, "frames");
+  open_(w, '[');
   for (uint32_t i = 0; i < nf; i++) {
-    if (i) fputc(',', w->out);
+    item(w);
     put(w, frame_json(w, order[i]));
   }
-  fputc(']', w->out);
-  key(w, "stacks", 0);
-  fputc('[', w->out);
+  close_(w, ']');
+  key(w, "stacks");
+  open_(w, '[');
   for (uint32_t id = 0; id < w->n_ids; id++) {
     const ms_mstack_t *st = &m->stacks[w->stack_of[id]];
-    fputs(id ? ",[" : "[", w->out);
-    for (uint32_t i = 0; i < st->depth; i++) fprintf(w->out, i ? ",%u" : "%u", fid[st->frames[i]]);
-    fputc(']', w->out);
+    item(w);
+    open_(w, '[');
+    for (uint32_t i = 0; i < st->depth; i++) {
+      item(w);
+      fprintf(w->out, "%u", fid[st->frames[i]]);
+    }
+    close_(w, ']');
   }
-  fputc(']', w->out);
+  close_(w, ']');
   free(fid);
   free(order);
 }
 
-static void stack_body(jw_t *w, const char *k, uint32_t s, int first);
+static void stack_body(jw_t *w, const char *k, uint32_t s);
 
 /* A stack, then "<k>_truncated": true when the tracker cut it at its depth limit (the
  * outermost frames are missing; the reports draw a "[truncated]" root for it). */
-static void stack(jw_t *w, const char *k, uint32_t s, int first) {
-  stack_body(w, k, s, first);
+static void stack(jw_t *w, const char *k, uint32_t s) {
+  stack_body(w, k, s);
   if (s < w->m->n_stacks && w->m->stacks[s].truncated) fprintf(w->out, ",\"%s_truncated\":true", k);
 }
 
-static void stack_body(jw_t *w, const char *k, uint32_t s, int first) {
+static void stack_body(jw_t *w, const char *k, uint32_t s) {
   if (w->compact) {
     /* "stack" -> "stack_id", "alloc_stack" -> "alloc_stack_id": null when there is none. */
-    if (!first) fputc(',', w->out);
+    sep(w);
     fprintf(w->out, "\"%s_id\":", k);
     if (s >= w->m->n_stacks) put(w, "null");
     else fprintf(w->out, "%u", stack_intern(w, s));
     return;
   }
-  key(w, k, first);
+  key(w, k);
   if (s >= w->m->n_stacks) {
     put(w, "[]");
     return;
   }
   const ms_mstack_t *st = &w->m->stacks[s];
-  fputc('[', w->out);
+  open_(w, '[');
   for (uint32_t i = 0; i < st->depth; i++) {
-    if (i) fputc(',', w->out);
+    item(w);
     put(w, frame_json(w, st->frames[i]));
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
-static void location(jw_t *w, const char *k, uint32_t s, int first) {
+static void location(jw_t *w, const char *k, uint32_t s) {
   char buf[1024];
   ms_stack_label(w->m, s, buf, sizeof buf);
-  kv_s(w, k, buf, first);
+  kv_s(w, k, buf);
 }
 
 /* ------------------------------------------------------------------ sections */
@@ -328,141 +336,143 @@ static const char *quality_name(uint32_t q) {
 static void process(jw_t *w) {
   const ms_dump_t *d = w->m->dump;
   const ms_dump_process_t *p = &d->process;
-  key(w, "process", 0);
-  fputc('{', w->out);
-  kv_u(w, "pid", p->pid, 1);
-  kv_u(w, "ppid", p->ppid, 0);
-  kv_s(w, "exe", p->exe, 0);
+  key(w, "process");
+  open_(w, '{');
+  kv_u(w, "pid", p->pid);
+  kv_u(w, "ppid", p->ppid);
+  kv_s(w, "exe", p->exe);
   /* cmdline as one string (for display) and argv as the exact list. */
   sbuf_t b = {0};
   for (uint32_t i = 0; i < p->argc; i++) {
     if (i) sb_put(&b, " ", 1);
     if (p->argv[i]) sb_put(&b, p->argv[i], strlen(p->argv[i]));
   }
-  kv_s(w, "cmdline", b.p ? b.p : "", 0);
+  kv_s(w, "cmdline", b.p ? b.p : "");
   free(b.p);
-  key(w, "argv", 0);
-  fputc('[', w->out);
+  key(w, "argv");
+  open_(w, '[');
   for (uint32_t i = 0; i < p->argc; i++) {
-    if (i) fputc(',', w->out);
+    item(w);
     ms_json_string(w->out, p->argv[i] ? p->argv[i] : "");
   }
-  fputc(']', w->out);
-  kv_u(w, "start_time_unix_ns", p->start_time_unix_ns, 0);
-  kv_u(w, "dump_time_ns", p->dump_time_ns, 0);
-  kv_s(w, "reason", reason_name(p->reason), 0);
-  kv_u(w, "sequence", p->sequence, 0);
-  fputc('}', w->out);
+  close_(w, ']');
+  kv_u(w, "start_time_unix_ns", p->start_time_unix_ns);
+  kv_u(w, "dump_time_ns", p->dump_time_ns);
+  kv_s(w, "reason", reason_name(p->reason));
+  kv_u(w, "sequence", p->sequence);
+  close_(w, '}');
 
   const ms_dump_options_t *o = &d->options;
-  key(w, "options", 0);
-  fputc('{', w->out);
-  kv_u(w, "sample_rate", o->sample_rate, 1);
-  kv_u(w, "stack_depth", o->stack_depth, 0);
-  kv_u(w, "interval_ms", o->interval_ms, 0);
-  kv_s(w, "checks", o->checks, 0);
-  fputc('}', w->out);
+  key(w, "options");
+  open_(w, '{');
+  kv_u(w, "sample_rate", o->sample_rate);
+  kv_u(w, "stack_depth", o->stack_depth);
+  kv_u(w, "interval_ms", o->interval_ms);
+  kv_s(w, "checks", o->checks);
+  close_(w, '}');
 }
 
 static void summary(jw_t *w) {
   const ms_model_t *m = w->m;
   const ms_dump_summary_t *s = &m->dump->summary;
-  key(w, "summary", 0);
-  fputc('{', w->out);
-  kv_u(w, "total_allocations", s->total_allocations, 1);
-  kv_u(w, "total_frees", s->total_frees, 0);
-  kv_u(w, "total_bytes", s->total_bytes, 0);
-  kv_u(w, "live_bytes", s->live_bytes, 0);
-  kv_u(w, "live_allocations", s->live_allocations, 0);
-  kv_u(w, "peak_live_bytes", s->peak_live_bytes, 0);
-  kv_u(w, "peak_time_ns", s->peak_time_ns, 0);
-  kv_u(w, "sample_rate", m->dump->options.sample_rate, 0);
-  kv_u(w, "usable_bytes", s->usable_bytes, 0);
-  kv_u(w, "header_bytes", s->header_bytes, 0);
-  kv_u(w, "rss_bytes", s->rss_bytes, 0);
-  kv_u(w, "peak_rss_bytes", s->peak_rss_bytes, 0);
-  kv_u(w, "sampled_allocations", s->sampled_allocations, 0);
-  kv_u(w, "live_sampled_bytes", m->live_sampled_bytes, 0);
-  kv_u(w, "leaked_bytes", m->leaked_bytes, 0);
-  kv_u(w, "leaked_allocations", m->leaked_count, 0);
-  kv_u(w, "temporary_allocations", m->temp_count, 0);
-  kv_u(w, "temporary_bytes", m->temp_bytes, 0);
-  kv_u(w, "stacks", m->n_stacks, 0);
-  kv_u(w, "truncated_stacks", m->n_truncated, 0);
-  kv_u(w, "stack_depth", m->dump->options.stack_depth, 0);
+  key(w, "summary");
+  open_(w, '{');
+  kv_u(w, "total_allocations", s->total_allocations);
+  kv_u(w, "total_frees", s->total_frees);
+  kv_u(w, "total_bytes", s->total_bytes);
+  kv_u(w, "live_bytes", s->live_bytes);
+  kv_u(w, "live_allocations", s->live_allocations);
+  kv_u(w, "peak_live_bytes", s->peak_live_bytes);
+  kv_u(w, "peak_time_ns", s->peak_time_ns);
+  kv_u(w, "sample_rate", m->dump->options.sample_rate);
+  kv_u(w, "usable_bytes", s->usable_bytes);
+  kv_u(w, "header_bytes", s->header_bytes);
+  kv_u(w, "rss_bytes", s->rss_bytes);
+  kv_u(w, "peak_rss_bytes", s->peak_rss_bytes);
+  kv_u(w, "sampled_allocations", s->sampled_allocations);
+  kv_u(w, "live_sampled_bytes", m->live_sampled_bytes);
+  kv_u(w, "leaked_bytes", m->leaked_bytes);
+  kv_u(w, "leaked_allocations", m->leaked_count);
+  kv_u(w, "temporary_allocations", m->temp_count);
+  kv_u(w, "temporary_bytes", m->temp_bytes);
+  kv_u(w, "stacks", m->n_stacks);
+  kv_u(w, "truncated_stacks", m->n_truncated);
+  kv_u(w, "stack_depth", m->dump->options.stack_depth);
   /* docs/REPORTS.md "Peak" and "Overhead": the figures every output uses. */
-  kv_u(w, "peak_site_bytes", m->peak_site_bytes, 0);
-  kv_u(w, "rounding_bytes", m->fragmentation.rounding_bytes, 0);
-  kv_u(w, "metadata_bytes", m->fragmentation.metadata_bytes, 0);
-  kv_u(w, "overhead_bytes", m->fragmentation.overhead_bytes, 0);
-  kv_u(w, "sites", m->n_sites, 0);
-  kv_u(w, "errors", m->n_errors, 0);
-  fputc('}', w->out);
+  kv_u(w, "peak_site_bytes", m->peak_site_bytes);
+  kv_u(w, "rounding_bytes", m->fragmentation.rounding_bytes);
+  kv_u(w, "metadata_bytes", m->fragmentation.metadata_bytes);
+  kv_u(w, "overhead_bytes", m->fragmentation.overhead_bytes);
+  kv_u(w, "sites", m->n_sites);
+  kv_u(w, "errors", m->n_errors);
+  close_(w, '}');
 }
 
 static void sites(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "sites", 0);
-  fputc('[', w->out);
+  key(w, "sites");
+  open_(w, '[');
   uint32_t n = m->n_sites < w->max_sites ? m->n_sites : w->max_sites;
   for (uint32_t i = 0; i < n; i++) {
     const ms_msite_t *s = &m->sites[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_u(w, "id", i, 1);
-    kv_u(w, "bytes", s->live_bytes, 0);
-    kv_u(w, "count", s->live_count, 0);
-    kv_u(w, "peak_bytes", s->peak_bytes, 0);
-    kv_u(w, "peak_count", s->peak_count, 0);
-    kv_u(w, "total_bytes", s->total_bytes, 0);
-    kv_u(w, "total_count", s->total_count, 0);
-    kv_u(w, "temporary_bytes", s->temp_bytes, 0);
-    kv_u(w, "temporary_count", s->temp_count, 0);
-    kv_u(w, "realloc_count", s->realloc_count, 0);
-    key(w, "lifetimes", 0);
-    fputc('[', w->out);
-    for (int k = 0; k < MS_DUMP_LIFETIME_BUCKETS; k++)
-      fprintf(w->out, k ? ",%llu" : "%llu", (unsigned long long)s->lifetime[k]);
-    fputc(']', w->out);
-    kv_s(w, "tag", s->tag != MS_DUMP_NONE ? m->tags[s->tag].name : NULL, 0);
-    kv_s(w, "module", s->module < m->n_modules ? m->modules[s->module].path : NULL, 0);
-    location(w, "location", s->stack, 0);
-    stack(w, "stack", s->stack, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_u(w, "id", i);
+    kv_u(w, "bytes", s->live_bytes);
+    kv_u(w, "count", s->live_count);
+    kv_u(w, "peak_bytes", s->peak_bytes);
+    kv_u(w, "peak_count", s->peak_count);
+    kv_u(w, "total_bytes", s->total_bytes);
+    kv_u(w, "total_count", s->total_count);
+    kv_u(w, "temporary_bytes", s->temp_bytes);
+    kv_u(w, "temporary_count", s->temp_count);
+    kv_u(w, "realloc_count", s->realloc_count);
+    key(w, "lifetimes");
+    open_(w, '[');
+    for (int k = 0; k < MS_DUMP_LIFETIME_BUCKETS; k++) {
+      item(w);
+      fprintf(w->out, "%llu", (unsigned long long)s->lifetime[k]);
+    }
+    close_(w, ']');
+    kv_s(w, "tag", s->tag != MS_DUMP_NONE ? m->tags[s->tag].name : NULL);
+    kv_s(w, "module", s->module < m->n_modules ? m->modules[s->module].path : NULL);
+    location(w, "location", s->stack);
+    stack(w, "stack", s->stack);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void leaks(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "leaks", 0);
-  fputc('[', w->out);
+  key(w, "leaks");
+  open_(w, '[');
   uint32_t n = m->n_leaks < w->max_sites ? m->n_leaks : w->max_sites;
   for (uint32_t i = 0; i < n; i++) {
     const ms_leak_t *l = &m->leaks[i];
     if (l->suppressed) break; /* sorted last; counted in leak_check.suppressed */
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_u(w, "bytes", l->bytes, 1);
-    kv_u(w, "count", l->count, 0);
-    kv_s(w, "kind", ms_leak_kind_name(l->kind), 0);
-    kv_u(w, "sampled", l->sampled, 0);
-    kv_u(w, "first_time_ns", l->first_time_ns, 0);
-    kv_idx(w, "site", l->site < w->max_sites ? l->site : MS_DUMP_NONE, 0);
-    location(w, "location", l->stack, 0);
-    stack(w, "stack", l->stack, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_u(w, "bytes", l->bytes);
+    kv_u(w, "count", l->count);
+    kv_s(w, "kind", ms_leak_kind_name(l->kind));
+    kv_u(w, "sampled", l->sampled);
+    kv_u(w, "first_time_ns", l->first_time_ns);
+    kv_idx(w, "site", l->site < w->max_sites ? l->site : MS_DUMP_NONE);
+    location(w, "location", l->stack);
+    stack(w, "stack", l->stack);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 /* What the leak check found: its status, bytes and blocks per class, suppressions. */
 static void leak_check(jw_t *w) {
   const ms_model_t *m = w->m;
   static const char *status[] = {"off", "done", "sampled", "failed"};
-  key(w, "leak_check", 0);
-  fputc('{', w->out);
-  kv_s(w, "status", m->leak_check < 4 ? status[m->leak_check] : "failed", 1);
+  key(w, "leak_check");
+  open_(w, '{');
+  kv_s(w, "status", m->leak_check < 4 ? status[m->leak_check] : "failed");
   if (m->leak_check != MS_LEAK_CHECK_DONE)
     kv_s(w, "note",
          m->leak_check == MS_LEAK_CHECK_SAMPLED
@@ -473,35 +483,34 @@ static void leak_check(jw_t *w) {
                                                        "memscope run --leak-check); kind unknown",
          0);
   for (uint32_t k = 0; k < MS_LEAK_KINDS; k++) {
-    key(w, ms_leak_kind_name(k), 0);
+    key(w, ms_leak_kind_name(k));
     fprintf(w->out, "{\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)m->kind_bytes[k],
             (unsigned long long)m->kind_count[k]);
   }
-  key(w, "suppressed", 0);
+  key(w, "suppressed");
   fprintf(w->out, "{\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)m->suppressed_bytes,
           (unsigned long long)m->suppressed_count);
-  key(w, "suppressions", 0);
-  fputc('[', w->out);
-  int first = 1;
+  key(w, "suppressions");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_suppressions; i++) {
     const ms_suppression_t *r = &m->suppressions[i];
     if (r->builtin && !r->hits) continue;
-    if (!first) fputc(',', w->out);
-    first = 0;
-    fputc('{', w->out);
-    kv_s(w, "pattern", r->pattern, 1);
-    key(w, "builtin", 0);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "pattern", r->pattern);
+    key(w, "builtin");
     put(w, r->builtin ? "true" : "false");
-    kv_u(w, "leaks", r->hits, 0);
-    kv_u(w, "bytes", r->bytes, 0);
-    kv_u(w, "blocks", r->count, 0);
-    fputc('}', w->out);
+    kv_u(w, "leaks", r->hits);
+    kv_u(w, "bytes", r->bytes);
+    kv_u(w, "blocks", r->count);
+    close_(w, '}');
   }
-  fputs("]}", w->out);
+  close_(w, ']');
+  close_(w, '}');
 }
 
-static void thread_ref(jw_t *w, const char *k, uint32_t t, int first) {
-  key(w, k, first);
+static void thread_ref(jw_t *w, const char *k, uint32_t t) {
+  key(w, k);
   if (t < w->m->n_threads) fprintf(w->out, "%llu", (unsigned long long)w->m->threads[t].tid);
   else put(w, "null");
 }
@@ -509,156 +518,155 @@ static void thread_ref(jw_t *w, const char *k, uint32_t t, int first) {
 static void variables(jw_t *w) {
   const ms_model_t *m = w->m;
   static const char *states[] = {"live", "freed", "leaked"};
-  key(w, "variables", 0);
-  fputc('[', w->out);
+  key(w, "variables");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_variables; i++) {
     const ms_mvariable_t *v = &m->variables[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "name", v->name, 1);
-    kv_s(w, "type", v->type, 0);
-    kv_x(w, "address", v->address, 0);
-    kv_u(w, "size", v->size, 0);
-    kv_s(w, "file", v->file, 0);
-    kv_u(w, "line", v->line, 0);
-    kv_u(w, "alloc_time_ns", v->alloc_time_ns, 0);
-    key(w, "free_time_ns", 0);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "name", v->name);
+    kv_s(w, "type", v->type);
+    kv_x(w, "address", v->address);
+    kv_u(w, "size", v->size);
+    kv_s(w, "file", v->file);
+    kv_u(w, "line", v->line);
+    kv_u(w, "alloc_time_ns", v->alloc_time_ns);
+    key(w, "free_time_ns");
     if (v->state == MS_VAR_FREED) fprintf(w->out, "%llu", (unsigned long long)v->free_time_ns);
     else put(w, "null");
-    kv_u(w, "lifetime_ns", v->lifetime_ns, 0);
-    kv_s(w, "state", v->state < 3 ? states[v->state] : "live", 0);
-    thread_ref(w, "thread", v->thread, 0);
-    kv_i(w, "max_refcount", v->max_refcount, 0);
-    kv_i(w, "final_refcount", v->final_refcount, 0);
-    key(w, "refcount_unbalanced", 0);
+    kv_u(w, "lifetime_ns", v->lifetime_ns);
+    kv_s(w, "state", v->state < 3 ? states[v->state] : "live");
+    thread_ref(w, "thread", v->thread);
+    kv_i(w, "max_refcount", v->max_refcount);
+    kv_i(w, "final_refcount", v->final_refcount);
+    key(w, "refcount_unbalanced");
     put(w, v->refcount_unbalanced ? "true" : "false");
-    kv_u(w, "reallocs", v->n_reallocs, 0);
+    kv_u(w, "reallocs", v->n_reallocs);
     for (int pass = 0; pass < 2; pass++) {
       /* pass 0: reference-count events only (INTERFACE.md's ref_events); pass 1: all. */
-      key(w, pass ? "events" : "ref_events", 0);
-      fputc('[', w->out);
-      int firstev = 1;
+      key(w, pass ? "events" : "ref_events");
+      open_(w, '[');
       for (uint32_t e = 0; e < v->n_events; e++) {
         const ms_dump_event_t *ev = &v->events[e];
         int is_ref = ev->kind == MS_EV_RETAIN || ev->kind == MS_EV_RELEASE || ev->kind == MS_EV_REFSET;
         if (!pass && !is_ref) continue;
-        if (!firstev) fputc(',', w->out);
-        firstev = 0;
-        fputc('{', w->out);
-        kv_u(w, "time_ns", ev->time_ns, 1);
-        kv_s(w, "kind", event_name(ev->kind), 0);
-        if (is_ref) kv_i(w, "count", ev->count, 0);
-        kv_x(w, "address", ev->address, 0);
-        kv_u(w, "size", ev->size, 0);
-        thread_ref(w, "thread", ev->thread, 0);
-        fputc('}', w->out);
+        item(w);
+        open_(w, '{');
+        kv_u(w, "time_ns", ev->time_ns);
+        kv_s(w, "kind", event_name(ev->kind));
+        if (is_ref) kv_i(w, "count", ev->count);
+        kv_x(w, "address", ev->address);
+        kv_u(w, "size", ev->size);
+        thread_ref(w, "thread", ev->thread);
+        close_(w, '}');
       }
-      fputc(']', w->out);
+      close_(w, ']');
     }
-    stack(w, "alloc_stack", v->alloc_stack, 0);
-    stack(w, "free_stack", v->free_stack, 0);
-    fputc('}', w->out);
+    stack(w, "alloc_stack", v->alloc_stack);
+    stack(w, "free_stack", v->free_stack);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void errors(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "errors", 0);
-  fputc('[', w->out);
+  key(w, "errors");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_errors; i++) {
     const ms_merror_t *e = &m->errors[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "kind", e->kind_name, 1);
-    kv_x(w, "address", e->address, 0);
-    kv_u(w, "size", e->size, 0);
-    kv_u(w, "time_ns", e->time_ns, 0);
-    thread_ref(w, "thread", e->thread, 0);
-    kv_s(w, "detail", e->detail, 0);
-    location(w, "location", e->stack, 0);
-    stack(w, "stack", e->stack, 0);
-    stack(w, "alloc_stack", e->alloc_stack, 0);
-    stack(w, "free_stack", e->free_stack, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "kind", e->kind_name);
+    kv_x(w, "address", e->address);
+    kv_u(w, "size", e->size);
+    kv_u(w, "time_ns", e->time_ns);
+    thread_ref(w, "thread", e->thread);
+    kv_s(w, "detail", e->detail);
+    location(w, "location", e->stack);
+    stack(w, "stack", e->stack);
+    stack(w, "alloc_stack", e->alloc_stack);
+    stack(w, "free_stack", e->free_stack);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void timeline(jw_t *w) {
   const ms_dump_t *d = w->m->dump;
-  key(w, "timeline", 0);
-  fputc('[', w->out);
+  key(w, "timeline");
+  open_(w, '[');
   for (uint32_t i = 0; i < d->n_timeline; i++) {
     const ms_dump_point_t *p = &d->timeline[i];
-    fprintf(w->out, "%s{\"time_ns\":%llu,\"live_bytes\":%llu,\"rss_bytes\":%llu}", i ? "," : "",
+    item(w);
+    fprintf(w->out, "{\"time_ns\":%llu,\"live_bytes\":%llu,\"rss_bytes\":%llu}",
             (unsigned long long)p->time_ns, (unsigned long long)p->live_bytes,
             (unsigned long long)p->rss_bytes);
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void classes(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "size_classes", 0);
-  fputc('[', w->out);
+  key(w, "size_classes");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_classes; i++) {
     const ms_mclass_t *c = &m->classes[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_u(w, "size", c->size, 1);
-    kv_u(w, "count", c->live_count, 0);
-    kv_u(w, "allocations", c->allocations, 0);
-    kv_u(w, "frees", c->frees, 0);
-    kv_u(w, "requested_bytes", c->requested_bytes, 0);
-    kv_u(w, "usable_bytes", c->usable_bytes, 0);
-    kv_u(w, "waste_bytes", c->waste_bytes, 0);
-    kv_d(w, "waste_ratio", c->waste_ratio, 0);
-    kv_u(w, "total_requested", c->total_requested, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_u(w, "size", c->size);
+    kv_u(w, "count", c->live_count);
+    kv_u(w, "allocations", c->allocations);
+    kv_u(w, "frees", c->frees);
+    kv_u(w, "requested_bytes", c->requested_bytes);
+    kv_u(w, "usable_bytes", c->usable_bytes);
+    kv_u(w, "waste_bytes", c->waste_bytes);
+    kv_d(w, "waste_ratio", c->waste_ratio);
+    kv_u(w, "total_requested", c->total_requested);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 
   const ms_fragmentation_t *f = &m->fragmentation;
-  key(w, "fragmentation", 0);
-  fputc('{', w->out);
-  kv_u(w, "requested_bytes", f->requested_bytes, 1);
-  kv_u(w, "usable_bytes", f->usable_bytes, 0);
-  kv_u(w, "header_bytes", f->header_bytes, 0);
-  kv_u(w, "class_waste_bytes", f->class_waste_bytes, 0);
-  kv_u(w, "rounding_bytes", f->rounding_bytes, 0);
-  kv_u(w, "metadata_bytes", f->metadata_bytes, 0);
-  kv_u(w, "overhead_bytes", f->overhead_bytes, 0);
-  kv_u(w, "rss_bytes", f->rss_bytes, 0);
-  kv_u(w, "peak_rss_bytes", f->peak_rss_bytes, 0);
-  kv_u(w, "rss_overhead_bytes", f->rss_overhead_bytes, 0);
-  kv_d(w, "internal_ratio", f->internal_ratio, 0);
-  kv_d(w, "rss_ratio", f->rss_ratio, 0);
-  key(w, "worst_class_size", 0);
+  key(w, "fragmentation");
+  open_(w, '{');
+  kv_u(w, "requested_bytes", f->requested_bytes);
+  kv_u(w, "usable_bytes", f->usable_bytes);
+  kv_u(w, "header_bytes", f->header_bytes);
+  kv_u(w, "class_waste_bytes", f->class_waste_bytes);
+  kv_u(w, "rounding_bytes", f->rounding_bytes);
+  kv_u(w, "metadata_bytes", f->metadata_bytes);
+  kv_u(w, "overhead_bytes", f->overhead_bytes);
+  kv_u(w, "rss_bytes", f->rss_bytes);
+  kv_u(w, "peak_rss_bytes", f->peak_rss_bytes);
+  kv_u(w, "rss_overhead_bytes", f->rss_overhead_bytes);
+  kv_d(w, "internal_ratio", f->internal_ratio);
+  kv_d(w, "rss_ratio", f->rss_ratio);
+  key(w, "worst_class_size");
   if (f->worst_class < m->n_classes) fprintf(w->out, "%llu", (unsigned long long)m->classes[f->worst_class].size);
   else put(w, "null");
-  fputc('}', w->out);
+  close_(w, '}');
 }
 
 static void threads(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "threads", 0);
-  fputc('[', w->out);
+  key(w, "threads");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_threads; i++) {
     const ms_mthread_t *t = &m->threads[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_u(w, "tid", t->tid, 1);
-    kv_s(w, "name", t->name, 0);
-    key(w, "alive", 0);
+    item(w);
+    open_(w, '{');
+    kv_u(w, "tid", t->tid);
+    kv_s(w, "name", t->name);
+    key(w, "alive");
     put(w, t->alive ? "true" : "false");
-    kv_u(w, "allocations", t->allocations, 0);
-    kv_u(w, "frees", t->frees, 0);
-    kv_u(w, "allocated_bytes", t->allocated_bytes, 0);
-    kv_u(w, "freed_bytes", t->freed_bytes, 0);
-    kv_u(w, "live_bytes", t->live_bytes, 0);
-    kv_u(w, "live_count", t->live_count, 0);
-    key(w, "top_location", 0);
+    kv_u(w, "allocations", t->allocations);
+    kv_u(w, "frees", t->frees);
+    kv_u(w, "allocated_bytes", t->allocated_bytes);
+    kv_u(w, "freed_bytes", t->freed_bytes);
+    kv_u(w, "live_bytes", t->live_bytes);
+    kv_u(w, "live_count", t->live_count);
+    key(w, "top_location");
     if (t->top_stack != MS_DUMP_NONE) {
       char buf[1024];
       ms_stack_label(m, t->top_stack, buf, sizeof buf);
@@ -666,94 +674,94 @@ static void threads(jw_t *w) {
     } else {
       put(w, "null");
     }
-    kv_u(w, "top_location_bytes", t->top_stack_bytes, 0);
-    fputc('}', w->out);
+    kv_u(w, "top_location_bytes", t->top_stack_bytes);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void modules(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "modules", 0);
-  fputc('[', w->out);
+  key(w, "modules");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_modules; i++) {
     const ms_mmodule_t *mm = &m->modules[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "path", mm->path, 1);
-    kv_s(w, "name", mm->name, 0);
-    kv_x(w, "base", mm->base, 0);
-    kv_x(w, "start", mm->start, 0);
-    kv_x(w, "end", mm->end, 0);
-    kv_s(w, "build_id", mm->build_id, 0);
-    kv_s(w, "symbols", quality_name(mm->symbols), 0);
-    key(w, "build_id_mismatch", 0);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "path", mm->path);
+    kv_s(w, "name", mm->name);
+    kv_x(w, "base", mm->base);
+    kv_x(w, "start", mm->start);
+    kv_x(w, "end", mm->end);
+    kv_s(w, "build_id", mm->build_id);
+    kv_s(w, "symbols", quality_name(mm->symbols));
+    key(w, "build_id_mismatch");
     put(w, mm->build_id_mismatch ? "true" : "false");
-    key(w, "internal", 0);
+    key(w, "internal");
     put(w, mm->internal ? "true" : "false");
-    kv_u(w, "sites", mm->n_sites, 0);
-    kv_u(w, "live_bytes", mm->live_bytes, 0);
-    kv_u(w, "live_count", mm->live_count, 0);
-    kv_u(w, "total_bytes", mm->total_bytes, 0);
-    kv_u(w, "total_count", mm->total_count, 0);
-    fputc('}', w->out);
+    kv_u(w, "sites", mm->n_sites);
+    kv_u(w, "live_bytes", mm->live_bytes);
+    kv_u(w, "live_count", mm->live_count);
+    kv_u(w, "total_bytes", mm->total_bytes);
+    kv_u(w, "total_count", mm->total_count);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 
-  key(w, "crossings", 0);
-  fputc('[', w->out);
+  key(w, "crossings");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_crossings; i++) {
     const ms_mcrossing_t *c = &m->crossings[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "alloc_module", m->modules[c->alloc_module].path, 1);
-    kv_s(w, "free_module", m->modules[c->free_module].path, 0);
-    kv_u(w, "count", c->count, 0);
-    kv_u(w, "bytes", c->bytes, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "alloc_module", m->modules[c->alloc_module].path);
+    kv_s(w, "free_module", m->modules[c->free_module].path);
+    kv_u(w, "count", c->count);
+    kv_u(w, "bytes", c->bytes);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void tags(jw_t *w) {
   const ms_model_t *m = w->m;
-  key(w, "tags", 0);
-  fputc('[', w->out);
+  key(w, "tags");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_tags; i++) {
     const ms_mtag_t *t = &m->tags[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "name", t->name, 1);
-    kv_u(w, "sites", t->n_sites, 0);
-    kv_u(w, "live_bytes", t->live_bytes, 0);
-    kv_u(w, "live_count", t->live_count, 0);
-    kv_u(w, "total_bytes", t->total_bytes, 0);
-    kv_u(w, "total_count", t->total_count, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "name", t->name);
+    kv_u(w, "sites", t->n_sites);
+    kv_u(w, "live_bytes", t->live_bytes);
+    kv_u(w, "live_count", t->live_count);
+    kv_u(w, "total_bytes", t->total_bytes);
+    kv_u(w, "total_count", t->total_count);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 static void findings(jw_t *w) {
   const ms_model_t *m = w->m;
   static const char *sev[] = {"info", "warning", "error"};
-  key(w, "findings", 0);
-  fputc('[', w->out);
+  key(w, "findings");
+  open_(w, '[');
   for (uint32_t i = 0; i < m->n_findings; i++) {
     const ms_finding_t *f = &m->findings[i];
-    if (i) fputc(',', w->out);
-    fputc('{', w->out);
-    kv_s(w, "kind", f->kind_name, 1);
-    kv_s(w, "severity", f->severity < 3 ? sev[f->severity] : "info", 0);
-    kv_idx(w, "site", f->site < w->max_sites ? f->site : MS_DUMP_NONE, 0);
-    kv_s(w, "location", f->location, 0);
-    kv_u(w, "bytes", f->bytes, 0);
-    kv_u(w, "count", f->count, 0);
-    kv_s(w, "message", f->message, 0);
-    stack(w, "stack", f->stack, 0);
-    fputc('}', w->out);
+    item(w);
+    open_(w, '{');
+    kv_s(w, "kind", f->kind_name);
+    kv_s(w, "severity", f->severity < 3 ? sev[f->severity] : "info");
+    kv_idx(w, "site", f->site < w->max_sites ? f->site : MS_DUMP_NONE);
+    kv_s(w, "location", f->location);
+    kv_u(w, "bytes", f->bytes);
+    kv_u(w, "count", f->count);
+    kv_s(w, "message", f->message);
+    stack(w, "stack", f->stack);
+    close_(w, '}');
   }
-  fputc(']', w->out);
+  close_(w, ']');
 }
 
 int ms_json_write_opts(FILE *out, const ms_model_t *m, const ms_json_options_t *o) {
@@ -780,11 +788,11 @@ int ms_json_write_opts(FILE *out, const ms_model_t *m, const ms_json_options_t *
     }
     for (uint32_t i = 0; i < n; i++) w.stack_id[i] = MS_DUMP_NONE;
   }
-  fputc('{', out);
-  kv_u(&w, "format_version", m->dump->format_version, 1);
-  kv_s(&w, "generator", "memscope " /* version */ "0.1.0", 0);
+  open_(&w, '{');
+  kv_u(&w, "format_version", m->dump->format_version);
+  kv_s(&w, "generator", "memscope " /* version */ "0.1.0");
   if (w.compact) {
-    key(&w, "compact", 0);
+    key(&w, "compact");
     put(&w, "true");
   }
   process(&w);
@@ -802,7 +810,8 @@ int ms_json_write_opts(FILE *out, const ms_model_t *m, const ms_json_options_t *
   findings(&w);
   /* Last, once every reference is known: only the stacks the document uses are listed. */
   if (w.compact) stack_tables(&w);
-  fputs("}\n", out);
+  close_(&w, '}');
+  fputc('\n', out);
   for (uint32_t i = 0; i < m->n_frames; i++) free(w.frame_json[i]);
   free(w.frame_json);
   free(w.stack_id);
