@@ -480,8 +480,7 @@ static void leak_check(jw_t *w) {
                "leaks are sampled live blocks (estimates), kind unknown"
              : m->leak_check == MS_LEAK_CHECK_FAILED ? "the leak check could not run; kind unknown"
                                                      : "no leak check (MEMSCOPE_LEAK_CHECK=1 or "
-                                                       "memscope run --leak-check); kind unknown",
-         0);
+                                                       "memscope run --leak-check); kind unknown");
   for (uint32_t k = 0; k < MS_LEAK_KINDS; k++) {
     key(w, ms_leak_kind_name(k));
     fprintf(w->out, "{\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)m->kind_bytes[k],

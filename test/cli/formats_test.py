@@ -262,10 +262,15 @@ def location(ms, prog, src, work):
     check("location: std::string buffers point at fill_names()'s line",
           str_sites and all(s["location"] == want["map"] for s in str_sites),
           str([s["location"] for s in str_sites]))
-    # The map's node allocation is inlined into fill_names(): its first frame is fill_names()
-    # at a line of new_allocator.h.
-    node_sites = [s for s in doc["sites"] if s["stack"] and s["stack"][0]["function"] == "fill_names()" and
-                  "/include/c++/" in (s["stack"][0]["file"] or "")]
+    # The map's node allocation is inlined into fill_names(): its innermost frames are the
+    # standard library's (inlined frames of their own, or fill_names() at a line of
+    # new_allocator.h when the converter shows no inline frames), fill_names() follows.
+    def in_std(f):
+        return "/include/c++/" in (f["file"] or "") or (f["function"] or "").startswith(("std::", "void std::", "__gnu_cxx::"))
+    node_sites = [s for s in doc["sites"] if s["stack"] and in_std(s["stack"][0]) and
+                  any(f["function"] == "fill_names()" for f in s["stack"]) and
+                  not any("basic_string" in (f["function"] or "") for f in s["stack"][:2]) and
+                  s not in str_sites]
     check("location: std::map nodes (inlined into fill_names) point at fill_names()'s line",
           node_sites and all(s["location"] == want["map"] for s in node_sites),
           str([s["location"] for s in node_sites]))
