@@ -1,0 +1,45 @@
+/* stack_walk.c — the one place that walks the stack: _ms_unwind() fills return addresses, innermost
+ * first, using libgcc's DWARF unwinder (_Unwind_Backtrace from libgcc_s).
+ *
+ * Why libgcc and not libunwind: libunwind 1.6 (Debian 12) opens a pipe, pipe2(O_CLOEXEC |
+ * O_NONBLOCK), on its first use, to validate addresses; the traced program then holds two
+ * extra descriptors on its lowest free numbers, which breaks programs that count or pass
+ * descriptors (CPython's test_subprocess). libgcc's unwinder opens nothing, takes no lock and
+ * allocates nothing on Debian 12: with glibc >= 2.35 and gcc >= 12 it finds a PC's unwind
+ * tables with _dl_find_object(), which is lock-free and safe while the loader is busy (a
+ * malloc from inside dlopen). It follows DWARF CFI, so stacks are right in code built without
+ * frame pointers. Measured cost per stack: bench/RESULTS.md ("Stack-capture cost").
+ *
+ * Like unw_backtrace(), the first address is in the function that called _ms_unwind(), and each
+ * is a return address (the symboliser looks up address - 1), except for a frame interrupted by
+ * a signal, whose address is the interrupted instruction.
+ */
+#include <unwind.h>
+
+#include "stack_walk.h"
+
+typedef struct walk {
+  void **buf;
+  int n, max, skip;
+} walk_t;
+
+static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg) {
+  walk_t *w = arg;
+  uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+  if (ip == 0 || w->n >= w->max) return _URC_END_OF_STACK;
+  if (w->skip > 0) {
+    w->skip--;
+    return _URC_NO_REASON;
+  }
+  w->buf[w->n++] = (void *)ip;
+  return _URC_NO_REASON;
+}
+
+__attribute__((noinline)) int _ms_unwind(void **buf, int max) {
+  /* libgcc reports _ms_unwind's own frame first (the return address of _Unwind_Backtrace):
+   * skip it, so the result starts in our caller, where unw_backtrace's would. */
+  walk_t w = {buf, 0, max, 1};
+  if (max <= 0) return 0;
+  _Unwind_Backtrace(one_frame, &w);
+  return w.n;
+}
