@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 #ifndef MS_INSTALL_LIBDIR
 #define MS_INSTALL_LIBDIR "lib"
@@ -232,6 +233,19 @@ int _ms_cmd_run(int argc, char **argv) {
     snprintf(abs_tmpl, sizeof abs_tmpl, "%s/%s", cwd, tmpl);
   } else {
     snprintf(abs_tmpl, sizeof abs_tmpl, "%s", tmpl);
+  }
+
+  /* The output folder (and the file itself when its name is fixed) is checked before CMD
+   * runs: a typo must not cost a whole run. The library applies the same rules when it writes
+   * (export/outfile.c); %p and %n are only known then. */
+  {
+    char err[1024];
+    const char *slash = strrchr(abs_tmpl, '/');
+    int fixed = !strchr(abs_tmpl, '%');
+    int dir_fixed = !memchr(abs_tmpl, '%', (size_t)(slash - abs_tmpl));
+    if ((fixed && _ms_outfile_check(abs_tmpl, err, sizeof err) != 0) ||
+        (!fixed && dir_fixed && _ms_outfile_check_dir(abs_tmpl, err, sizeof err) != 0))
+      return _ms_cli_fail(MS_EXIT_INPUT, "run: %s (%s not started)", err, argv[optind]);
   }
 
   const char *old = getenv("LD_PRELOAD");
