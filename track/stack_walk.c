@@ -14,18 +14,43 @@
  * is a return address (the symboliser looks up address - 1), except for a frame interrupted by
  * a signal, whose address is the interrupted instruction.
  */
+#include <dlfcn.h>
+#include <stddef.h>
 #include <unwind.h>
 
 #include "stack_walk.h"
 
+/* libgcc_s's own _Unwind_Backtrace and _Unwind_GetIP, looked up in libgcc_s itself: a plain
+ * call binds to the first definition in the process's global scope, and libunwind.so exports
+ * both too (a slow unw_step loop that opens libunwind's pipe, and a GetIP that reads the
+ * context as libunwind's own cursor), which win in a program linked with libunwind. Set by
+ * _ms_unwind_init(); until then (or if the lookup fails) the plain symbols are used. */
+typedef _Unwind_Reason_Code (*backtrace_fn)(_Unwind_Trace_Fn, void *);
+typedef _Unwind_Ptr (*getip_fn)(struct _Unwind_Context *);
+static backtrace_fn gcc_backtrace;
+static getip_fn gcc_getip;
+
+void _ms_unwind_init(void) {
+  /* RTLD_NOLOAD: libgcc_s is already loaded (a dependency of libmemscope); nothing is opened */
+  void *h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD);
+  if (!h) return;
+  backtrace_fn f = (backtrace_fn)dlsym(h, "_Unwind_Backtrace");
+  getip_fn g = (getip_fn)dlsym(h, "_Unwind_GetIP");
+  if (!f || !g) return;
+  gcc_getip = g; /* published by the release store below, read after the acquire load */
+  __atomic_store_n(&gcc_backtrace, f, __ATOMIC_RELEASE);
+  /* the handle is kept: libgcc_s stays loaded for as long as libmemscope is */
+}
+
 typedef struct walk {
   void **buf;
   int n, max, skip;
+  getip_fn getip;
 } walk_t;
 
 static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg) {
   walk_t *w = arg;
-  uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+  uintptr_t ip = (uintptr_t)(w->getip ? w->getip(ctx) : _Unwind_GetIP(ctx));
   if (ip == 0 || w->n >= w->max) return _URC_END_OF_STACK;
   if (w->skip > 0) {
     w->skip--;
@@ -38,8 +63,10 @@ static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg) {
 __attribute__((noinline)) int _ms_unwind(void **buf, int max) {
   /* libgcc reports _ms_unwind's own frame first (the return address of _Unwind_Backtrace):
    * skip it, so the result starts in our caller, where unw_backtrace's would. */
-  walk_t w = {buf, 0, max, 1};
+  walk_t w = {buf, 0, max, 1, NULL};
   if (max <= 0) return 0;
-  _Unwind_Backtrace(one_frame, &w);
+  backtrace_fn f = __atomic_load_n(&gcc_backtrace, __ATOMIC_ACQUIRE);
+  if (f) w.getip = gcc_getip, f(one_frame, &w);
+  else _Unwind_Backtrace(one_frame, &w);
   return w.n;
 }

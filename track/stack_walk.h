@@ -8,4 +8,7 @@
  * _ms_unwind. Opens no descriptor, takes no lock, allocates nothing. Returns the count. */
 int _ms_unwind(void **buf, int max);
 
+/* Bind to libgcc_s's own unwinder (once, at start-up, before the first _ms_unwind). */
+void _ms_unwind_init(void);
+
 #endif

@@ -68,6 +68,7 @@ void _ms_stacks_init(void) {
   id_slot = map_lazy(sizeof(uint32_t) * MS_STACK_CAP);
   frames_arena = map_lazy(sizeof(uint64_t) * FRAMES_CAP);
   if (slots) atomic_store(&slots[0].hash, SLOT_DEAD); /* slot 0 is never a stack */
+  _ms_unwind_init();
   Dl_info info;
   if (dladdr((void *)&_ms_stacks_init, &info) && info.dli_fbase) {
     uint64_t base = (uint64_t)(uintptr_t)info.dli_fbase;
