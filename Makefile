@@ -38,7 +38,7 @@ test: build
 	@cmake --build $(BUILD)-asan -j$(JOBS) >/dev/null
 	@cd $(BUILD)-asan && ctest --output-on-failure -j$(JOBS) --timeout 1500 -R '^(model|symbolize|json_compact|report|cli_errors|cli_compact|cli_golden)$$'
 
-# CPython's regression suite (29 modules) on bare mimalloc, then on memscope at rates 0 and 1
+# CPython's regression suite (27 modules) on bare mimalloc, then on memscope at rates 0 and 1
 # (test/cpython.cmake); a few minutes per run on two cores.
 test-cpython: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L cpython

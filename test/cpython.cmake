@@ -1,4 +1,4 @@
-# CPython's own regression tests (Debian's libpython3.11-testsuite) on memscope: 29 modules about
+# CPython's own regression tests (Debian's libpython3.11-testsuite) on memscope: 27 modules about
 # processes, descriptors, signals, threads, mmap and large allocations, with PYTHONMALLOC=malloc,
 # first on bare mimalloc (the baseline), then on memscope at rate 0 and rate 1; every module that
 # passes on mimalloc must pass on memscope (test/cpython/cpython_subset.py). Label `cpython`:

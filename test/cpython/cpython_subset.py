@@ -10,21 +10,23 @@ machines are loaded. Modules that fail on bare mimalloc too are listed, not requ
 Always PYTHONMALLOC=malloc, so every Python object goes through the allocator under test.
 Exit 0 when the comparison holds; SKIP_RC (77) when the test suite is not installed.
 
-The modules exercise processes (subprocess, fork, wait4, pty, posix_spawn), descriptors (os,
-fcntl, select/poll/epoll/selectors, socket, tempfile, shutil), signals (signal, threadsignals,
-faulthandler), threads (threading, thread, concurrent_futures), mmap and large allocations
+The 27 modules exercise processes (subprocess, fork, wait4, pty, posix_spawn), descriptors (os,
+fcntl, select/poll/epoll/selectors, tempfile, shutil), signals (signal, threadsignals,
+faulthandler), threads (threading, thread), mmap and large allocations
 (mmap, bigmem, zlib, pickle, json), the garbage collector and hash tables (gc, dict, re)."""
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 
+# test_socket and test_concurrent_futures are left out for time: 8-17 minutes each on a
+# loaded two-core machine, more than the rest together.
 MODULES = """test_subprocess test_os test_signal test_threading test_mmap test_fork1 test_posix
-test_select test_socket test_concurrent_futures test_bigmem test_gc test_dict test_json
-test_pickle test_re test_zlib test_tempfile test_shutil test_fcntl test_pty test_thread
-test_wait4 test_threadsignals test_poll test_epoll test_selectors test_resource
-test_faulthandler""".split()
+test_select test_bigmem test_gc test_dict test_json test_pickle test_re test_zlib
+test_tempfile test_shutil test_fcntl test_pty test_thread test_wait4 test_threadsignals
+test_poll test_epoll test_selectors test_resource test_faulthandler""".split()
 SKIP_RC = 77
 PYTHON = "/usr/bin/python3.11"  # Debian's, whose test suite this is (not a python3 from PATH)
 LINE = re.compile(r"\] (test_\w+) (passed|failed|skipped|crashed|timed out|resource denied|"
@@ -32,7 +34,7 @@ LINE = re.compile(r"\] (test_\w+) (passed|failed|skipped|crashed|timed out|resou
 
 
 def run(mods, env, jobs):
-    cmd = [PYTHON, "-m", "test", "--timeout", "900", *(["-j", str(jobs)] if jobs else []), *mods]
+    cmd = [PYTHON, "-m", "test", "--timeout", "900", "-o", *(["-j", str(jobs)] if jobs else []), *mods]
     out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          timeout=3600, check=False).stdout.decode(errors="replace")
     status = {}
@@ -75,7 +77,12 @@ def main():
             json.dump(got, f, indent=1)
         print("bare mimalloc:", ", ".join(f"{m} {s}" for m, s in got.items()))
         return 0
-    with open(os.path.join(out_dir, "baseline.json")) as f:
+    base_file = os.path.join(out_dir, "baseline.json")
+    for _ in range(360):  # ctest runs the baseline first; by hand the runs may overlap
+        if os.path.exists(base_file):
+            break
+        time.sleep(10)
+    with open(base_file) as f:
         base = json.load(f)
     bad = [m for m in MODULES if base.get(m) == "passed" and got[m] != "passed"]
     also = [m for m in MODULES if base.get(m) not in ("passed", None)]
