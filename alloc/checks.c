@@ -45,6 +45,7 @@ static const check_name_t check_names[] = {
     {"underflow", MS_CHK_UNDERFLOW},     {"overflow", MS_CHK_OVERFLOW},
     {"canary", MS_CHK_OVERFLOW},         {"quarantine", MS_CHK_QUARANTINE},
     {"uaf", MS_CHK_UAF},                 {"guard-pages", MS_CHK_UAF},
+    {"headers", MS_CHK_HEADERS},         {"every-block", MS_CHK_HEADERS},
 };
 
 static int name_bit(const char *s, size_t len, uint32_t *bit) {
@@ -112,7 +113,7 @@ static int parse_token(const char *s, size_t len, uint32_t *flags, uint64_t *qby
     return 0;
   }
   if (value_is(s, len, "all")) {
-    *flags |= MS_CHK_DEFAULT | MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF;
+    *flags |= MS_CHK_DEFAULT | MS_CHK_HEADERS | MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF;
     return 0;
   }
   int off = 0;
@@ -151,7 +152,7 @@ const char *_ms_checks_describe(void) {
   buf[0] = 0;
   static const check_name_t shown[] = {
       {"double-free", MS_CHK_DOUBLE_FREE}, {"invalid-free", MS_CHK_INVALID_FREE},
-      {"underflow", MS_CHK_UNDERFLOW}, {"overflow", MS_CHK_OVERFLOW}};
+      {"underflow", MS_CHK_UNDERFLOW}, {"headers", MS_CHK_HEADERS}, {"overflow", MS_CHK_OVERFLOW}};
   for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
     if (_ms_check_flags & shown[i].bit)
       k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", k ? "," : "", shown[i].name);

@@ -48,6 +48,10 @@
 #define MS_CHK_OVERFLOW 0x08u   /* canaries */
 #define MS_CHK_QUARANTINE 0x10u /* freed blocks filled and held back, verified on leaving */
 #define MS_CHK_UAF 0x20u        /* guard-page sampling (guarded.c) */
+#define MS_CHK_HEADERS 0x40u    /* a header on every block (header mode), so the three header
+                                   checks above cover every block, not only sampled ones */
+/* Checks that need the bytes around every block: any of them selects header mode. */
+#define MS_CHK_NEED_HEADERS (MS_CHK_HEADERS | MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 #define MS_CHK_ABORT 0x100u     /* action=abort: every error aborts */
 #define MS_CHK_CONTINUE 0x800u  /* action=continue: record and carry on (guard-page faults
                                    still end the process); neither bit: action=default, abort

@@ -204,7 +204,7 @@ void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller) {
   if (_ms_tag_kind(tag) == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED ||
       (tag & MS_TAG_NAMED)) {
     _ms_guard++;
-    _ms_track_realloc(p, tag, q, qtag);
+    _ms_track_realloc(p, tag, q, n);
     _ms_guard--;
   }
   _ms_free(p, caller);

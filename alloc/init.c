@@ -11,10 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blockmap.h"
+#include "checks.h"
 #include "internal.h"
 #include "memscope.h"
 
 _Atomic int _ms_init_state;
+int _ms_lean_mode;
 _Atomic int64_t _ms_live_global;
 _Atomic uint64_t _ms_peak_live;
 _Atomic uint64_t _ms_peak_time_ns;
@@ -67,6 +70,12 @@ void _ms_init(void) {
     return;
   }
   _ms_guard++;
+  /* The block layout first, before anything here can allocate: every block must be made and
+   * freed under the same layout. MEMSCOPE_CHECKS is read again (with warnings) by the checks'
+   * own set-up; a bad value keeps the defaults, which are lean. */
+  if (_ms_checks_parse(secure_getenv("MEMSCOPE_CHECKS")) != 0) _ms_checks_parse(NULL);
+  _ms_lean_mode = !(_ms_check_flags & MS_CHK_NEED_HEADERS);
+  if (_ms_lean_mode) _ms_blockmap_init();
   _ms_start_ns = _ms_clock_init();
   uint64_t secret;
   if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) == (ssize_t)sizeof secret)

@@ -31,13 +31,41 @@
  * other block of a class has the class's one usable size, so readers multiply instead and the
  * fast path saves two counter updates. */
 typedef struct ms_class_counters {
-  uint64_t allocs, frees;
-  uint64_t req_alloc, req_freed;
+  /* lean-mode unsampled blocks (no header): their requested size is not known at free, their
+   * usable size is (the class's, or for odd blocks their own: net count and bytes) */
+  uint64_t lean_allocs, lean_frees, lean_req;
+  int64_t lean_odd_net, lean_odd_bytes;
+  /* blocks with a header (every block in header mode, sampled ones in lean mode) */
+  uint64_t allocs, frees, req_alloc, req_freed;
   uint64_t usable_alloc, usable_freed; /* odd blocks only */
   uint64_t odd_allocs, odd_frees;
 } ms_class_counters_t;
 
+/* Live usable bytes of a class's lean-mode blocks (exact). */
+static inline uint64_t _ms_class_lean_live(const ms_class_counters_t *c, uint64_t class_usable) {
+  int64_t regular = (int64_t)(c->lean_allocs - c->lean_frees) - c->lean_odd_net;
+  int64_t v = regular * (int64_t)class_usable + c->lean_odd_bytes;
+  return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Requested bytes freed in a class: exact for blocks with a header, estimated with the mean
+ * request of the class's lean-mode blocks for theirs (exact again once all are freed). Exact
+ * in header mode and at rate 1. */
+static inline uint64_t _ms_class_req_freed(const ms_class_counters_t *c) {
+  if (!c->lean_frees || !c->lean_allocs) return c->req_freed;
+  if (c->lean_frees >= c->lean_allocs) return c->req_freed + c->lean_req;
+  return c->req_freed +
+         (uint64_t)((unsigned __int128)c->lean_frees * c->lean_req / c->lean_allocs);
+}
+
+/* Lean mode (no header on unsampled blocks, alloc/blockmap.h) or header mode (every block has a
+ * header, alloc/header.h): fixed by _ms_init() before the first block is made, from
+ * MEMSCOPE_CHECKS (header mode when a check needs the bytes around every block). */
+extern int _ms_lean_mode;
+
 #define MS_MAX_TAG_DEPTH 16
+#define MS_HELD_MAX 64                 /* freed sampled blocks held per thread ... */
+#define MS_HELD_BYTES (256 * 1024)     /* ... up to this many bytes (larger ones are not held) */
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
 /* At rate 0 a thread still looks at the rate every 4 MiB it allocates: if a reset from
  * ms_set_sample_rate() raced with the thread's own countdown update and was lost, the thread
@@ -59,6 +87,11 @@ typedef struct ms_thread {
   uint32_t tag_depth;
   uint32_t tags[MS_MAX_TAG_DEPTH]; /* interned tag ids (track/), innermost last */
   ms_class_counters_t cls[MS_CLASS_COUNT] __attribute__((aligned(MS_CACHE_LINE)));
+  /* lean mode: freed sampled blocks held back from mimalloc for a while (malloc.c), so that a
+   * second free of one is recognised as a double free (their user pointers, oldest first) */
+  void *held[MS_HELD_MAX];
+  uint32_t held_head, held_count;
+  uint64_t held_bytes;
   /* cold */
   _Atomic int in_use;
   _Atomic(struct ms_thread *) next;
@@ -89,6 +122,10 @@ uint64_t _ms_coarse_now_ns(void);            /* same clock, coarse and cheaper *
 /* The bytes the program may use in a live block with tag word tag (malloc.c): what
  * malloc_usable_size() reports, and what realloc keeps when it moves the block. */
 uint64_t _ms_block_usable(const void *p, uint64_t tag);
+/* For the tracker (malloc.c): the tag word of a live block or 0 (lean mode: a virtual tag for a
+ * block without header), and marking a block as a named variable. */
+uint64_t _ms_live_tag_quiet(const void *p);
+void _ms_block_set_named(const void *p);
 
 /* Statistics (alloc/stats.c). */
 void _ms_stats_read(struct ms_stats *out);
@@ -101,8 +138,8 @@ void _ms_sampler_reset_all(void);            /* after ms_set_sample_rate */
  * Called with the re-entrancy guard held. */
 void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *record);
 void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller);
-/* realloc moved old (tag otag, still live) to q (tag qtag); called before old is released */
-void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag);
+/* realloc moved old (tag otag, still live) to q (n bytes); called before old is released */
+void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n);
 /* a sampled block was resized in place from old to n bytes */
 void _ms_track_resize(void *block, uint64_t old, uint64_t n);
 void _ms_track_init(void);

@@ -1,10 +1,23 @@
 /* malloc.c — the malloc family: every C entry point memscope provides in place of glibc's.
  *
- * Each allocation asks mimalloc for request + header, writes the header (alloc/header.h), bumps
- * the calling thread's size-class counters and the sampler's countdown. Only when the countdown
- * runs out does the allocation take the sampled path into the tracker. free() reads the header
- * to learn everything it needs; pointers that are not live memscope blocks (never allocated by
- * us, interior, already freed) are reported and never handed to mimalloc.
+ * Two block layouts, fixed at start-up (_ms_lean_mode, decided in _ms_init from
+ * MEMSCOPE_CHECKS):
+ *
+ *   lean mode (the default): an unsampled block is exactly the block mimalloc returns; memscope
+ *   neither writes nor reads its bytes. Its size on free comes from mimalloc (usable size ->
+ *   size class). Sampled blocks get the 64-byte SAMPLED header of alloc/header.h and a mark in
+ *   the block map (alloc/blockmap.h), which is how free() finds them; named blocks get a mark
+ *   too. Every figure that needs a requested size is exact for sampled blocks and estimated
+ *   per size class for the others (docs/FORMAT.md).
+ *
+ *   header mode (MEMSCOPE_CHECKS turns on a check that needs the bytes around every block:
+ *   canaries, quarantine, guard pages, or `headers`): every block carries a header
+ *   (alloc/header.h) that free() reads, so double, invalid and underflowing frees are caught
+ *   for every block.
+ *
+ * Each allocation bumps the calling thread's size-class counters and the sampler's countdown.
+ * Only when the countdown runs out does the allocation take the sampled path into the tracker.
+ * Every byte up to malloc_usable_size() is the program's: realloc keeps it, calloc zeroes it.
  *
  * Semantics follow glibc 2.36 where mimalloc differs: realloc(p, 0) frees and returns NULL;
  * every failure sets ENOMEM (mimalloc 2.0.9 leaves errno alone for some absurd sizes); free()
@@ -18,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blockmap.h"
 #include "checks.h"
 #include "internal.h"
 #include "memscope.h"
@@ -68,13 +82,16 @@ static inline void countdown_set(ms_thread_t *t, int64_t v) {
 
 /* Counters for an allocation of n bytes in class cls with header h. Blocks of an exact class
  * need no usable-size bookkeeping; odd ones (large, over-aligned) ask mimalloc. */
+#define MS_SAMPLED_HDR_LEN (16 + MS_SAMPLE_RECORD_SIZE)
 static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
   ms_class_counters_t *c = &t->cls[cls];
   MS_CNT_ADD(c->allocs, 1);
   MS_CNT_ADD(c->req_alloc, n);
   MS_CNT_ADD(t->header_alloc, h);
   t->live_delta += (int64_t)n;
-  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH)) _ms_live_flush(t);
+  /* A sampled block flushes after the tracker has booked it at its site (_ms_alloc), so that
+   * a peak it sets is copied with the block in it. */
+  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH) && h != MS_SAMPLED_HDR_LEN) _ms_live_flush(t);
 }
 
 static inline void count_free_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
@@ -113,6 +130,40 @@ static inline uint64_t usable_of(void *block, unsigned cls, int aligned) {
   return (MS_LIKELY(u != 0) && !aligned) ? u : mi_usable_size(block);
 }
 
+/* Lean mode, unsampled blocks: the class and usable size come from mimalloc's block (the
+ * request n maps to the same bin mimalloc serves it from, test_size_class checks it), the
+ * requested bytes are kept per class on allocation only. Live bytes move by usable size. */
+static inline void lean_count_alloc(ms_thread_t *t, unsigned cls, uint64_t n, uint64_t usable) {
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->lean_allocs, 1);
+  MS_CNT_ADD(c->lean_req, n);
+  t->live_delta += (int64_t)usable;
+  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH)) _ms_live_flush(t);
+}
+static inline void lean_count_free(ms_thread_t *t, unsigned cls, uint64_t usable) {
+  MS_CNT_ADD(t->cls[cls].lean_frees, 1);
+  t->live_delta -= (int64_t)usable;
+  if (MS_UNLIKELY(t->live_delta <= -MS_LIVE_FLUSH)) _ms_live_flush(t);
+}
+/* Odd blocks (above MS_CLASS_EXACT_MAX, over-aligned): their usable size is their own. */
+static void lean_count_alloc_any(ms_thread_t *t, uint64_t n, void *p) {
+  uint64_t u = mi_usable_size(p);
+  unsigned cls = _ms_class_of(u);
+  if (_ms_class_usable[cls] != u) {
+    MS_CNT_ADD(t->cls[cls].lean_odd_net, 1);
+    MS_CNT_ADD(t->cls[cls].lean_odd_bytes, (int64_t)u);
+  }
+  lean_count_alloc(t, cls, n, u);
+}
+static void lean_count_free_any(ms_thread_t *t, uint64_t u) {
+  unsigned cls = _ms_class_of(u);
+  if (_ms_class_usable[cls] != u) {
+    MS_CNT_ADD(t->cls[cls].lean_odd_net, -1);
+    MS_CNT_ADD(t->cls[cls].lean_odd_bytes, -(int64_t)u);
+  }
+  lean_count_free(t, cls, u);
+}
+
 /* ------------------------------------------------------------------ allocation */
 
 /* Decide the header kind for a request; SAMPLED when the sampler's countdown ran out. */
@@ -130,6 +181,29 @@ static inline unsigned header_kind(ms_thread_t *t, size_t n, size_t align) {
   return (n <= MS_SHORT_MAX && align <= 8) ? MS_HDR_SHORT : MS_HDR_NORMAL;
 }
 
+/* Lean mode: an unsampled block is the block mimalloc returns, nothing in front of it.
+ * mimalloc aligns blocks of 16 bytes and more to 16, smaller ones to 8. Also where a sampled
+ * block goes when it could not be marked (no memory for the chunk's bitmap). */
+static void *lean_plain_alloc(ms_thread_t *t, size_t n, size_t align, int zero) {
+  void *p;
+  if (align <= 8 || (align <= 16 && n >= 16)) {
+    p = zero ? mi_zalloc(n) : mi_malloc(n);
+  } else {
+    /* mimalloc 2.0.9 returns misaligned blocks for sizes that are a multiple of an alignment
+     * of 256 or more, up to 1 KiB (it assumes such bins start aligned): one byte more takes
+     * its path that really aligns (test/regress/usable_size.c) */
+    size_t m = (align >= 256 && n <= 1024 && (n & (align - 1)) == 0) ? n + 1 : n;
+    p = zero ? mi_zalloc_aligned(m, align) : mi_malloc_aligned(m, align);
+  }
+  if (MS_UNLIKELY(p == NULL)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (MS_LIKELY(!_ms_guard)) lean_count_alloc_any(t, n, p);
+  if (MS_UNLIKELY(n >= MS_HUGE_MIN)) _ms_blockmap_huge(p, mi_usable_size(p), 1);
+  return p;
+}
+
 /* The one allocation routine behind every entry point. align <= 16 means "natural". */
 MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   if (MS_UNLIKELY(n > MS_SIZE_MAX)) {
@@ -140,6 +214,11 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   ms_thread_t *t = thread_enter(&locked);
   unsigned kind = locked ? ((n <= MS_SHORT_MAX && align <= 8) ? MS_HDR_SHORT : MS_HDR_NORMAL)
                          : header_kind(t, n, align);
+  if (_ms_lean_mode && kind != MS_HDR_SAMPLED) {
+    void *p = lean_plain_alloc(t, n, align, zero);
+    thread_leave(locked);
+    return p;
+  }
   size_t h = _ms_hdr_len(kind);
   int aligned = align > 16;
   void *block = NULL;
@@ -165,6 +244,17 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   /* CHECKS: canary after the requested size; GUARDED bit for guard-page blocks */
   if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag, n, h, cls);
   *_ms_tag_ptr(p) = tag;
+  if (_ms_lean_mode) {
+    /* lean: free() finds the header through the mark; no mark, no header */
+    if (MS_UNLIKELY(_ms_mark_set(p, MS_MARK_SAMPLED) != 0)) {
+      if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED))) count_free(t, cls, n, block, aligned, h);
+      mi_free(block);
+      p = lean_plain_alloc(t, n, align, zero);
+      thread_leave(locked);
+      return p;
+    }
+    if (MS_UNLIKELY(n + h >= MS_HUGE_MIN)) _ms_blockmap_huge(block, mi_usable_size(block), 1);
+  }
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
     _ms_guard++;
     _ms_track_alloc(t, p, n, block);
@@ -230,6 +320,26 @@ static uint64_t live_tag(const void *p, int report) {
   return tag;
 }
 
+/* Lean mode: a freed sampled block keeps its header (tag FREED) and its FREED mark for a while
+ * instead of going back to mimalloc at once: its address cannot be reused meanwhile, so a second
+ * free of it is a double free for certain, reported with the allocation stack still in the
+ * header. At most MS_HELD_MAX blocks and MS_HELD_BYTES per thread; the oldest goes first. */
+static void hold_freed_sample(ms_thread_t *t, void *p, uint64_t usable) {
+  _ms_mark_set(p, MS_MARK_FREED);
+  while (t->held_count == MS_HELD_MAX || (t->held_count && t->held_bytes + usable > MS_HELD_BYTES)) {
+    void *q = t->held[t->held_head];
+    t->held_head = (t->held_head + 1) % MS_HELD_MAX;
+    t->held_count--;
+    void *qb = _ms_block_of(q, MS_HDR_SAMPLED);
+    t->held_bytes -= mi_usable_size(qb);
+    _ms_mark_set(q, MS_MARK_NONE);
+    mi_free(qb);
+  }
+  t->held[(t->held_head + t->held_count) % MS_HELD_MAX] = p;
+  t->held_count++;
+  t->held_bytes += usable;
+}
+
 static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *caller) {
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
   uint64_t n = _ms_tag_size(tag);
@@ -244,6 +354,17 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
     count_free(t, cls, n, block, _ms_tag_aligned(tag), _ms_hdr_len(kind));
   if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) _ms_live_flush(t);
+  if (_ms_lean_mode) { /* (only sampled blocks have a header in lean mode) */
+    uint64_t bu = mi_usable_size(block);
+    if (MS_UNLIKELY(bu >= MS_HUGE_MIN)) _ms_blockmap_huge(block, bu, 0);
+    if (bu <= MS_HELD_BYTES / 4) {
+      hold_freed_sample(t, p, bu);
+      return;
+    }
+    _ms_mark_set(p, MS_MARK_NONE); /* before mimalloc may give the address to another block */
+    mi_free(block);
+    return;
+  }
   /* CHECKS: guard-page blocks go back to their pool; quarantine holds freed blocks back */
   if (MS_UNLIKELY((tag & MS_TAG_GUARDED) || (_ms_check_flags & MS_CHK_QUARANTINE)) &&
       _ms_checks_release(p, tag, block))
@@ -251,15 +372,127 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   mi_free(block);
 }
 
+/* ------------------------------------------------------------------ lean mode: blocks without
+ * a header */
+
+/* What the tracker is told of a lean-mode block that has no header: its requested size was not
+ * kept, so its usable size stands in. */
+static uint64_t lean_virtual_tag(const void *p, unsigned marks) {
+  uint64_t u = mi_usable_size(p);
+  if (u > MS_SIZE_MAX) u = MS_SIZE_MAX;
+  uint64_t tag = _ms_tag_make(u, _ms_class_of(u), MS_HDR_NORMAL, 0);
+  return marks == MS_MARK_NAMED ? tag | MS_TAG_NAMED : tag;
+}
+
+/* May lean mode hand p to mimalloc? A pointer outside mimalloc's heap, misaligned, or inside a
+ * huge block past its first chunk is an invalid free (reported when asked). Interior pointers
+ * of ordinary blocks look like blocks here: only header mode (MEMSCOPE_CHECKS=headers) and
+ * sampled blocks catch those (docs/CHECKS.md). */
+static int lean_valid(const void *p, int report) {
+  if (MS_LIKELY(((uintptr_t)p & 7) == 0 && _ms_chunk_owned(p))) return 1;
+  if (report) _ms_report_error(1 /* invalid_free */, p, 0, NULL);
+  return 0;
+}
+
+static inline void lean_release_plain(ms_thread_t *t, void *p, uint64_t u) {
+  if (MS_LIKELY(!_ms_guard)) lean_count_free_any(t, u);
+  if (MS_UNLIKELY(u >= MS_HUGE_MIN)) _ms_blockmap_huge(p, u, 0);
+  mi_free(p);
+}
+
+/* free() of anything but a plain block of a known chunk: sampled and named blocks, the first
+ * pointer of a chunk, bad pointers, calls from memscope's own helpers. */
+static void lean_free_slow(void *p, void *caller) {
+  if (!lean_valid(p, 1)) return;
+  unsigned marks = _ms_marks(p);
+  int locked = 0;
+  ms_thread_t *t = thread_enter(&locked);
+  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
+    uint64_t tag = live_tag(p, 1); /* FREED: the tag says so, a double free is reported */
+    if (tag) release_block(t, p, tag, caller);
+  } else {
+    if (marks == MS_MARK_NAMED) {
+      _ms_guard++;
+      _ms_track_free(t, p, lean_virtual_tag(p, marks), p, caller);
+      _ms_guard--;
+      _ms_mark_set(p, MS_MARK_NONE);
+    }
+    lean_release_plain(t, p, mi_usable_size(p));
+  }
+  thread_leave(locked);
+}
+
+static void *header_realloc(void *p, size_t n, void *caller, uint64_t tag);
+
+/* realloc of a lean-mode block. A plain block stays mimalloc's business (mi_realloc keeps every
+ * usable byte) unless the sampler picks the growth: then it moves into a new, sampled block. */
+static void *lean_realloc(void *p, size_t n, void *caller) {
+  if (!lean_valid(p, 1)) {
+    errno = EINVAL; /* not ours: we cannot know how many bytes to copy */
+    return NULL;
+  }
+  unsigned marks = _ms_marks(p);
+  if (marks == MS_MARK_SAMPLED || marks == MS_MARK_FREED) {
+    uint64_t tag = live_tag(p, 1);
+    if (!tag) {
+      errno = EINVAL;
+      return NULL;
+    }
+    return header_realloc(p, n, caller, tag);
+  }
+  uint64_t u = mi_usable_size(p);
+  if (marks != MS_MARK_NAMED) {
+    int locked = 0;
+    ms_thread_t *t = thread_enter(&locked);
+    int64_t cd = countdown_get(t), growth = n > u ? (int64_t)(n - u) : 0;
+    if (cd - growth > 0 || locked || _ms_guard) {
+      if (MS_UNLIKELY(u >= MS_HUGE_MIN)) _ms_blockmap_huge(p, u, 0);
+      void *q = mi_realloc(p, n);
+      if (MS_UNLIKELY(q == NULL)) {
+        if (u >= MS_HUGE_MIN) _ms_blockmap_huge(p, u, 1);
+        thread_leave(locked);
+        errno = ENOMEM;
+        return NULL;
+      }
+      if (!locked) countdown_set(t, cd - growth);
+      if (MS_LIKELY(!_ms_guard)) {
+        lean_count_free_any(t, u);
+        lean_count_alloc_any(t, n, q);
+      }
+      if (MS_UNLIKELY(n >= MS_HUGE_MIN)) _ms_blockmap_huge(q, mi_usable_size(q), 1);
+      thread_leave(locked);
+      return q;
+    }
+    thread_leave(locked);
+  }
+  /* Move: into a sampled block, or a named block (whose variable follows it) */
+  void *q = _ms_alloc(n, 0, 0);
+  if (q == NULL) return NULL;
+  memcpy(q, p, u < n ? u : n);
+  if (marks == MS_MARK_NAMED) {
+    _ms_guard++;
+    _ms_track_realloc(p, lean_virtual_tag(p, marks), q, n);
+    _ms_guard--;
+  }
+  lean_free_slow(p, caller);
+  return q;
+}
+
+/* ------------------------------------------------------------------ free */
+
 MS_INTERNAL void _ms_free(void *p, void *caller) {
   if (MS_UNLIKELY(p == NULL)) return;
   int saved = errno;
-  uint64_t tag = live_tag(p, 1);
-  if (MS_LIKELY(tag != 0)) {
-    int locked = 0;
-    ms_thread_t *t = thread_enter(&locked);
-    release_block(t, p, tag, caller);
-    thread_leave(locked);
+  if (_ms_lean_mode) {
+    lean_free_slow(p, caller);
+  } else {
+    uint64_t tag = live_tag(p, 1);
+    if (MS_LIKELY(tag != 0)) {
+      int locked = 0;
+      ms_thread_t *t = thread_enter(&locked);
+      release_block(t, p, tag, caller);
+      thread_leave(locked);
+    }
   }
   errno = saved;
 }
@@ -276,6 +509,7 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
     errno = ENOMEM;
     return NULL;
   }
+  if (_ms_lean_mode) return lean_realloc(p, n, caller);
   uint64_t tag = live_tag(p, 1);
   if (MS_UNLIKELY(tag == 0)) {
     /* Not ours or not live: we cannot know how many bytes to copy. Refuse, like glibc's
@@ -283,6 +517,18 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
     errno = EINVAL;
     return NULL;
   }
+  return header_realloc(p, n, caller, tag);
+}
+
+/* The tag of a block _ms_alloc just made: its header's, or (lean mode, unsampled) a virtual one
+ * with the requested size. */
+static uint64_t new_block_tag(const void *q, uint64_t n) {
+  if (!_ms_lean_mode || _ms_marks(q) == MS_MARK_SAMPLED) return *_ms_tag_ptr(q);
+  return _ms_tag_make(n, _ms_class_of(n), MS_HDR_NORMAL, 0);
+}
+
+/* realloc of a block with a header (every block in header mode, sampled ones in lean mode). */
+static void *header_realloc(void *p, size_t n, void *caller, uint64_t tag) {
   /* CHECKS: verify the canary; a guarded block always moves */
   if (MS_UNLIKELY(tag & (MS_TAG_CANARIES | MS_TAG_GUARDED)) && _ms_checks_realloc(p, tag)) return _ms_guarded_realloc(p, tag, n, caller);
   unsigned kind = _ms_tag_kind(tag), cls = _ms_tag_class(tag);
@@ -330,10 +576,10 @@ static void *ms_realloc(void *p, size_t n, void *caller) {
   if (q == NULL) return NULL; /* errno is ENOMEM; the old block stays valid */
   uint64_t keep = _ms_block_usable(p, tag);
   memcpy(q, p, keep < n ? keep : n);
-  uint64_t qtag = *_ms_tag_ptr(q);
+  uint64_t qtag = new_block_tag(q, n);
   if (kind == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED)) {
     _ms_guard++;
-    _ms_track_realloc(p, tag, q, qtag);
+    _ms_track_realloc(p, tag, q, n);
     _ms_guard--;
   }
   locked = 0;
@@ -367,10 +613,10 @@ static void *ms_memalign(size_t align, size_t n) {
 /* Checks that need the general path on every allocation/free (checks.h). */
 #define MS_CHK_SLOW_PATHS (MS_CHK_OVERFLOW | MS_CHK_QUARANTINE | MS_CHK_UAF)
 
-/* malloc's fast path: an unsampled block of an exact size class, no per-allocation checks.
- * Everything else (first call of a thread, samples, large or checked blocks, memscope's own
- * allocations) goes through _ms_alloc, which makes the same header. */
-MS_EXPORT void *malloc(size_t n) {
+/* Header mode's malloc fast path: an unsampled block of an exact size class, no per-allocation
+ * checks. Everything else (first call of a thread, samples, large or checked blocks, memscope's
+ * own allocations) goes through _ms_alloc, which makes the same header. */
+static __attribute__((noinline)) void *header_malloc(size_t n) {
   ms_thread_t *t = _ms_self;
   if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX - 16 && !_ms_guard &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS))) {
@@ -393,10 +639,45 @@ MS_EXPORT void *malloc(size_t n) {
   return _ms_alloc(n, 0, 0);
 }
 
-/* free's fast path: a live SHORT or NORMAL block with no flag bits (not sampled, named,
- * uncounted, aligned, canaried or guarded) and an intact guard word. Anything else, including
- * every kind of bad pointer, goes through _ms_free, which reports. */
-MS_EXPORT void free(void *p) {
+static __attribute__((noinline)) void *malloc_slow(size_t n) { return _ms_alloc(n, 0, 0); }
+
+/* Lean mode: mimalloc failed after the counters were moved: move them back. */
+static __attribute__((noinline, cold)) void *lean_malloc_failed(size_t n) {
+  ms_thread_t *t = _ms_self;
+  unsigned cls = _ms_class_of(n);
+  ms_class_counters_t *c = &t->cls[cls];
+  MS_CNT_ADD(c->lean_allocs, -1);
+  MS_CNT_ADD(c->lean_req, -(uint64_t)n);
+  t->live_delta -= (int64_t)_ms_class_usable[cls];
+  countdown_set(t, countdown_get(t) + (int64_t)n);
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* malloc: in lean mode, a countdown, a class counter and mimalloc's own malloc; the counters
+ * move first, so that only n has to live across the call (fewer registers to save). */
+MS_EXPORT void *malloc(size_t n) {
+  if (MS_LIKELY(_ms_lean_mode)) {
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY(t != NULL && n <= MS_CLASS_EXACT_MAX && !_ms_guard)) {
+      int64_t cd = countdown_get(t) - (int64_t)n;
+      if (MS_LIKELY(cd > 0)) {
+        countdown_set(t, cd);
+        unsigned cls = _ms_class_of(n);
+        lean_count_alloc(t, cls, n, _ms_class_usable[cls]);
+        void *p = mi_malloc(n);
+        return MS_LIKELY(p != NULL) ? p : lean_malloc_failed(n);
+      }
+    }
+    return malloc_slow(n);
+  }
+  return header_malloc(n);
+}
+
+/* Header mode's free fast path: a live SHORT or NORMAL block with no flag bits (not sampled,
+ * named, uncounted, aligned, canaried or guarded) and an intact guard word. Anything else,
+ * including every kind of bad pointer, goes through _ms_free, which reports. */
+static __attribute__((noinline)) void header_free(void *p, void *caller) {
   ms_thread_t *t = _ms_self;
   if (MS_LIKELY(p != NULL && t != NULL && ((uintptr_t)p & 7) == 0 &&
                 !(_ms_check_flags & MS_CHK_SLOW_PATHS) && mi_is_in_heap_region(p))) {
@@ -416,7 +697,39 @@ MS_EXPORT void free(void *p) {
       }
     }
   }
-  _ms_free(p, __builtin_return_address(0));
+  _ms_free(p, caller);
+}
+
+/* Lean mode, a plain block whose usable size is not its class's (large, over-aligned). */
+static __attribute__((noinline)) void lean_free_odd(ms_thread_t *t, void *p, uint64_t u) {
+  int saved = errno;
+  lean_release_plain(t, p, u);
+  errno = saved;
+}
+
+/* free: in lean mode, a plain block of a chunk known to be mimalloc's costs a look at the block
+ * map, mimalloc's usable size and a class counter, then mimalloc's own free. mimalloc's free of
+ * a small or medium block never touches errno; other blocks go where errno is saved. */
+MS_EXPORT void free(void *p) {
+  if (MS_LIKELY(_ms_lean_mode)) {
+    uintptr_t w = _ms_chunk_word(p);
+    ms_thread_t *t = _ms_self;
+    if (MS_LIKELY((w & (MS_CHUNK_OWNED | MS_CHUNK_HUGE_INTERIOR)) == MS_CHUNK_OWNED &&
+                  t != NULL && !_ms_guard && ((uintptr_t)p & 7) == 0 && !_ms_marks_in(w, p))) {
+      uint64_t u = mi_usable_size(p);
+      unsigned cls = _ms_class_of(u);
+      if (MS_LIKELY(_ms_class_usable[cls] == u)) {
+        lean_count_free(t, cls, u);
+        mi_free(p);
+      } else {
+        lean_free_odd(t, p, u);
+      }
+      return;
+    }
+    _ms_free(p, __builtin_return_address(0));
+    return;
+  }
+  header_free(p, __builtin_return_address(0));
 }
 
 MS_EXPORT void cfree(void *p) { _ms_free(p, __builtin_return_address(0)); }
@@ -481,6 +794,11 @@ MS_INTERNAL uint64_t _ms_block_usable(const void *p, uint64_t tag) {
 
 MS_EXPORT size_t malloc_usable_size(void *p) {
   if (p == NULL) return 0;
+  if (_ms_lean_mode) {
+    if (!lean_valid(p, 0)) return 0;
+    unsigned mark = _ms_marks(p);
+    if (mark == MS_MARK_NONE || mark == MS_MARK_NAMED) return mi_usable_size(p);
+  }
   uint64_t tag = live_tag(p, 0);
   if (tag == 0) return 0;
   /* CHECKS: the caller may now use the slack, so the canary goes (the size reported is then
@@ -494,5 +812,21 @@ MS_EXPORT size_t malloc_usable_size(void *p) {
   return _ms_block_usable(p, tag);
 }
 
-/* For the tracker: the tag word of a live memscope block, or 0 (nothing reported). */
-MS_INTERNAL uint64_t _ms_live_tag_quiet(const void *p) { return p ? live_tag(p, 0) : 0; }
+/* For the tracker: the tag word of a live memscope block, or 0 (nothing reported). A lean-mode
+ * block without a header gets a virtual one (usable size, NAMED when marked). */
+MS_INTERNAL uint64_t _ms_live_tag_quiet(const void *p) {
+  if (!p) return 0;
+  if (_ms_lean_mode) {
+    if (!lean_valid(p, 0)) return 0;
+    unsigned marks = _ms_marks(p);
+    if (marks == MS_MARK_NONE || marks == MS_MARK_NAMED) return lean_virtual_tag(p, marks);
+  }
+  return live_tag(p, 0);
+}
+
+/* For the tracker: p (a live block) is now a named variable, so its free must reach the
+ * tracker: a tag bit where the block has a header, a mark in lean mode. */
+MS_INTERNAL void _ms_block_set_named(const void *p) {
+  if (!_ms_lean_mode || _ms_marks(p) == MS_MARK_SAMPLED) *_ms_tag_ptr(p) |= MS_TAG_NAMED;
+  else _ms_mark_set(p, MS_MARK_NAMED);
+}

@@ -18,7 +18,8 @@ uint64_t _ms_errors_count(void);       /* track/errors.c */
 /* Live usable bytes of class c from its summed counters (see ms_class_counters_t). */
 static uint64_t live_usable(unsigned c, const ms_class_counters_t *s) {
   uint64_t regular = (s->allocs - s->frees) - (s->odd_allocs - s->odd_frees);
-  return regular * _ms_class_usable[c] + (s->usable_alloc - s->usable_freed);
+  return regular * _ms_class_usable[c] + (s->usable_alloc - s->usable_freed) +
+         _ms_class_lean_live(s, _ms_class_usable[c]);
 }
 
 static void sum_class(unsigned c, ms_class_counters_t *out) {
@@ -26,6 +27,11 @@ static void sum_class(unsigned c, ms_class_counters_t *out) {
   for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next)) {
     out->allocs += MS_CNT_GET(t->cls[c].allocs);
     out->frees += MS_CNT_GET(t->cls[c].frees);
+    out->lean_frees += MS_CNT_GET(t->cls[c].lean_frees);
+    out->lean_allocs += MS_CNT_GET(t->cls[c].lean_allocs);
+    out->lean_req += MS_CNT_GET(t->cls[c].lean_req);
+    out->lean_odd_net += MS_CNT_GET(t->cls[c].lean_odd_net);
+    out->lean_odd_bytes += MS_CNT_GET(t->cls[c].lean_odd_bytes);
     out->req_alloc += MS_CNT_GET(t->cls[c].req_alloc);
     out->req_freed += MS_CNT_GET(t->cls[c].req_freed);
     out->usable_alloc += MS_CNT_GET(t->cls[c].usable_alloc);
@@ -43,17 +49,19 @@ void _ms_stats_read(ms_stats_t *out) {
     hdr_f += MS_CNT_GET(t->header_freed);
     threads++;
   }
-  uint64_t usable = 0, req_f = 0;
+  uint64_t usable = 0, live = 0;
   for (unsigned c = 0; c < MS_CLASS_COUNT; c++) {
     ms_class_counters_t s;
     sum_class(c, &s);
-    out->total_allocations += s.allocs;
-    out->total_frees += s.frees;
-    out->total_bytes += s.req_alloc;
-    req_f += s.req_freed;
+    out->total_allocations += s.allocs + s.lean_allocs;
+    out->total_frees += s.frees + s.lean_frees;
+    out->total_bytes += s.req_alloc + s.lean_req;
+    live += (s.req_alloc - s.req_freed) + _ms_class_lean_live(&s, _ms_class_usable[c]);
     usable += live_usable(c, &s);
   }
-  out->live_bytes = out->total_bytes - req_f;
+  /* requested bytes where free() knows them (blocks with a header: all in header mode, sampled
+   * ones in lean mode), usable bytes for lean-mode unsampled blocks: exact either way */
+  out->live_bytes = live;
   out->live_allocations = out->total_allocations - out->total_frees;
   out->usable_bytes = usable;
   out->header_bytes = hdr_a - hdr_f;
@@ -83,11 +91,11 @@ MS_EXPORT int ms_class_stats(unsigned index, ms_class_stats_t *out) {
   ms_class_counters_t s;
   sum_class(index, &s);
   out->size = _ms_class_max(index);
-  out->allocations = s.allocs;
-  out->frees = s.frees;
-  out->requested_bytes = s.req_alloc - s.req_freed;
+  out->allocations = s.allocs + s.lean_allocs;
+  out->frees = s.frees + s.lean_frees;
+  out->requested_bytes = s.req_alloc + s.lean_req - _ms_class_req_freed(&s);
   out->usable_bytes = live_usable(index, &s);
-  out->total_requested = s.req_alloc;
+  out->total_requested = s.req_alloc + s.lean_req;
   return MS_OK;
 }
 

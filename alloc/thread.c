@@ -29,10 +29,17 @@ static void thread_totals(ms_thread_t *t, uint64_t *allocs, uint64_t *frees, uin
                           uint64_t *freed) {
   uint64_t a = 0, f = 0, b = 0, fb = 0;
   for (unsigned c = 0; c < MS_CLASS_COUNT; c++) {
-    a += MS_CNT_GET(t->cls[c].allocs);
-    f += MS_CNT_GET(t->cls[c].frees);
-    b += MS_CNT_GET(t->cls[c].req_alloc);
-    fb += MS_CNT_GET(t->cls[c].req_freed);
+    ms_class_counters_t k = {.lean_allocs = MS_CNT_GET(t->cls[c].lean_allocs),
+                             .lean_frees = MS_CNT_GET(t->cls[c].lean_frees),
+                             .lean_req = MS_CNT_GET(t->cls[c].lean_req),
+                             .allocs = MS_CNT_GET(t->cls[c].allocs),
+                             .frees = MS_CNT_GET(t->cls[c].frees),
+                             .req_alloc = MS_CNT_GET(t->cls[c].req_alloc),
+                             .req_freed = MS_CNT_GET(t->cls[c].req_freed)};
+    a += k.allocs + k.lean_allocs;
+    f += k.frees + k.lean_frees;
+    b += k.req_alloc + k.lean_req;
+    fb += _ms_class_req_freed(&k);
   }
   *allocs = a, *frees = f, *bytes = b, *freed = fb;
 }

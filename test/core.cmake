@@ -32,6 +32,15 @@ ms_unit_test(alloc SOURCES test_alloc.c LIBS memscope dl)
 
 # ms_stats / ms_class_stats exactness, 8 threads, rate 0 from the environment.
 ms_unit_test(stats SOURCES test_stats.c ${CMAKE_SOURCE_DIR}/alloc/size_class.c LIBS memscope mimalloc Threads::Threads)
+# Lean mode: blocks are mimalloc's own, the block map under threads, rate switches, bad pointers.
+ms_unit_test(lean SOURCES test_lean.c LIBS memscope mimalloc Threads::Threads)
+ms_core_uses_memscope(lean)
+target_compile_options(test_lean PRIVATE -Wno-use-after-free -Wno-free-nonheap-object)
+set_tests_properties(lean PROPERTIES LABELS core TIMEOUT 300)
+
+# The four above test header mode (a header on every block): its layout, requested-byte
+# statistics and every-block checks. Lean mode (the default) has its own test, test_lean.c.
+
 
 # The tracker, end to end through ms_snapshot() and the dump reader (msdump). -rdynamic so
 # that dladdr() names the tests' own call-site functions.
@@ -87,6 +96,9 @@ ms_core_uses_memscope(options)
 set(MS_CORE_TESTS size_class header options alloc stats sampler stacks stacks_fp variables
   api_unloaded api_unloaded_preload tracking)
 set_tests_properties(${MS_CORE_TESTS} PROPERTIES LABELS core TIMEOUT 120)
+# header mode for the tests of exact requested sizes (named variables' sizes, and ref counts
+# on freed pointers, need a header on unsampled blocks; lean mode records their usable size)
+set_tests_properties(header alloc stats variables PROPERTIES ENVIRONMENT MEMSCOPE_CHECKS=headers)
 
 # The tracker's clock (rdtsc scaled against CLOCK_MONOTONIC), compiled on its own.
 ms_unit_test(clock SOURCES test_clock.c ${CMAKE_SOURCE_DIR}/alloc/clock.c)

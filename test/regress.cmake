@@ -43,8 +43,8 @@ target_compile_options(regress_usable_size PRIVATE -O1 -g)
 foreach(rate 0 512K 1)
   foreach(checks default off overflow quarantine uaf=1 all)
     set(max 65536)
-    if(checks STREQUAL "uaf=1" OR checks STREQUAL "all")
-      set(max 16384) # every block on its own guard page: keep the run short
+    if(checks STREQUAL "uaf=1" OR checks STREQUAL "all" OR checks STREQUAL "quarantine")
+      set(max 16384) # a guard page or a quarantine fill per block: keep the run short
     endif()
     add_test(NAME regress_usable_size_${rate}_${checks}
       COMMAND sh ${MS_REGRESS_DIR}/run.sh $<TARGET_FILE:memscope> $<TARGET_FILE:regress_usable_size>

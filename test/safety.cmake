@@ -51,7 +51,11 @@ ms_safety_case(double_free double_free double_free --address block --continue
   --where drop_block_again,main --alloc make_block,main)
 ms_safety_case(double_free_abort double_free double_free --address block --checks action=abort
   --where drop_block_again,main --alloc make_block,main)
-ms_safety_case(invalid_free_interior invalid_free invalid_free --continue
+# header mode: every block, sampled or not
+ms_safety_case(double_free_headers_rate0 double_free double_free --address block --continue
+  --checks headers --sample-rate 0 --where drop_block_again,main)
+# an interior pointer of an unsampled block is only caught with a header on every block
+ms_safety_case(invalid_free_interior invalid_free invalid_free --checks headers --continue
   --where free_interior,main)
 ms_safety_case(invalid_free_stack invalid_free invalid_free --arg stack --continue
   --where free_stack_pointer,main)

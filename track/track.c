@@ -78,14 +78,13 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   }
 }
 
-void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t qtag) {
-  (void)qtag;
+void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n) {
   if (_ms_tag_kind(otag) == MS_HDR_SAMPLED) {
     ms_sample_t *r = _ms_block_of(old, MS_HDR_SAMPLED);
     uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, _ms_tag_size(otag));
     atomic_fetch_add_explicit(&_ms_site(r->stack)->realloc_count, wcount, memory_order_relaxed);
   }
-  if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, _ms_tag_size(*_ms_tag_ptr(q)));
+  if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, n);
 }
 
 /* An in-place resize moves the block's contribution at its site from (old weight, count) to

@@ -36,7 +36,6 @@ static char *tags[MAX_TAGS];
 static _Atomic uint32_t n_tags;
 static pthread_mutex_t tags_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-uint64_t _ms_live_tag_quiet(const void *p);
 
 static uint32_t slot_of(uint64_t addr, uint32_t cap) {
   return (uint32_t)((addr * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
@@ -134,7 +133,7 @@ static var_t *new_var(const void *p, uint64_t tag) {
   n_vars++;
   add_event(var, MS_EV_ALLOC, 0, var->v.alloc_stack);
   if (var->v.n_events) var->v.events[0].time_ns = var->v.alloc_time_ns;
-  *_ms_tag_ptr(p) = tag | MS_TAG_NAMED;
+  _ms_block_set_named(p);
   return var;
 }
 
@@ -233,7 +232,7 @@ void _ms_vars_on_realloc(const void *old, const void *newp, uint64_t size) {
     var->v.size = size;
     index_put(var->v.address, vi);
     add_event(var, MS_EV_REALLOC, var->refcount, _ms_stack_capture(0));
-    *_ms_tag_ptr(newp) |= MS_TAG_NAMED;
+    _ms_block_set_named(newp);
   }
   pthread_mutex_unlock(&vars_mutex);
 }

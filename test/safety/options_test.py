@@ -15,7 +15,9 @@ failures = 0
 
 def run(prog, checks, args=()):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMSCOPE_")}
-    env.update(LD_PRELOAD=lib, MEMSCOPE_SAMPLE_RATE="0")
+    # rate 1: every block sampled, so the header checks cover the test programs' blocks in the
+    # default (lean) layout as well as in header mode
+    env.update(LD_PRELOAD=lib, MEMSCOPE_SAMPLE_RATE="1")
     if checks is not None:
         env["MEMSCOPE_CHECKS"] = checks
     return subprocess.run([os.path.join(bindir, prog)] + list(args), env=env,
