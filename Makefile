@@ -6,10 +6,11 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake make gcc g++ pkg-config libmimalloc-dev libmsgpack-dev libcmocka-dev \
            libunwind-dev libdw-dev libelf-dev python3 perl git bash time valgrind \
            librsvg2-bin libxml2-utils clang libclang-rt-14-dev chromium binutils libjs-dygraphs \
-           redis-server redis-tools udev zlib1g-dev golang-go man-db bash-completion sqlite3
+           redis-server redis-tools udev zlib1g-dev golang-go man-db bash-completion sqlite3 \
+           libpython3.11-testsuite
 BENCH_PACKAGES = hyperfine heaptrack libjemalloc2
 
-.PHONY: all deps bench-deps configure build demo test bench clean
+.PHONY: all deps bench-deps configure build demo test test-cpython bench clean
 
 all: build
 
@@ -33,10 +34,15 @@ demo: build
 # The whole suite, then the converter's tests (reader, model, symboliser, CLI, JSON, reports)
 # once more with the converter built under ASan/UBSan.
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 1500 -LE cpython
 	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSCOPE_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j$(JOBS) >/dev/null
 	@cd $(BUILD)-asan && ctest --output-on-failure -j$(JOBS) --timeout 1500 -R '^(model|symbolize|json_compact|report|cli_errors|cli_compact|cli_golden|formats_.*)$$'
+
+# CPython's regression suite (27 modules) on bare mimalloc, then on memscope at rates 0 and 1
+# (test/cpython.cmake); a few minutes per run on two cores.
+test-cpython: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L cpython
 
 bench: build bench-deps
 	@bash bench/run.sh $(BUILD)

@@ -29,11 +29,10 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include "checks.h"
 #include "entry.h"
+#include "stack_walk.h"
 #include "internal.h"
 #include "track.h"
 
@@ -215,7 +214,7 @@ void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller) {
  * lands on the faulting instruction). */
 static uint32_t fault_stack(uintptr_t pc) {
   void *buf[MS_STACK_DEPTH_MAX + 24];
-  int n = unw_backtrace(buf, (int)(sizeof buf / sizeof *buf));
+  int n = _ms_unwind(buf, (int)(sizeof buf / sizeof *buf));
   int start = -1;
   for (int i = 0; i < n; i++)
     if ((uintptr_t)buf[i] == pc || (uintptr_t)buf[i] == pc + 1) {

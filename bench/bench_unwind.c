@@ -5,16 +5,18 @@
  * program builds a call chain of a given depth (unwind_chain.c, built with and without frame
  * pointers), and at its bottom captures the stack N times with:
  *   glibc backtrace()            (libgcc's DWARF unwinder underneath)
+ *   _Unwind_Backtrace directly   (what memscope uses: track/stack_walk.c, opens no descriptor)
  *   libunwind unw_backtrace()    with each caching policy (none, global, per-thread)
  *   libunwind unw_init_local + unw_step loop (the slow, general API)
  *   a frame-pointer walk         (fast, but only right when every frame keeps a frame pointer)
- * It prints, per method and chain flavour, the frames found and the median ns per capture over
+ * It prints, per method and chain flavour, the frames found and the median thread-CPU ns per capture over
  * several repetitions. With threads > 1 the same measurement runs in that many threads at once
  * (each thread's median is printed): shows whether a cache shared between threads contends.
  * Usage: bench_unwind [depth=20] [iterations=100000] [threads=1]
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <libunwind.h>
 #include <pthread.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unwind.h>
 
 #define MAX_FRAMES 64
 #define REPS 5
@@ -38,6 +41,26 @@ static pthread_barrier_t start_line;
 static int nthreads = 1;
 
 static int cap_glibc(void **buf, int max) { return backtrace(buf, max); }
+
+static _Unwind_Ptr (*gcc_getip)(struct _Unwind_Context *);
+struct gcc_walk {
+  void **buf;
+  int n, max;
+};
+static _Unwind_Reason_Code gcc_frame(struct _Unwind_Context *ctx, void *arg) {
+  struct gcc_walk *w = arg;
+  if (w->n >= w->max) return _URC_END_OF_STACK;
+  w->buf[w->n++] = (void *)gcc_getip(ctx);
+  return _URC_NO_REASON;
+}
+/* libgcc_s's own: this program also links libunwind, whose _Unwind_Backtrace and _Unwind_GetIP
+ * would win a plain call (memscope looks them up the same way, track/stack_walk.c) */
+static _Unwind_Reason_Code (*gcc_backtrace)(_Unwind_Trace_Fn, void *);
+static int cap_gcc_unwind(void **buf, int max) {
+  struct gcc_walk w = {buf, 0, max};
+  gcc_backtrace(gcc_frame, &w);
+  return w.n;
+}
 static int cap_unw_backtrace(void **buf, int max) { return unw_backtrace(buf, max); }
 
 static int cap_unw_step(void **buf, int max) {
@@ -80,7 +103,7 @@ struct run {
 
 static double now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: steady on a loaded machine */
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -134,6 +157,10 @@ static void *run_all(void *arg) {
   stack_hi = stack_lo + size;
 
   measure("glibc backtrace()", cap_glibc, depth, iters);
+  void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW);
+  gcc_backtrace = gcc ? (_Unwind_Reason_Code(*)(_Unwind_Trace_Fn, void *))dlsym(gcc, "_Unwind_Backtrace") : NULL;
+  gcc_getip = gcc ? (_Unwind_Ptr(*)(struct _Unwind_Context *))dlsym(gcc, "_Unwind_GetIP") : NULL;
+  if (gcc_backtrace && gcc_getip) measure("_Unwind_Backtrace (libgcc)", cap_gcc_unwind, depth, iters);
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
   measure("unw_backtrace cache=none", cap_unw_backtrace, depth, iters);
   measure("unw_step loop cache=none", cap_unw_step, depth, iters / 4);

@@ -5,10 +5,14 @@
  * LD_PRELOAD=libmemscope.so or `memscope run` is tracked. The functions below let a program
  * take snapshots, read counters, name variables and record reference counts.
  *
- * Every function is declared weak, and the MS_* macros check that the function exists, so a
+ * Every function is declared weak, and when this header is used outside the library each
+ * ms_* name is also a function-like macro that calls the function only if it exists, so a
  * program that includes this header but is neither linked with -lmemscope nor run under
- * LD_PRELOAD still links and runs: the calls simply do nothing (functions return
- * MS_ENOTLOADED when called through the ms_try_* helpers).
+ * LD_PRELOAD still links and runs: every call returns its documented "not loaded" result
+ * (MS_ENOTLOADED for int/long results, 0 from ms_class_count(), zeroed counters from ms_stats(),
+ * the usual text from ms_strerror()). Taking a function's address (ms_snapshot without
+ * parentheses) gives the weak symbol itself: NULL when memscope is not loaded.
+ * Compiles cleanly as C99 (-pedantic), C11 and later, and C++11 and later.
  */
 #ifndef MEMSCOPE_H
 #define MEMSCOPE_H
@@ -113,9 +117,64 @@ MS_API MS_NO_ACCESS(1) long ms_ref_set(const void *ptr, long count);
 MS_API int ms_tag_push(const char *name);
 MS_API int ms_tag_pop(void);
 
-/* ---- convenience macros: safe when memscope is not loaded ---- */
-
+/* ---- calls that are safe when memscope is not loaded ----
+ * Outside the library, each ms_* function name is also a function-like macro: it tests the weak
+ * symbol and calls the function only when it is there; otherwise an inline fallback gives the
+ * "not loaded" result. (The name inside its own macro is not expanded again, so it calls the
+ * real function.) Arguments are evaluated once. Define MS_NO_SAFE_CALLS to get the bare weak
+ * declarations only. */
+#if !defined(MS_BUILDING_LIBRARY) && !defined(MS_NO_SAFE_CALLS)
 #if defined(__cplusplus)
+#define MS_INLINE_ static inline
+#else
+#define MS_INLINE_ static __inline__
+#endif
+MS_INLINE_ const char *ms_strerror_unloaded_(int err) {
+  switch (err) {
+#define MS_ERRNO_CASE_(name, value, text) \
+  case value:                            \
+    return text;
+    MS_ERRNO_MAP(MS_ERRNO_CASE_)
+#undef MS_ERRNO_CASE_
+    default: return "unknown memscope error";
+  }
+}
+MS_INLINE_ int ms_stats_unloaded_(ms_stats_t *out) {
+  if (out) {
+    ms_stats_t zero = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    *out = zero;
+  }
+  return (int)MS_ENOTLOADED;
+}
+MS_INLINE_ int ms_class_stats_unloaded_(ms_class_stats_t *out) {
+  if (out) {
+    ms_class_stats_t zero = {0, 0, 0, 0, 0, 0};
+    *out = zero;
+  }
+  return (int)MS_ENOTLOADED;
+}
+#undef MS_INLINE_
+#define ms_strerror(err) (ms_strerror ? ms_strerror(err) : ms_strerror_unloaded_(err))
+#define ms_snapshot(path) (ms_snapshot ? ms_snapshot(path) : (int)MS_ENOTLOADED)
+#define ms_stats(out) (ms_stats ? ms_stats(out) : ms_stats_unloaded_(out))
+#define ms_class_count() (ms_class_count ? ms_class_count() : 0u)
+#define ms_class_stats(index, out) \
+  (ms_class_stats ? ms_class_stats((index), (out)) : ((void)(index), ms_class_stats_unloaded_(out)))
+#define ms_set_sample_rate(bytes) \
+  (ms_set_sample_rate ? ms_set_sample_rate(bytes) : ((void)(bytes), (int)MS_ENOTLOADED))
+#define ms_track(ptr, name, type, file, line)                                  \
+  (ms_track ? ms_track((ptr), (name), (type), (file), (line)) : (int)MS_ENOTLOADED)
+#define ms_ref_retain(ptr) (ms_ref_retain ? ms_ref_retain(ptr) : (long)MS_ENOTLOADED)
+#define ms_ref_release(ptr) (ms_ref_release ? ms_ref_release(ptr) : (long)MS_ENOTLOADED)
+#define ms_ref_set(ptr, count) \
+  (ms_ref_set ? ms_ref_set((ptr), (count)) : ((void)(count), (long)MS_ENOTLOADED))
+#define ms_tag_push(name) (ms_tag_push ? ms_tag_push(name) : (int)MS_ENOTLOADED)
+#define ms_tag_pop() (ms_tag_pop ? ms_tag_pop() : (int)MS_ENOTLOADED)
+#endif
+
+/* ---- convenience macros ---- */
+
+#if defined(__cplusplus) || !defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L
 #define MS_TYPENAME_(var) "?"
 #else
 #define MS_TYPENAME_(var)                                                           \
@@ -130,17 +189,22 @@ MS_API int ms_tag_pop(void);
 #endif
 
 /* MS_TRACK(var): name the block var points to, with var's name, its type (pointers to the
- * basic C types are named automatically; use MS_TRACK_AS for your own types), file, line. */
+ * basic C types are named automatically in C11 and later; use MS_TRACK_AS for your own types,
+ * and in C99 and C++), file, line. Each macro evaluates to the function's result, or
+ * MS_ENOTLOADED (as an int, or a long for the MS_REF* ones) when memscope is not loaded. */
 #define MS_TRACK(var) MS_TRACK_AS(var, MS_TYPENAME_(var))
 #define MS_TRACK_AS(var, typestr)                                                   \
   (ms_track ? ms_track((const void *)(var), #var, (typestr), __FILE__, __LINE__)    \
-            : MS_ENOTLOADED)
-#define MS_REF_RETAIN(ptr) (ms_ref_retain ? ms_ref_retain((const void *)(ptr)) : MS_ENOTLOADED)
-#define MS_REF_RELEASE(ptr) (ms_ref_release ? ms_ref_release((const void *)(ptr)) : MS_ENOTLOADED)
-#define MS_REF(ptr, count) (ms_ref_set ? ms_ref_set((const void *)(ptr), (count)) : MS_ENOTLOADED)
-#define MS_SNAPSHOT(path) (ms_snapshot ? ms_snapshot(path) : MS_ENOTLOADED)
-#define MS_TAG_PUSH(name) (ms_tag_push ? ms_tag_push(name) : MS_ENOTLOADED)
-#define MS_TAG_POP() (ms_tag_pop ? ms_tag_pop() : MS_ENOTLOADED)
+            : (int)MS_ENOTLOADED)
+#define MS_REF_RETAIN(ptr) \
+  (ms_ref_retain ? ms_ref_retain((const void *)(ptr)) : (long)MS_ENOTLOADED)
+#define MS_REF_RELEASE(ptr) \
+  (ms_ref_release ? ms_ref_release((const void *)(ptr)) : (long)MS_ENOTLOADED)
+#define MS_REF(ptr, count) \
+  (ms_ref_set ? ms_ref_set((const void *)(ptr), (long)(count)) : (long)MS_ENOTLOADED)
+#define MS_SNAPSHOT(path) (ms_snapshot ? ms_snapshot(path) : (int)MS_ENOTLOADED)
+#define MS_TAG_PUSH(name) (ms_tag_push ? ms_tag_push(name) : (int)MS_ENOTLOADED)
+#define MS_TAG_POP() (ms_tag_pop ? ms_tag_pop() : (int)MS_ENOTLOADED)
 
 #ifdef __cplusplus
 }

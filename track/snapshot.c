@@ -22,6 +22,7 @@
 
 #include "checks.h"
 #include "reach.h"
+#include "outfile.h"
 #include "track.h"
 
 
@@ -312,11 +313,26 @@ static int expand_template(const char *tmpl, uint32_t seq, char *out, size_t cap
   return 0;
 }
 
+/* The dump into path through export/outfile.c: a temporary file (O_EXCL|O_NOFOLLOW) in path's
+ * folder, renamed only over a regular file or nothing. why gets the reason of a failure. */
+static int write_dump_file(const char *path, const ms_dump_t *d, char *why, size_t cap) {
+  ms_outfile_t *o = _ms_xalloc(sizeof *o); /* 8 KiB: not on a small thread stack */
+  if (!o) return MS_ENOMEM;
+  int rc = MS_EIO;
+  if (_ms_outfile_open(o, path, 0644, why, cap) == 0) {
+    rc = ms_dump_write(d, o->fd);
+    if (rc != MS_OK) _ms_outfile_abort(o);
+    else if (_ms_outfile_commit(o, why, cap) != 0) rc = MS_EIO;
+  }
+  _ms_xfree(o);
+  return rc;
+}
+
 int _ms_snapshot_write(const char *path, uint32_t reason) {
   if (atomic_load(&_ms_init_state) != 2) return MS_ENOTLOADED;
   _ms_guard++;
   uint32_t seq = atomic_fetch_add(&sequence, 1);
-  char final_path[4096], tmp_path[4200];
+  char final_path[4096];
   const char *tmpl = path ? path : (_ms_options.output ? _ms_options.output : "memscope.%p.%n.msp");
   int rc = MS_OK;
   if (path ? (strlen(path) >= sizeof final_path ? -1 : (strcpy(final_path, path), 0))
@@ -324,7 +340,6 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
     _ms_guard--;
     return MS_EINVAL;
   }
-  snprintf(tmp_path, sizeof tmp_path, "%s.tmp.%d.%u", final_path, (int)getpid(), seq);
   /* Canaries of live blocks are verified first, outside snapshot_mutex: a damaged one is a fatal
    * error by default, and the fatal path writes a dump itself. Not in the dump a fatal error
    * writes on its way out (it would find that same error again). */
@@ -335,23 +350,14 @@ int _ms_snapshot_write(const char *path, uint32_t reason) {
   rc = build_dump(&d, reason, seq);
   if (rc == MS_OK && _ms_reach_enabled())
     d.summary.leak_check = (uint32_t)_ms_reach_check(d.allocs, d.n_allocs, NULL);
-  if (rc == MS_OK) {
-    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      rc = MS_EIO;
-    } else {
-      rc = ms_dump_write(&d, fd);
-      if (close(fd) != 0 && rc == MS_OK) rc = MS_EIO;
-      if (rc == MS_OK && rename(tmp_path, final_path) != 0) rc = MS_EIO;
-      if (rc != MS_OK) unlink(tmp_path);
-    }
-  }
+  char why[1024] = "";
+  if (rc == MS_OK) rc = write_dump_file(final_path, &d, why, sizeof why);
   free_dump(&d);
   pthread_mutex_unlock(&snapshot_mutex);
   if (rc != MS_OK) {
-    char msg[4400];
-    snprintf(msg, sizeof msg, "memscope: could not write dump %s: %s\n", final_path,
-             ms_strerror(rc));
+    char msg[1100];
+    if (why[0]) snprintf(msg, sizeof msg, "memscope: could not write dump %s\n", why);
+    else snprintf(msg, sizeof msg, "memscope: could not write dump %s: %s\n", final_path, ms_strerror(rc));
     _ms_write_stderr(msg);
   }
   _ms_guard--;

@@ -1,8 +1,8 @@
 /* stacks.c — capturing stacks and deduplicating them into one shared table.
  *
- * Capture uses libunwind's unw_backtrace(), which follows DWARF CFI and so is correct for code
- * built without frame pointers (most of Debian), and caches unwind info per address. Frames
- * inside libmemscope.so itself (malloc, the tracker) are dropped from the top.
+ * Capture uses _ms_unwind() (track/stack_walk.c: libgcc's DWARF unwinder, which is correct for
+ * code built without frame pointers and opens no descriptor). Frames inside libmemscope.so
+ * itself (malloc, the tracker) are dropped from the top.
  *
  * The table is open addressing over a fixed, lazily-touched mmap (no resizing, so no
  * stop-the-world): an inserter claims an empty slot with one CAS, copies the frames into an
@@ -11,13 +11,12 @@
  * is harmless; a hang is not — e.g. in a fork child whose inserting thread is gone). A full
  * table or arena degrades to stack id 0 ("unknown"), never blocks. No lock anywhere.
  */
-#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
-#include <libunwind.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "stack_walk.h"
 #include "track.h"
 
 #define FRAMES_CAP (32u << 20) /* 32M frames, 256 MiB of address space, touched as used */
@@ -69,9 +68,7 @@ void _ms_stacks_init(void) {
   id_slot = map_lazy(sizeof(uint32_t) * MS_STACK_CAP);
   frames_arena = map_lazy(sizeof(uint64_t) * FRAMES_CAP);
   if (slots) atomic_store(&slots[0].hash, SLOT_DEAD); /* slot 0 is never a stack */
-  /* per-thread unwind caches: no lock shared between threads, and the fastest policy measured
-   * (bench/RESULTS.md, "Stack-capture cost") */
-  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  _ms_unwind_init();
   Dl_info info;
   if (dladdr((void *)&_ms_stacks_init, &info) && info.dli_fbase) {
     uint64_t base = (uint64_t)(uintptr_t)info.dli_fbase;
@@ -138,7 +135,7 @@ uint32_t _ms_stack_capture(uint32_t tag) {
    * for frames that are then thrown away. */
   void *buf[MS_STACK_DEPTH_MAX + MS_OWN_FRAMES];
   uint32_t want = (uint32_t)_ms_options.stack_depth;
-  int n = unw_backtrace(buf, (int)(want + MS_OWN_FRAMES));
+  int n = _ms_unwind(buf, (int)(want + MS_OWN_FRAMES));
   if (n <= 0) return 0;
   /* Drop the leading frames of the unwinder and of memscope itself (malloc, the tracker):
    * everything up to the last libmemscope frame of the first run of them. */

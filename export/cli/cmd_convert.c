@@ -3,8 +3,9 @@
  *
  * The format comes from --format or else OUT's extension. html and svg are drawn by the
  * reports library (export/report/, msreport); a build without it says so and exits 2. The
- * output is written to OUT.tmp and renamed, so a failed conversion never leaves a file that
- * looks complete.
+ * output goes through export/outfile.c: checked before the dump is read (a device, FIFO,
+ * directory or symlink is refused), written to a temporary file next to OUT and renamed, so a
+ * failed conversion never leaves a file that looks complete.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "outfile.h"
 #if defined(MS_HAVE_HTML) || defined(MS_HAVE_SVG)
 #include "report.h"
 #endif
@@ -125,6 +127,12 @@ int _ms_cmd_convert(int argc, char **argv) {
     return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown chart '%s' (timeline, flamegraph, sites)", chart);
 #endif
 
+  int to_stdout = !strcmp(out_path, "-");
+  char err[1024];
+  /* before the (possibly slow) load, so a bad OUT fails at once */
+  if (!to_stdout && _ms_outfile_check(out_path, err, sizeof err) != 0)
+    return _ms_cli_fail(MS_EXIT_INPUT, "%s", err);
+
   ms_loaded_t l;
   int rc = _ms_cli_load(in_path, &lo, &l);
   if (rc != MS_EXIT_OK) return rc;
@@ -133,23 +141,17 @@ int _ms_cmd_convert(int argc, char **argv) {
     return _ms_cli_fail(MS_EXIT_INPUT, "%s: not taken at exit, so nothing is leaked yet (use --value live)", in_path);
   }
 
-  int to_stdout = !strcmp(out_path, "-");
-  char *tmp = NULL;
+  ms_outfile_t *of = NULL;
   FILE *out = stdout;
   if (!to_stdout) {
-    size_t n = strlen(out_path) + 16;
-    tmp = malloc(n);
-    if (!tmp) {
+    of = malloc(sizeof *of);
+    if (!of || _ms_outfile_open(of, out_path, 0666, err, sizeof err) != 0 ||
+        !(out = fdopen(of->fd, "w"))) {
+      if (!of) snprintf(err, sizeof err, "out of memory");
+      else if (of->fd >= 0) snprintf(err, sizeof err, "%s: cannot write: %s", out_path, strerror(errno)), _ms_outfile_abort(of);
+      free(of);
       _ms_cli_unload(&l);
-      return _ms_cli_fail(MS_EXIT_INPUT, "out of memory");
-    }
-    snprintf(tmp, n, "%s.tmp%ld", out_path, (long)getpid());
-    out = fopen(tmp, "w");
-    if (!out) {
-      rc = _ms_cli_fail(MS_EXIT_INPUT, "%s: cannot write: %s", out_path, strerror(errno));
-      free(tmp);
-      _ms_cli_unload(&l);
-      return rc;
+      return _ms_cli_fail(MS_EXIT_INPUT, "%s", err);
     }
   }
   /* Reading took long, so writing will too: say what is happening until it is done. */
@@ -179,13 +181,16 @@ int _ms_cmd_convert(int argc, char **argv) {
   }
   if (fflush(out) != 0 || ferror(out)) wr = -1;
   if (show) fputs("\r\033[K", stderr);
+  err[0] = 0;
   if (!to_stdout) {
     if (fclose(out) != 0) wr = -1;
-    if (wr == 0 && rename(tmp, out_path) != 0) wr = -1;
-    if (wr != 0) unlink(tmp);
+    of->fd = -1; /* closed by fclose */
+    if (wr != 0) _ms_outfile_abort(of);
+    else if (_ms_outfile_commit(of, err, sizeof err) != 0) wr = -1;
+    free(of);
   }
-  free(tmp);
   _ms_cli_unload(&l);
+  if (err[0]) return _ms_cli_fail(MS_EXIT_INPUT, "%s", err);
   if (wr != 0) return _ms_cli_fail(MS_EXIT_INPUT, "%s: could not write the output (error %d)", out_path, wr);
   return MS_EXIT_OK;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 #ifndef MS_INSTALL_LIBDIR
 #define MS_INSTALL_LIBDIR "lib"
@@ -294,22 +295,17 @@ int _ms_cmd_run(int argc, char **argv) {
     snprintf(abs_tmpl, sizeof abs_tmpl, "%s", tmpl);
   }
 
-  /* The dump is written when CMD exits, maybe hours from now: a folder that cannot take it
-   * is an error now, before anything runs. (A folder named with %p/%n is created by no one,
-   * so it is checked too, as written.) */
+  /* The output folder (and the file itself when its name is fixed) is checked before CMD
+   * runs: a typo must not cost a whole run. The library applies the same rules when it writes
+   * (export/outfile.c); %p and %n are only known then. */
   {
-    char dir[PATH_MAX + 256];
-    snprintf(dir, sizeof dir, "%s", abs_tmpl);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = 0;
-    else if (slash) *slash = 0;
-    struct stat st;
-    if (stat(dir, &st) != 0)
-      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: not a directory", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-      return _ms_cli_fail(MS_EXIT_INPUT, "run: cannot write dumps to %s: %s", dir, strerror(errno));
+    char err[1024];
+    const char *slash = strrchr(abs_tmpl, '/');
+    int fixed = !strchr(abs_tmpl, '%');
+    int dir_fixed = !memchr(abs_tmpl, '%', (size_t)(slash - abs_tmpl));
+    if ((fixed && _ms_outfile_check(abs_tmpl, err, sizeof err) != 0) ||
+        (!fixed && dir_fixed && _ms_outfile_check_dir(abs_tmpl, err, sizeof err) != 0))
+      return _ms_cli_fail(MS_EXIT_INPUT, "run: %s (%s not started)", err, argv[optind]);
   }
 
   const char *old = getenv("LD_PRELOAD");
