@@ -18,7 +18,8 @@
   X(stack_depth, STACK_DEPTH, UINT, 32)                 \
   X(leak_report, LEAK_REPORT, BOOL, 0)                  \
   X(checks, CHECKS, STRING, 0)                          \
-  X(seed, SEED, UINT, 0)
+  X(seed, SEED, UINT, 0)                                \
+  X(unwind, UNWIND, STRING, 0)
 
 #define MS_OPT_FIELD_SIZE uint64_t
 #define MS_OPT_FIELD_UINT uint64_t

@@ -10,15 +10,27 @@
  * malloc from inside dlopen). It follows DWARF CFI, so stacks are right in code built without
  * frame pointers. Measured cost per stack: bench/RESULTS.md ("Stack-capture cost").
  *
+ * Exact mode is the exception: with MEMSCOPE_SAMPLE_RATE=1 at start-up every allocation takes a
+ * stack, and libgcc's walk (~4.4 us for 27 frames, bench_unwind) would cost python 2.3x the CPU
+ * of libunwind's cached walk (~0.2 us). There libunwind is used, and its pipe is the one thing
+ * memscope adds to the process (docs/USAGE.md). MEMSCOPE_UNWIND=libgcc|libunwind chooses
+ * explicitly. A frame cache over libgcc's walk would make the exception unnecessary.
+ *
  * Like unw_backtrace(), the first address is in the function that called _ms_unwind(), and each
  * is a return address (the symboliser looks up address - 1), except for a frame interrupted by
  * a signal, whose address is the interrupted instruction.
  */
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
 #include <stddef.h>
+#include <string.h>
 #include <unwind.h>
 
+#include "internal.h"
 #include "stack_walk.h"
+
+static int use_libunwind; /* set once by _ms_unwind_init(), before other threads sample */
 
 /* libgcc_s's own _Unwind_Backtrace and _Unwind_GetIP, looked up in libgcc_s itself: a plain
  * call binds to the first definition in the process's global scope, and libunwind.so exports
@@ -31,6 +43,10 @@ static backtrace_fn gcc_backtrace;
 static getip_fn gcc_getip;
 
 void _ms_unwind_init(void) {
+  const char *u = _ms_options.unwind;
+  if (u && strcmp(u, "libunwind") == 0) use_libunwind = 1;
+  else if (u && strcmp(u, "libgcc") == 0) use_libunwind = 0;
+  else use_libunwind = _ms_options.sample_rate == 1;
   /* RTLD_NOLOAD: libgcc_s is already loaded (a dependency of libmemscope); nothing is opened */
   void *h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD);
   if (!h) return;
@@ -65,6 +81,13 @@ __attribute__((noinline)) int _ms_unwind(void **buf, int max) {
    * skip it, so the result starts in our caller, where unw_backtrace's would. */
   walk_t w = {buf, 0, max, 1, NULL};
   if (max <= 0) return 0;
+  if (use_libunwind) { /* its first frame is ours: drop it */
+    void *tmp[max + 1];
+    int n = unw_backtrace(tmp, max + 1);
+    if (n <= 1) return 0;
+    memcpy(buf, tmp + 1, (size_t)(n - 1) * sizeof *buf);
+    return n - 1;
+  }
   backtrace_fn f = __atomic_load_n(&gcc_backtrace, __ATOMIC_ACQUIRE);
   if (f) w.getip = gcc_getip, f(one_frame, &w);
   else _Unwind_Backtrace(one_frame, &w);

@@ -4,7 +4,8 @@
 alternate signal stack, threads and environment after ordinary work. Compared with an untraced
 run:
   - rates 0, 512K and 1 (default checks): identical — no descriptor, signal disposition, thread
-    or environment change;
+    or environment change; at rate 1 with MEMSCOPE_UNWIND=libgcc (the default there is
+    libunwind for speed, whose pipe is then exactly the two descriptors added: checked too);
   - MEMSCOPE_SNAPSHOT_SIGNAL=USR2: the same plus exactly a caught SIGUSR2 and one thread named
     memscope-dump;
   - MEMSCOPE_CHECKS=uaf=1 (guard pages): the same plus exactly caught SIGSEGV and SIGBUS and an
@@ -48,8 +49,11 @@ def mask(bits):
     return {n for n in range(1, 65) if int(bits, 16) >> (n - 1) & 1}
 
 
-def compare(name, base, got, caught=(), threads=(), altstack=None):
-    for key in ("fd", "env", "SigBlk", "SigIgn"):
+def compare(name, base, got, caught=(), threads=(), altstack=None, pipes=0):
+    want_fd = base["fd"] + [f"{len(base['fd']) + i} pipe:" for i in range(pipes)]
+    if got["fd"] != want_fd:
+        failures.append(f"{name}: fd differs: want {want_fd} traced {got['fd']}")
+    for key in ("env", "SigBlk", "SigIgn"):
         if base[key] != got[key]:
             failures.append(f"{name}: {key} differs: untraced {base[key]} traced {got[key]}")
     want = mask(base["SigCgt"]) | set(caught)
@@ -66,12 +70,16 @@ if not base["fd"] or not base["thread"]:
     print("FAIL: the probe reported nothing")
     sys.exit(1)
 pre = {"LD_PRELOAD": lib}
-for rate in ("0", "512K", "1"):
+for rate in ("0", "512K"):
     compare(f"rate {rate}", base, parse(run({**pre, "MEMSCOPE_SAMPLE_RATE": rate})))
+lean1 = {**pre, "MEMSCOPE_SAMPLE_RATE": "1", "MEMSCOPE_UNWIND": "libgcc"}
+compare("rate 1 (libgcc unwinder)", base, parse(run(lean1)))
+compare("rate 1 (libunwind: its validation pipe)", base,
+        parse(run({**pre, "MEMSCOPE_SAMPLE_RATE": "1"})), pipes=2)
 compare("snapshot signal", base,
-        parse(run({**pre, "MEMSCOPE_SAMPLE_RATE": "1", "MEMSCOPE_SNAPSHOT_SIGNAL": "USR2"})),
+        parse(run({**lean1, "MEMSCOPE_SNAPSHOT_SIGNAL": "USR2"})),
         caught=[signal.SIGUSR2], threads=["memscope-dump"])
-compare("guard pages", base, parse(run({**pre, "MEMSCOPE_SAMPLE_RATE": "1", "MEMSCOPE_CHECKS": "uaf=1"})),
+compare("guard pages", base, parse(run({**lean1, "MEMSCOPE_CHECKS": "uaf=1"})),
         caught=[signal.SIGSEGV, signal.SIGBUS], altstack="set")
 compare("after exec", base,
         parse(run({**pre, "MEMSCOPE_SAMPLE_RATE": "1", "MEMSCOPE_SNAPSHOT_SIGNAL": "USR2",
