@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "child_stderr.h"
+
 #include "memscope.h"
 
 /* This file frees twice, uses pointers after failed reallocs and asks for absurd sizes on
@@ -395,37 +397,6 @@ static void test_alloc_free_keeps_errno(void **state) {
 
 /* ------------------------------------------------------------------ error cases in a child */
 
-static char child_err[16384];
-
-/* Run fn in a forked child with stderr captured in child_err; returns the wait status. */
-static int in_child(void (*fn)(void)) {
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  fflush(stdout);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t n = 0;
-  ssize_t r;
-  while ((r = read(fds[0], child_err + n, sizeof child_err - 1 - n)) > 0) n += (size_t)r;
-  child_err[n] = 0;
-  close(fds[0]);
-  int status;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-static int count_of(const char *hay, const char *needle) {
-  int n = 0;
-  for (const char *s = hay; (s = strstr(s, needle)) != NULL; s++) n++;
-  return n;
-}
 
 static void check_foreign(void *p, const char *what) {
   errno = 1234;

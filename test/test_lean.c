@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "child_stderr.h"
+
 #include "memscope.h"
 
 static void *volatile sink;
@@ -163,35 +165,6 @@ static void test_lean_rate_switched_while_churning(void **state) { (void)state; 
 
 /* ------------------------------------------------------------------ bad pointers */
 
-static char child_err[1 << 20];
-static int in_child(void (*fn)(void)) {
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  fflush(stdout);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t n = 0;
-  ssize_t r;
-  while ((r = read(fds[0], child_err + n, sizeof child_err - 1 - n)) > 0) n += (size_t)r;
-  child_err[n] = 0;
-  close(fds[0]);
-  int status;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-static int count_of(const char *hay, const char *needle) {
-  int n = 0;
-  for (const char *s = hay; (s = strstr(s, needle)) != NULL; s++) n++;
-  return n;
-}
 
 static char static_array[256] __attribute__((aligned(16)));
 
