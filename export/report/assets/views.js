@@ -199,13 +199,13 @@ V.leaks = function (sec, D) {
     if (LC.status === "done") {
       ["definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable"].forEach(function (k) {
         var v = LC[k] || {};
-        parts.push(KINDS[k][1] + ": " + MS.fmtBytes(v.bytes) + " in " + MS.fmtCount(v.blocks) + " blocks");
+        parts.push(KINDS[k][1] + ": " + MS.fmtBytes(v.bytes) + " in " + MS.plural(v.blocks, "block"));
       });
     } else {
       parts.push("classes unknown: " + (LC.note || LC.status));
     }
     var sp = LC.suppressed || {};
-    parts.push("suppressed: " + MS.fmtBytes(sp.bytes) + " in " + MS.fmtCount(sp.blocks) + " blocks");
+    parts.push("suppressed: " + MS.fmtBytes(sp.bytes) + " in " + MS.plural(sp.blocks, "block"));
     sec.appendChild(E("p", {id: "leak-classes", class: "help", text: "Leak check \u2014 " + parts.join("; ") + "."}));
   }
   MS.tables.leaks = new MS.DataTable(sec, {
