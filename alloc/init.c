@@ -125,14 +125,4 @@ __attribute__((destructor)) static void ms_destructor(void) {
 
 #include "visibility.h"   /* MS_EXPORT */
 
-MS_EXPORT const char *ms_strerror(int err) {
-  switch (err) {
-#define MS_ERRNO_CASE_(name, value, text) \
-  case value:                             \
-    return text;
-    MS_ERRNO_MAP(MS_ERRNO_CASE_)
-#undef MS_ERRNO_CASE_
-    default:
-      return "unknown error";
-  }
-}
+MS_EXPORT const char *ms_strerror(int err) { return ms_strerror_unloaded_(err); }

@@ -83,7 +83,6 @@ static inline void countdown_set(ms_thread_t *t, int64_t v) {
 
 /* Counters for an allocation of n bytes in class cls with header h. Blocks of an exact class
  * need no usable-size bookkeeping; odd ones (large, over-aligned) ask mimalloc. */
-#define MS_SAMPLED_HDR_LEN (16 + MS_SAMPLE_RECORD_SIZE)
 static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
   ms_class_counters_t *c = &t->cls[cls];
   MS_CNT_ADD(c->allocs, 1);
@@ -92,7 +91,8 @@ static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n,
   t->live_delta += (int64_t)n;
   /* A sampled block flushes after the tracker has booked it at its site (_ms_alloc), so that
    * a peak it sets is copied with the block in it. */
-  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH) && h != MS_SAMPLED_HDR_LEN) _ms_live_flush(t);
+  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH) && h != _ms_hdr_len(MS_HDR_SAMPLED))
+    _ms_live_flush(t);
 }
 
 static inline void count_free_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {

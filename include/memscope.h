@@ -123,12 +123,13 @@ MS_API int ms_tag_pop(void);
  * "not loaded" result. (The name inside its own macro is not expanded again, so it calls the
  * real function.) Arguments are evaluated once. Define MS_NO_SAFE_CALLS to get the bare weak
  * declarations only. */
-#if !defined(MS_BUILDING_LIBRARY) && !defined(MS_NO_SAFE_CALLS)
 #if defined(__cplusplus)
 #define MS_INLINE_ static inline
 #else
 #define MS_INLINE_ static __inline__
 #endif
+/* The text of an MS_* code: what ms_strerror() returns, loaded or not (the library's
+ * ms_strerror is this function too). */
 MS_INLINE_ const char *ms_strerror_unloaded_(int err) {
   switch (err) {
 #define MS_ERRNO_CASE_(name, value, text) \
@@ -136,9 +137,10 @@ MS_INLINE_ const char *ms_strerror_unloaded_(int err) {
     return text;
     MS_ERRNO_MAP(MS_ERRNO_CASE_)
 #undef MS_ERRNO_CASE_
-    default: return "unknown memscope error";
+    default: return "unknown error";
   }
 }
+#if !defined(MS_BUILDING_LIBRARY) && !defined(MS_NO_SAFE_CALLS)
 MS_INLINE_ int ms_stats_unloaded_(ms_stats_t *out) {
   if (out) {
     ms_stats_t zero = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};

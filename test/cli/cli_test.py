@@ -19,22 +19,14 @@ import re
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
+from checks import run as _run  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print(f"ok   {name}")
-    else:
-        FAILED += 1
-        print(f"FAIL {name} {detail}")
 
 
 def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=120, **kw)
+    return _run(args, timeout=120, **kw)
 
 
 def bad_input(ms, name, path, words, cmd="report"):
@@ -299,8 +291,7 @@ def main():
     else:
         print(__doc__)
         return 2
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":

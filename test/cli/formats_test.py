@@ -39,23 +39,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pprof_decode  # noqa: E402
 
-PASSED = 0
-FAILED = 0
+from checks import check, summary  # noqa: E402
+from checks import run as _run  # noqa: E402
+
 SKIP = 77
 
 
-def check(name, cond, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print(f"ok   {name}")
-    else:
-        FAILED += 1
-        print(f"FAIL {name} {detail}")
-
-
 def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=300, **kw)
+    return _run(args, timeout=300, **kw)
 
 
 def record(ms, prog, work, name):
@@ -377,8 +368,7 @@ def main():
     rc = modes[a[0]][0](*a[1:])
     if rc == SKIP:
         return SKIP
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,22 +16,14 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
+from checks import run as _run  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print(f"ok   {name}")
-    else:
-        FAILED += 1
-        print(f"FAIL {name} {detail}")
 
 
 def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=300, **kw)
+    return _run(args, timeout=300, **kw)
 
 
 def on_pty(args, env):
@@ -198,8 +190,7 @@ def main(ms, build, src, prog, work, gen=None):
         check(f"completion ({tag}): --value names", {"bytes", "count", "peak", "leaked"} <= set(got), str(got))
         got = complete(comp, "memscope report --f", with_lib)
         check(f"completion ({tag}): report --f -> --format", got == ["--format"], str(got))
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return summary()
 
 
 if __name__ == "__main__":
