@@ -9,6 +9,7 @@
 #include "blockmap.h"
 
 #include <mimalloc.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
 
@@ -28,10 +29,16 @@ static void *map_lazy(size_t bytes) {
  * validating slow path, which is correct, only slower. */
 static uintptr_t no_chunks[1];
 
+/* The chunks that have a map, in the order their maps appeared (index + 1; 0 while the append
+ * is finishing): what _ms_sampled_each() walks instead of the whole chunk table. */
+static _Atomic uint32_t *mapped_chunks;
+static _Atomic uint32_t n_mapped;
+
 void _ms_blockmap_init(void) {
   if (_ms_chunks) return;
   uintptr_t *t = map_lazy(MS_CHUNK_COUNT * sizeof(uintptr_t));
-  _ms_chunks = t ? t : no_chunks;
+  mapped_chunks = map_lazy(MS_CHUNK_COUNT * sizeof(uint32_t));
+  _ms_chunks = t && mapped_chunks ? t : no_chunks;
 }
 
 static int table_ok(uintptr_t i) { return _ms_chunks != no_chunks && i < MS_CHUNK_COUNT; }
@@ -49,8 +56,11 @@ static uint64_t *bitmap_of(const void *p, int create) {
       return (uint64_t *)(w & ~MS_CHUNK_FLAGS);
     }
     if (__atomic_compare_exchange_n(&_ms_chunks[i], &w, w | (uintptr_t)bm, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE))
+                                    __ATOMIC_ACQUIRE)) {
+      uint32_t k = atomic_fetch_add_explicit(&n_mapped, 1, memory_order_relaxed);
+      atomic_store_explicit(&mapped_chunks[k], (uint32_t)i + 1, memory_order_release);
       return bm;
+    }
   }
 }
 
@@ -68,6 +78,33 @@ int _ms_sampled_set(const void *p, int on) {
   uint64_t *bm = bitmap_of(p, on);
   if (!bm) return on ? -1 : 0;
   return bit_update(bm, ((uintptr_t)p & MS_CHUNK_MASK) >> 4, on);
+}
+
+int _ms_sampled_reserve(const void *p) { return bitmap_of(p, 1) ? 0 : -1; }
+
+/* Walks the sampled bits of every chunk with a map: 256 KiB of bitmap per 32 MiB chunk, read a
+ * word at a time (untouched pages read as zeros without being made resident). */
+uint64_t _ms_sampled_each(void (*fn)(void *p, void *arg), void *arg) {
+  uint64_t n = 0;
+  uint32_t chunks = _ms_chunks == no_chunks ? 0 : atomic_load_explicit(&n_mapped, memory_order_acquire);
+  for (uint32_t k = 0; k < chunks; k++) {
+    uint32_t i1 = atomic_load_explicit(&mapped_chunks[k], memory_order_acquire);
+    if (i1 == 0) continue; /* its map is being installed: no bit can be set in it yet */
+    uintptr_t i = i1 - 1;
+    const uint64_t *bm = (const uint64_t *)(__atomic_load_n(&_ms_chunks[i], __ATOMIC_ACQUIRE) & ~MS_CHUNK_FLAGS);
+    if (!bm) continue;
+    char *base = (char *)(i << MS_CHUNK_SHIFT);
+    for (size_t w = 0; w < SAMPLED_BYTES / 8; w++) {
+      uint64_t bits = __atomic_load_n(&bm[w], __ATOMIC_ACQUIRE);
+      while (bits) {
+        unsigned b = (unsigned)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        fn(base + ((w * 64 + b) << 4), arg);
+        n++;
+      }
+    }
+  }
+  return n;
 }
 
 static void chunk_flags(uintptr_t i, uintptr_t set, uintptr_t clear);

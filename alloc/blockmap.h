@@ -87,6 +87,13 @@ void _ms_blockmap_init(void);
  * map on first use). Setting returns -1 when no map could be had (the block stays unmarked). */
 int _ms_sampled_set(const void *p, int on);
 int _ms_named_set(const void *p, int on);
+/* Make sure p's chunk has a map (0), so that setting p's sampled bit later cannot fail; -1 when
+ * no memory could be had. */
+int _ms_sampled_reserve(const void *p);
+/* Call fn for the start of every block whose sampled bit is set (live or held-back sampled
+ * blocks), chunk by chunk in address order; returns how many. The caller keeps bits from
+ * changing meanwhile (track/live.c holds every live-set lock). */
+uint64_t _ms_sampled_each(void (*fn)(void *p, void *arg), void *arg);
 /* Is p inside mimalloc's heap? Asks mimalloc once per chunk and remembers a yes. 0 for pointers
  * inside a huge block past its first chunk. */
 int _ms_chunk_owned_slow(const void *p);

@@ -71,7 +71,7 @@ void _ms_init(void) {
    * own set-up; a bad value keeps the defaults, which are lean. */
   if (_ms_checks_parse(secure_getenv("MEMSCOPE_CHECKS")) != 0) _ms_checks_parse(NULL);
   _ms_lean_mode = !(_ms_check_flags & MS_CHK_NEED_HEADERS);
-  if (_ms_lean_mode) _ms_blockmap_init();
+  _ms_blockmap_init(); /* lean mode's marks; in both modes, the sampled blocks (track/live.c) */
   _ms_start_ns = _ms_clock_init();
   uint64_t secret;
   if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) == (ssize_t)sizeof secret)

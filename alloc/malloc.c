@@ -246,8 +246,9 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag, n, h, cls);
   *_ms_tag_ptr(p) = tag;
   if (_ms_lean_mode) {
-    /* lean: free() finds the header through the mark; no mark, no header */
-    if (MS_UNLIKELY(_ms_sampled_set(p, 1) != 0)) {
+    /* lean: free() finds the header through the mark; no mark, no header. The tracker sets the
+     * mark once the record is filled (track/live.c); here the chunk's map is made sure of. */
+    if (MS_UNLIKELY(_ms_sampled_reserve(p) != 0)) {
       if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED))) count_free(t, cls, n, block, aligned, h);
       mi_free(block);
       p = lean_plain_alloc(t, n, align, zero);
@@ -332,7 +333,7 @@ static void hold_freed_sample(ms_thread_t *t, void *p, uint64_t usable) {
     t->held_count--;
     void *qb = _ms_block_of(q, MS_HDR_SAMPLED);
     t->held_bytes -= mi_usable_size(qb);
-    _ms_sampled_set(q, 0);
+    _ms_track_forget(qb);
     mi_free(qb);
   }
   t->held[(t->held_head + t->held_count) % MS_HELD_MAX] = p;
@@ -361,10 +362,11 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
       hold_freed_sample(t, p, bu);
       return;
     }
-    _ms_sampled_set(p, 0); /* before mimalloc may give the address to another block */
+    _ms_track_forget(block); /* before mimalloc may give the address to another block */
     mi_free(block);
     return;
   }
+  if (kind == MS_HDR_SAMPLED) _ms_track_forget(block); /* header mode holds nothing back */
   /* CHECKS: guard-page blocks go back to their pool; quarantine holds freed blocks back */
   if (MS_UNLIKELY((tag & MS_TAG_GUARDED) || (_ms_check_flags & MS_CHK_QUARANTINE)) &&
       _ms_checks_release(p, tag, block))

@@ -26,3 +26,7 @@ add_library(ms_header_floor SHARED ${MS_BENCH_DIR}/header_floor.c)
 target_compile_options(ms_header_floor PRIVATE -O2 -fno-builtin)
 target_link_libraries(ms_header_floor PRIVATE mimalloc)
 set_target_properties(ms_header_floor PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+
+# Exact-mode workload (bench/exact.sh): std::map / std::string churn through libstdc++.
+add_executable(bench_cxx ${MS_BENCH_DIR}/bench_cxx.cpp)
+target_compile_options(bench_cxx PRIVATE -O2)

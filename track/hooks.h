@@ -21,6 +21,8 @@ void _ms_track_free(struct ms_thread *t, void *p, uint64_t tag, void *block, voi
 void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n);
 /* a sampled block was resized in place from old to n bytes */
 void _ms_track_resize(void *block, uint64_t old, uint64_t n);
+/* a freed sampled block (its record) goes back to mimalloc: drop its block-map bit first */
+void _ms_track_forget(void *record);
 void _ms_track_init(void);
 void _ms_track_atfork_prepare(void);
 void _ms_track_atfork_parent(void);

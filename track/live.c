@@ -1,17 +1,26 @@
-/* live.c — the live set of sampled blocks: intrusive doubly-linked lists through the sample
- * records (which live inside the blocks' headers), split into 64 shards by allocating thread,
- * each with its own small lock. Insert and remove are O(1); a free on another thread locks only
- * the block's shard. Snapshots visit the shards one at a time, so at most one shard's
- * allocators wait, and only for as long as copying that shard takes.
+/* live.c — the live set of sampled blocks. A sampled block is in it while its sampled bit is set
+ * in the block map (alloc/blockmap.h) and its record says LIVE; nothing links the records, so
+ * adding or removing a block touches only the block's own header and one bitmap word (a linked
+ * list made every free touch its two neighbours' headers: two cache misses in a large heap, a
+ * fifth of a rate-1 churn run).
+ *
+ * 64 small locks, one per allocating-thread shard, keep snapshots consistent: insert, remove
+ * and forgetting a block's bit take the lock of the record's shard (the owning thread's, so
+ * uncontended but for frees on other threads); a visit holds every lock while it walks the
+ * bitmaps, so no block can join, leave or go back to mimalloc under it. Visits are rare
+ * (snapshots, the leak check) and cost a scan of 1 bit per 16 bytes of the chunks that ever
+ * held a sampled block.
  */
 #include <mimalloc.h>
 
+#include "blockmap.h"
 #include "checks.h"
 #include "track.h"
 
+#define REC_LIVE 1u /* ms_sample_t.flags: in the live set (cleared at free, under the lock) */
+
 typedef struct live_shard {
   _Atomic int lock;
-  ms_sample_t *head;
   uint64_t count;
 } __attribute__((aligned(MS_CACHE_LINE))) live_shard_t;
 
@@ -25,55 +34,66 @@ static inline void shard_unlock(live_shard_t *s) {
   atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
+/* The record has been filled: publish it (its bit makes it visible to visits). */
 void _ms_live_insert(ms_sample_t *r) {
   live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
   shard_lock(s);
-  r->prev = NULL;
-  r->next = s->head;
-  if (s->head) s->head->prev = r;
-  s->head = r;
-  s->count++;
+  r->flags |= REC_LIVE;
+  if (_ms_sampled_set(_ms_sample_ptr(r), 1) == 0) s->count++;
+  else r->flags &= (uint8_t)~REC_LIVE; /* no map (reserved by the caller, so not expected) */
   shard_unlock(s);
 }
 
-/* A link may be followed only if it can be a record: aligned, inside mimalloc's heap or the
- * guard-page pool (alloc/guarded.c). */
-static int plausible(const ms_sample_t *q) {
-  return ((uintptr_t)q & 15) == 0 && (mi_is_in_heap_region(q) || _ms_guarded_contains(q));
-}
-
-/* The record sits in front of the block's guard word, where an underflow of this block or an
- * overflow of the block below lands: check both neighbours still point back at r before
- * unlinking, so corrupted links are reported instead of written through. */
+/* A free: the block leaves the live set. Its bit stays while the allocator holds the freed
+ * block back (double-free detection); _ms_live_forget() clears it. */
 void _ms_live_remove(ms_sample_t *r) {
-  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
-  shard_lock(s);
-  if ((r->prev && !plausible(r->prev)) || (r->next && !plausible(r->next)) ||
-      (r->prev ? r->prev->next != r : s->head != r) || (r->next && r->next->prev != r)) {
-    shard_unlock(s);
+  if (r->check != _ms_record_check(_ms_sample_ptr(r))) {
     /* the program's error, found from inside the tracker (guard held): report it anyway */
     int guard = _ms_guard;
     _ms_guard = 0;
     _ms_report_error(4 /* buffer_underflow */, _ms_sample_ptr(r), 0, NULL);
     _ms_guard = guard;
-    return; /* leave the list as it is: the record cannot be trusted */
+    return; /* the record cannot be trusted: leave it (and its site's figures) as they are */
   }
-  if (r->prev) r->prev->next = r->next;
-  else s->head = r->next;
-  if (r->next) r->next->prev = r->prev;
-  s->count--;
+  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
+  shard_lock(s);
+  if (r->flags & REC_LIVE) {
+    r->flags &= (uint8_t)~REC_LIVE;
+    s->count--;
+  }
   shard_unlock(s);
 }
 
+/* The block goes back to mimalloc: clear its bit first, under the lock, so a visit never reads
+ * a record whose memory may already be someone else's. */
+void _ms_track_forget(void *record) {
+  ms_sample_t *r = record;
+  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
+  shard_lock(s);
+  _ms_sampled_set(_ms_sample_ptr(r), 0);
+  shard_unlock(s);
+}
+
+typedef struct visit {
+  void (*fn)(ms_sample_t *r, void *arg);
+  void *arg;
+  uint64_t n;
+} visit_t;
+
+static void visit_bit(void *p, void *arg) {
+  visit_t *v = arg;
+  ms_sample_t *r = _ms_block_of(p, MS_HDR_SAMPLED);
+  if (!(r->flags & REC_LIVE)) return; /* freed, held back */
+  v->fn(r, v->arg);
+  v->n++;
+}
+
 uint64_t _ms_live_visit(void (*fn)(ms_sample_t *r, void *arg), void *arg) {
-  uint64_t n = 0;
-  for (unsigned i = 0; i < MS_LIVE_SHARDS; i++) {
-    live_shard_t *s = &shards[i];
-    shard_lock(s);
-    for (ms_sample_t *r = s->head; r; r = r->next, n++) fn(r, arg);
-    shard_unlock(s);
-  }
-  return n;
+  visit_t v = {fn, arg, 0};
+  _ms_live_lock_all();
+  _ms_sampled_each(visit_bit, &v);
+  _ms_live_unlock_all();
+  return v.n;
 }
 
 uint64_t _ms_live_count(void) {

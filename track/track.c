@@ -22,7 +22,6 @@ void _ms_track_init(void) {
 }
 
 void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
-  (void)p;
   ms_sample_t *r = block;
   uint64_t rate = atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed);
   r->weight_bytes = _ms_sample_weight(size, rate);
@@ -31,6 +30,8 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
   r->shard = (uint8_t)(t->index % MS_LIVE_SHARDS);
   r->flags = 0;
   r->reserved = 0;
+  r->check = _ms_record_check(p);
+  r->spare_ = 0;
   r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
   _ms_sites_on_alloc(r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
   MS_CNT_ADD(t->sampled_allocs, 1);

@@ -13,7 +13,9 @@
 
 /* The tracker's record of a sampled allocation: the first 48 bytes of its 64-byte header. */
 typedef struct ms_sample {
-  struct ms_sample *prev, *next; /* the live list of its shard */
+  uint64_t check;                /* _ms_record_check() of the block: a heap overflow out of the
+                                  * block below lands here first and is reported, not trusted */
+  uint64_t spare_;
   uint64_t weight_bytes;         /* bytes this sample stands for (== size at rate 1) */
   uint64_t time_ns;              /* allocation time, since start */
   uint32_t stack;                /* stack (= site) id; 0 = unknown */
@@ -24,6 +26,8 @@ typedef struct ms_sample {
   uint16_t reserved;
 } ms_sample_t;
 _Static_assert(sizeof(ms_sample_t) == MS_SAMPLE_RECORD_SIZE, "sample record must fill its slot");
+
+static inline uint64_t _ms_record_check(const void *p) { return ~_ms_guard_value(p); }
 
 static inline void *_ms_sample_ptr(const ms_sample_t *r) {
   return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
@@ -111,7 +115,7 @@ static inline uint64_t _ms_site_live_count(const ms_site_t *s) { /* fixed point 
 /* Live figures at the last copied peak (sites.c). */
 void _ms_site_peak(uint32_t id, uint64_t *bytes, uint64_t *count);
 
-/* ---- live.c: the live set of sampled blocks, sharded lists */
+/* ---- live.c: the live set of sampled blocks (their block-map bits), 64 shard locks */
 #define MS_LIVE_SHARDS 64
 void _ms_live_insert(ms_sample_t *r);
 void _ms_live_remove(ms_sample_t *r);
