@@ -64,6 +64,8 @@ static inline uint64_t _ms_class_req_freed(const ms_class_counters_t *c) {
 extern int _ms_lean_mode;
 
 #define MS_MAX_TAG_DEPTH 16
+#define MS_UNWIND_L0 256               /* per-thread unwind-rule cache entries */
+#define MS_STACK_L0 512                /* per-thread stack-id cache entries */
 #define MS_HELD_MAX 64                 /* freed sampled blocks held per thread ... */
 #define MS_HELD_BYTES (64 * 1024)      /* ... up to this many bytes (larger ones are not held) */
 #define MS_LIVE_FLUSH (64 * 1024) /* per-thread live-bytes batch for the global peak */
@@ -74,6 +76,12 @@ extern int _ms_lean_mode;
 
 /* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
  * recycled when their thread exits (the counters just keep accumulating). */
+/* A thread's unwind-rule cache (track/cfi_cache.c): (return address, rule) pairs, direct-mapped
+ * by address. */
+typedef struct ms_unwind_cache {
+  uint64_t by_pc[2 * MS_UNWIND_L0];
+} ms_unwind_cache_t;
+
 typedef struct ms_thread {
   /* hot: touched by every malloc/free of the owning thread */
   int64_t sample_countdown;        /* bytes until the next sample; <= 0 means sample now */
@@ -92,6 +100,11 @@ typedef struct ms_thread {
   void *held[MS_HELD_MAX];
   uint32_t held_head, held_count;
   uint64_t held_bytes;
+  /* the tracker's per-thread caches (track/cfi_cache.c, track/stacks.c): unwind rules by return
+   * address and stack ids by stack hash, small enough to stay in cache between samples; not
+   * used in the shared orphan block (index 0) */
+  ms_unwind_cache_t unwind;
+  uint64_t stack_l0[2 * MS_STACK_L0];
   /* cold */
   _Atomic int in_use;
   _Atomic(struct ms_thread *) next;

@@ -112,3 +112,11 @@ if(TARGET msdump)
   ms_core_uses_memscope(snapshot)
   set_tests_properties(snapshot PROPERTIES LABELS core TIMEOUT 120)
 endif()
+
+# The cached CFI walker (track/cfi_cache.c, compiled on its own) against libgcc's unwinder,
+# frame for frame; without and with frame pointers.
+ms_unit_test(unwind SOURCES test_unwind.c ${CMAKE_SOURCE_DIR}/track/cfi_cache.c LIBS Threads::Threads dl)
+target_compile_options(test_unwind PRIVATE -O2 -fomit-frame-pointer)
+ms_unit_test(unwind_fp SOURCES test_unwind.c ${CMAKE_SOURCE_DIR}/track/cfi_cache.c LIBS Threads::Threads dl)
+target_compile_options(test_unwind_fp PRIVATE -O2 -fno-omit-frame-pointer)
+set_tests_properties(unwind unwind_fp PROPERTIES LABELS core)

@@ -1,20 +1,20 @@
 /* stack_walk.c — the one place that walks the stack: _ms_unwind() fills return addresses, innermost
- * first, using libgcc's DWARF unwinder (_Unwind_Backtrace from libgcc_s).
+ * first. Three walkers, chosen once at start-up by MEMSCOPE_UNWIND:
  *
- * Why libgcc and not libunwind: libunwind 1.6 (Debian 12) opens a pipe, pipe2(O_CLOEXEC |
- * O_NONBLOCK), on its first use, to validate addresses; the traced program then holds two
- * extra descriptors on its lowest free numbers, which breaks programs that count or pass
- * descriptors (CPython's test_subprocess). libgcc's unwinder opens nothing, takes no lock and
- * allocates nothing on Debian 12: with glibc >= 2.35 and gcc >= 12 it finds a PC's unwind
- * tables with _dl_find_object(), which is lock-free and safe while the loader is busy (a
- * malloc from inside dlopen). It follows DWARF CFI, so stacks are right in code built without
- * frame pointers. Measured cost per stack: bench/RESULTS.md ("Stack-capture cost").
+ *   cached (default)  track/cfi_cache.c: the DWARF CFI rule of each return address is computed
+ *                     once and cached, so a walk is a few loads per frame (bench_unwind: ~5 ns
+ *                     a frame against libgcc's ~160 ns). Right for code without frame pointers;
+ *                     a frame it cannot follow (signal frames, DWARF expressions) hands the whole
+ *                     walk to libgcc.
+ *   libgcc            libgcc_s's _Unwind_Backtrace on every walk: interprets CFI each time.
+ *   libunwind         unw_backtrace(): cached too, but libunwind 1.6 (Debian 12) opens a pipe,
+ *                     pipe2(O_CLOEXEC | O_NONBLOCK), on first use to validate addresses; the
+ *                     traced program then holds two extra descriptors on its lowest free numbers
+ *                     (breaks programs that count descriptors: CPython's test_subprocess).
  *
- * Exact mode is the exception: with MEMSCOPE_SAMPLE_RATE=1 at start-up every allocation takes a
- * stack, and libgcc's walk (~4.4 us for 27 frames, bench_unwind) would cost python 2.3x the CPU
- * of libunwind's cached walk (~0.2 us). There libunwind is used, and its pipe is the one thing
- * memscope adds to the process (docs/USAGE.md). MEMSCOPE_UNWIND=libgcc|libunwind chooses
- * explicitly. A frame cache over libgcc's walk would make the exception unnecessary.
+ * The cached walker and libgcc open nothing, take no lock and allocate nothing on Debian 12:
+ * with glibc >= 2.35 and gcc >= 12, libgcc finds a PC's unwind tables with _dl_find_object(),
+ * lock-free and safe while the loader is busy (a malloc from inside dlopen).
  *
  * Like unw_backtrace(), the first address is in the function that called _ms_unwind(), and each
  * is a return address (the symboliser looks up address - 1), except for a frame interrupted by
@@ -29,8 +29,10 @@
 
 #include "internal.h"
 #include "stack_walk.h"
+#include "visibility.h"
 
-static int use_libunwind; /* set once by _ms_unwind_init(), before other threads sample */
+enum { WALK_CACHED, WALK_LIBGCC, WALK_LIBUNWIND };
+static int walker; /* set once by _ms_unwind_init(), before other threads sample */
 
 /* libgcc_s's own _Unwind_Backtrace and _Unwind_GetIP, looked up in libgcc_s itself: a plain
  * call binds to the first definition in the process's global scope, and libunwind.so exports
@@ -44,14 +46,22 @@ static getip_fn gcc_getip;
 
 void _ms_unwind_init(void) {
   const char *u = _ms_options.unwind;
-  if (u && strcmp(u, "libunwind") == 0) use_libunwind = 1;
-  else if (u && strcmp(u, "libgcc") == 0) use_libunwind = 0;
-  else use_libunwind = _ms_options.sample_rate == 1;
+  if (u && strcmp(u, "libunwind") == 0) walker = WALK_LIBUNWIND;
+  else if (u && strcmp(u, "libgcc") == 0) walker = WALK_LIBGCC;
+  else walker = WALK_CACHED;
   /* RTLD_NOLOAD: libgcc_s is already loaded (a dependency of libmemscope); nothing is opened */
   void *h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD);
-  if (!h) return;
+  if (!h) {
+    if (walker == WALK_CACHED) walker = WALK_LIBGCC;
+    return;
+  }
   backtrace_fn f = (backtrace_fn)dlsym(h, "_Unwind_Backtrace");
   getip_fn g = (getip_fn)dlsym(h, "_Unwind_GetIP");
+  void *find = dlsym(h, "_Unwind_Find_FDE");
+  if (walker == WALK_CACHED) {
+    if (find) _ms_cfi_init(find);
+    else walker = WALK_LIBGCC;
+  }
   if (!f || !g) return;
   gcc_getip = g; /* published by the release store below, read after the acquire load */
   __atomic_store_n(&gcc_backtrace, f, __ATOMIC_RELEASE);
@@ -76,20 +86,62 @@ static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg) {
   return _URC_NO_REASON;
 }
 
-__attribute__((noinline)) int _ms_unwind(void **buf, int max) {
-  /* libgcc reports _ms_unwind's own frame first (the return address of _Unwind_Backtrace):
-   * skip it, so the result starts in our caller, where unw_backtrace's would. */
-  walk_t w = {buf, 0, max, 1, NULL};
+__attribute__((noinline)) static int libgcc_walk(void **buf, int max, int skip) {
+  walk_t w = {buf, 0, max, skip, NULL};
+  backtrace_fn f = __atomic_load_n(&gcc_backtrace, __ATOMIC_ACQUIRE);
+  if (f) w.getip = gcc_getip, f(one_frame, &w);
+  else _Unwind_Backtrace(one_frame, &w);
+  return w.n;
+}
+
+/* Inlined into each of the two entry points below, so that "this frame" is theirs. */
+static inline __attribute__((always_inline)) int unwind_here(void **buf, int max, ms_unwind_cache_t *l0) {
   if (max <= 0) return 0;
-  if (use_libunwind) { /* its first frame is ours: drop it */
+  if (walker == WALK_CACHED) {
+    /* Start from the entry point's own frame: __builtin_frame_address makes the compiler keep
+     * rbp as the frame pointer there, so [fp] is the caller's rbp, [fp + 8] our return address
+     * (into the caller) and fp + 16 the caller's stack pointer after the return. */
+    uint64_t *fp = __builtin_frame_address(0);
+    int n = _ms_cfi_walk(buf, max, fp[1], (uint64_t)(uintptr_t)(fp + 2), fp[0], l0);
+    if (n >= 0) return n;
+    /* a frame the cache cannot follow: the full unwinder, skipping our own frame */
+  } else if (walker == WALK_LIBUNWIND) { /* its first frame is ours: drop it */
     void *tmp[max + 1];
     int n = unw_backtrace(tmp, max + 1);
     if (n <= 1) return 0;
     memcpy(buf, tmp + 1, (size_t)(n - 1) * sizeof *buf);
     return n - 1;
   }
-  backtrace_fn f = __atomic_load_n(&gcc_backtrace, __ATOMIC_ACQUIRE);
-  if (f) w.getip = gcc_getip, f(one_frame, &w);
-  else _Unwind_Backtrace(one_frame, &w);
-  return w.n;
+  /* libgcc reports _ms_unwind's own frame first (the return address of _Unwind_Backtrace, which
+   * libgcc_walk calls): skip it and libgcc_walk's, so the result starts in our caller. */
+  int n = libgcc_walk(buf, max, 2);
+  __asm__ volatile("" ::: "memory"); /* not a tail call: our frame must stay for the skip */
+  return n;
+}
+
+__attribute__((noinline)) int _ms_unwind(void **buf, int max) {
+  int n = unwind_here(buf, max, NULL);
+  __asm__ volatile("" ::: "memory");
+  return n;
+}
+
+__attribute__((noinline)) int _ms_unwind_l0(void **buf, int max, ms_unwind_cache_t *l0) {
+  int n = unwind_here(buf, max, l0);
+  __asm__ volatile("" ::: "memory");
+  return n;
+}
+
+/* dlclose() unmaps code whose cached rules must not apply to what is loaded there next. */
+typedef int (*dlclose_fn)(void *);
+MS_EXPORT int dlclose(void *handle) {
+  static dlclose_fn real;
+  dlclose_fn f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+  if (!f) {
+    f = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+    if (!f) return -1;
+    __atomic_store_n(&real, f, __ATOMIC_RELEASE);
+  }
+  int rc = f(handle);
+  _ms_cfi_flush();
+  return rc;
 }

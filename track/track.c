@@ -113,6 +113,7 @@ void _ms_track_atfork_parent(void) {
 void _ms_track_atfork_child(void) {
   _ms_track_atfork_parent();
   _ms_sites_fork_child();
+  _ms_stacks_fork_child();
   _ms_signal_fork_child();
 }
 

@@ -72,6 +72,7 @@ void _ms_sites_init(void);
 void _ms_signal_init(void);
 void _ms_signal_fork_child(void);
 void _ms_sites_fork_child(void);
+void _ms_stacks_fork_child(void);
 void _ms_timeline_lock(int lock);
 void _ms_errors_lock(int lock);
 void _ms_modules_lock(int lock);
