@@ -76,6 +76,22 @@ extern int _ms_lean_mode;
 
 /* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
  * recycled when their thread exits (the counters just keep accumulating). */
+/* A call site's figures (track/sites.c), as plain counters: the layout of ms_site_t without the
+ * atomics, used for a thread's pending deltas. Counts are fixed point (track/track.h). */
+#define MS_SITE_LIFETIMES 8
+typedef struct ms_site_figs {
+  uint64_t total_bytes, total_count, freed_bytes, freed_count;
+  uint64_t lifetime[MS_SITE_LIFETIMES];
+  uint64_t temp_count, temp_bytes, realloc_count;
+} ms_site_figs_t;
+#define MS_SITE_FIELDS (sizeof(ms_site_figs_t) / sizeof(uint64_t))
+#define MS_SITE_DELTAS 16 /* per-thread pending site deltas (direct-mapped by stack id) */
+typedef struct ms_site_delta {
+  uint32_t id; /* 0: empty */
+  uint32_t pad_;
+  ms_site_figs_t f;
+} ms_site_delta_t;
+
 /* A thread's unwind-rule cache (track/cfi_cache.c): (return address, rule) pairs, direct-mapped
  * by address. */
 typedef struct ms_unwind_cache {
@@ -105,6 +121,10 @@ typedef struct ms_thread {
    * used in the shared orphan block (index 0) */
   ms_unwind_cache_t unwind;
   uint64_t stack_l0[2 * MS_STACK_L0];
+  /* site figures not yet added to the shared sites (track/sites.c); site_seq is odd while the
+   * owner changes them, so that readers on other threads take a consistent copy */
+  _Atomic uint32_t site_seq;
+  ms_site_delta_t site_deltas[MS_SITE_DELTAS];
   /* cold */
   _Atomic int in_use;
   _Atomic(struct ms_thread *) next;

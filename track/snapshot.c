@@ -138,6 +138,7 @@ static int fill_stacks_and_sites(ms_dump_t *d, uint32_t **map_out, uint32_t *lim
   d->sites = _ms_xcalloc(n ? n : 1, sizeof *d->sites);
   if (!d->stacks || !d->sites) return _ms_xfree(map), MS_ENOMEM;
   uint32_t ns = 0;
+  _ms_sites_read_begin();
   for (uint32_t id = 1; id < limit; id++) {
     if (map[id] == MS_DUMP_NONE) continue;
     const uint64_t *frames;
@@ -149,27 +150,29 @@ static int fill_stacks_and_sites(ms_dump_t *d, uint32_t **map_out, uint32_t *lim
       memcpy(s->frames, frames, depth * sizeof(uint64_t));
       s->depth = depth;
     }
-    ms_site_t *src = _ms_site(id);
-    uint64_t total = atomic_load(&src->total_count);
+    ms_site_figs_t src;
+    _ms_site_read(id, &src);
+    uint64_t total = src.total_count;
     if (!total) continue;
     ms_dump_site_t *o = &d->sites[ns++];
     o->stack = map[id];
     o->tag = (tag && tag - 1 < d->n_tags) ? tag - 1 : MS_DUMP_NONE;
-    o->live_bytes = _ms_site_live_bytes(src);
-    o->live_count = _ms_count_out(_ms_site_live_count(src));
-    o->total_bytes = atomic_load(&src->total_bytes);
+    o->live_bytes = _ms_figs_live_bytes(&src);
+    o->live_count = _ms_count_out(_ms_figs_live_count(&src));
+    o->total_bytes = src.total_bytes;
     o->total_count = _ms_count_out(total);
     uint64_t pb, pc;
     _ms_site_peak(id, &pb, &pc);
     o->peak_bytes = pb;
     o->peak_count = _ms_count_out(pc);
-    o->temp_count = _ms_count_out(atomic_load(&src->temp_count));
-    o->temp_bytes = atomic_load(&src->temp_bytes);
-    o->realloc_count = _ms_count_out(atomic_load(&src->realloc_count));
+    o->temp_count = _ms_count_out(src.temp_count);
+    o->temp_bytes = src.temp_bytes;
+    o->realloc_count = _ms_count_out(src.realloc_count);
     for (unsigned b = 0; b < MS_DUMP_LIFETIME_BUCKETS; b++)
-      o->lifetime[b] = _ms_count_out(atomic_load(&src->lifetime[b]));
+      o->lifetime[b] = _ms_count_out(src.lifetime[b]);
     /* live figures are estimates read without a lock: never let a racing free show negative */
   }
+  _ms_sites_read_end();
   d->n_stacks = n;
   d->n_sites = ns;
   *map_out = map;
@@ -447,11 +450,13 @@ void _ms_leak_report(void) {
   leak_site_t top[10];
   unsigned n = 0;
   uint64_t total_bytes = 0, total_count = 0;
+  _ms_sites_read_begin();
   for (uint32_t id = 1; id < limit; id++) {
     if (!_ms_stack_valid(id)) continue;
-    ms_site_t *s = _ms_site(id);
-    int64_t b = (int64_t)_ms_site_live_bytes(s);
-    int64_t c = (int64_t)_ms_count_out(_ms_site_live_count(s));
+    ms_site_figs_t s;
+    _ms_site_read(id, &s);
+    int64_t b = (int64_t)_ms_figs_live_bytes(&s);
+    int64_t c = (int64_t)_ms_count_out(_ms_figs_live_count(&s));
     if (b <= 0 && c <= 0) continue;
     total_bytes += (uint64_t)b, total_count += (uint64_t)c;
     leak_site_t ls = {id, (uint64_t)b, (uint64_t)c};
@@ -462,6 +467,7 @@ void _ms_leak_report(void) {
     }
     if (pos < 10) top[pos] = ls;
   }
+  _ms_sites_read_end();
   ms_stats_t st;
   _ms_stats_read(&st);
   char line[512];

@@ -45,6 +45,7 @@ static void thread_name(pid_t tid, char out[16]) {
 }
 
 void _ms_thread_retired(ms_thread_t *t) {
+  _ms_sites_flush(t); /* its pending site deltas: the block may wait long for a new thread */
   retired_t r;
   r.tid = (uint64_t)t->tid;
   r.serial = t->serial;

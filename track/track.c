@@ -33,16 +33,10 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
   r->check = _ms_record_check(p);
   r->spare_ = 0;
   r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
-  _ms_sites_on_alloc(r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
+  _ms_sites_on_alloc(t, r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
   MS_CNT_ADD(t->sampled_allocs, 1);
   r->alloc_seq = _ms_thread_progress(t);
   _ms_live_insert(r);
-}
-
-static uint32_t alloc_module_of(uint32_t stack) {
-  const uint64_t *frames;
-  uint32_t depth = _ms_stack_get(stack, &frames, NULL);
-  return depth ? _ms_module_of(frames[0] - 1) : MS_DUMP_NONE;
 }
 
 void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *caller) {
@@ -54,11 +48,11 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   uint64_t now = _ms_now_ns();
   int temporary = t->serial == r->thread && _ms_thread_progress(t) == r->alloc_seq;
   uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, size);
-  _ms_sites_on_free(r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
+  _ms_sites_on_free(t, r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
   MS_CNT_ADD(t->sampled_frees, 1);
   uint64_t ret = (uint64_t)(uintptr_t)caller;
   if (ret && !_ms_is_own_address(ret)) {
-    uint32_t fm = _ms_module_of(ret - 1), am = alloc_module_of(r->stack);
+    uint32_t fm = _ms_module_of(ret - 1), am = _ms_site_module(r->stack);
     if (fm != am && fm != MS_DUMP_NONE && am != MS_DUMP_NONE)
       _ms_crossing_add(am, fm, r->weight_bytes, wcount);
   }
@@ -68,7 +62,7 @@ void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n) {
   if (_ms_tag_kind(otag) == MS_HDR_SAMPLED) {
     ms_sample_t *r = _ms_block_of(old, MS_HDR_SAMPLED);
     uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, _ms_tag_size(otag));
-    atomic_fetch_add_explicit(&_ms_site(r->stack)->realloc_count, wcount, memory_order_relaxed);
+    _ms_sites_on_realloc(_ms_self, r->stack, wcount);
   }
   if (otag & MS_TAG_NAMED) _ms_vars_on_realloc(old, q, n);
 }
@@ -92,6 +86,7 @@ void _ms_track_resize(void *block, uint64_t old, uint64_t n) {
 
 void _ms_track_atfork_prepare(void) {
   _ms_snapshot_lock(1);
+  _ms_sites_lock(1);
   _ms_vars_atfork_prepare();
   _ms_errors_lock(1);
   _ms_modules_lock(1);
@@ -107,6 +102,7 @@ void _ms_track_atfork_parent(void) {
   _ms_modules_lock(0);
   _ms_errors_lock(0);
   _ms_vars_atfork_release();
+  _ms_sites_lock(0);
   _ms_snapshot_lock(0);
 }
 

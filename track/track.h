@@ -5,6 +5,7 @@
 #define MEMSCOPE_TRACK_TRACK_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dump.h"
@@ -72,6 +73,7 @@ void _ms_sites_init(void);
 void _ms_signal_init(void);
 void _ms_signal_fork_child(void);
 void _ms_sites_fork_child(void);
+void _ms_sites_lock(int lock);
 void _ms_stacks_fork_child(void);
 void _ms_timeline_lock(int lock);
 void _ms_errors_lock(int lock);
@@ -89,32 +91,45 @@ uint32_t _ms_stack_limit(void);                /* ids in use are < this */
 int _ms_is_own_address(uint64_t addr);         /* inside libmemscope.so */
 
 /* ---- sites.c: per-site figures, indexed by stack id */
-/* Two cache lines a site; live = total - freed, so an allocation updates two counters and a
- * free three (freed bytes, count, lifetime bucket). Counts are fixed point (MS_COUNT_ONE). */
+/* Two cache lines a site, the fields of ms_site_figs_t (alloc/internal.h) as atomics; live =
+ * total - freed. Threads add to them in batches (their pending deltas, sites.c), so a reader
+ * asks _ms_site_read() for a site's figures, shared plus pending. */
 typedef struct ms_site {
   _Atomic uint64_t total_bytes, total_count, freed_bytes, freed_count;
   _Atomic uint64_t lifetime[MS_DUMP_LIFETIME_BUCKETS];
   _Atomic uint64_t temp_count, temp_bytes, realloc_count;
-  uint64_t pad_;
+  _Atomic uint32_t module1; /* module of the allocating frame + 1; 0 = not resolved yet */
+  uint32_t pad_;
 } __attribute__((aligned(128))) ms_site_t;
 _Static_assert(sizeof(ms_site_t) == 128, "two cache lines per site");
+_Static_assert(MS_DUMP_LIFETIME_BUCKETS == MS_SITE_LIFETIMES, "one lifetime scale");
+_Static_assert(offsetof(ms_site_t, realloc_count) == offsetof(ms_site_figs_t, realloc_count),
+               "a site's atomics and a delta's counters line up");
 ms_site_t *_ms_site(uint32_t id);
-void _ms_sites_on_alloc(uint32_t id, uint64_t wbytes, uint64_t wcount);
-void _ms_sites_on_free(uint32_t id, uint64_t wbytes, uint64_t wcount, uint64_t lifetime_ns,
-                       int temporary);
-/* Live figures of a site (clamped at 0: a racing free can be seen before its allocation). */
-static inline uint64_t _ms_site_live_bytes(const ms_site_t *s) {
-  int64_t v = (int64_t)(atomic_load_explicit(&s->total_bytes, memory_order_relaxed) -
-                        atomic_load_explicit(&s->freed_bytes, memory_order_relaxed));
+void _ms_sites_on_alloc(ms_thread_t *t, uint32_t id, uint64_t wbytes, uint64_t wcount);
+void _ms_sites_on_free(ms_thread_t *t, uint32_t id, uint64_t wbytes, uint64_t wcount,
+                       uint64_t lifetime_ns, int temporary);
+void _ms_sites_on_realloc(ms_thread_t *t, uint32_t id, uint64_t wcount);
+void _ms_sites_flush(ms_thread_t *t); /* a thread's pending deltas into the shared sites */
+/* Reading figures: between _ms_sites_read_begin() and _end(), _ms_site_read() gives a site's
+ * shared figures plus every thread's pending deltas (exact when the other threads are quiet;
+ * a moment's estimate while they allocate, as any unlocked read). */
+void _ms_sites_read_begin(void);
+void _ms_sites_read_end(void);
+void _ms_site_read(uint32_t id, ms_site_figs_t *out);
+/* Live figures of a read site (clamped at 0: a racing free can be seen before its allocation). */
+static inline uint64_t _ms_figs_live_bytes(const ms_site_figs_t *f) {
+  int64_t v = (int64_t)(f->total_bytes - f->freed_bytes);
   return v > 0 ? (uint64_t)v : 0;
 }
-static inline uint64_t _ms_site_live_count(const ms_site_t *s) { /* fixed point */
-  int64_t v = (int64_t)(atomic_load_explicit(&s->total_count, memory_order_relaxed) -
-                        atomic_load_explicit(&s->freed_count, memory_order_relaxed));
+static inline uint64_t _ms_figs_live_count(const ms_site_figs_t *f) { /* fixed point */
+  int64_t v = (int64_t)(f->total_count - f->freed_count);
   return v > 0 ? (uint64_t)v : 0;
 }
 /* Live figures at the last copied peak (sites.c). */
 void _ms_site_peak(uint32_t id, uint64_t *bytes, uint64_t *count);
+/* The module of a site's allocating frame, resolved once per site. */
+uint32_t _ms_site_module(uint32_t id);
 
 /* ---- live.c: the live set of sampled blocks (their block-map bits), 64 shard locks */
 #define MS_LIVE_SHARDS 64
