@@ -1,0 +1,26 @@
+# test/exact.cmake — exact mode stays exact (issue: exact-mode speed): programs that count their
+# own allocations per site (test/exact/), built with and without frame pointers at -O0 and -O2,
+# run at rate 1 in lean and header mode; memscope's per-site figures must equal theirs.
+if(NOT TARGET memscope-cli OR NOT TARGET memscope)
+  return()
+endif()
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  return()
+endif()
+set(MS_EXACT_DIR ${CMAKE_SOURCE_DIR}/test/exact)
+set(_exact_progs)
+foreach(variant "O0;-O0;-fno-omit-frame-pointer" "O2;-O2;-fomit-frame-pointer")
+  list(GET variant 0 tag)
+  list(GET variant 1 opt)
+  list(GET variant 2 fp)
+  add_executable(exact_totals_${tag} ${MS_EXACT_DIR}/exact_totals.c)
+  target_compile_options(exact_totals_${tag} PRIVATE ${opt} ${fp} -g)
+  target_link_libraries(exact_totals_${tag} PRIVATE Threads::Threads)
+  add_executable(exact_cxx_${tag} ${MS_EXACT_DIR}/exact_cxx.cpp)
+  target_compile_options(exact_cxx_${tag} PRIVATE ${opt} ${fp} -g)
+  list(APPEND _exact_progs $<TARGET_FILE:exact_totals_${tag}> $<TARGET_FILE:exact_cxx_${tag}>)
+endforeach()
+add_test(NAME exact_totals COMMAND ${Python3_EXECUTABLE} ${MS_EXACT_DIR}/exact_test.py
+  $<TARGET_FILE:memscope-cli> ${CMAKE_CURRENT_BINARY_DIR}/exact ${_exact_progs})
+set_tests_properties(exact_totals PROPERTIES LABELS tracking TIMEOUT 600)
