@@ -24,11 +24,11 @@
  *       +-------------+-----------+---------------------+
  *                                 ^ p
  *
- *   SAMPLED (64 bytes), blocks the sampler picked (track/): the tracker's record lives in the
+ *   SAMPLED (48 bytes), blocks the sampler picked (track/): the tracker's record lives in the
  *   block itself, so freeing a sampled block finds its record in O(1) with no table:
  *
  *       +----------------------------+-------------+-----------+-----------+
- *       | ms_sample_t (48 bytes)     | guard word  | tag word  | user data |
+ *       | ms_sample_t (32 bytes)     | guard word  | tag word  | user data |
  *       +----------------------------+-------------+-----------+-----------+
  *
  *   Alignments above 16 use mi_malloc_aligned_at(hdr + n, align, hdr), which aligns block + hdr,
@@ -70,10 +70,10 @@
 #define MS_TAG_NAMED (((uint64_t)1) << 51)
 #define MS_TAG_UNCOUNTED (((uint64_t)1) << 52)
 #define MS_SHORT_MAX 15 /* largest request that gets a SHORT header */
-#define MS_SAMPLE_RECORD_SIZE 48
+#define MS_SAMPLE_RECORD_SIZE 32
 
 static inline size_t _ms_hdr_len(unsigned kind) {
-  /* 8, 16, 64: a table lookup the compiler turns into shifts */
+  /* 8, 16, 48 */
   return kind == MS_HDR_SHORT ? 8 : (kind == MS_HDR_NORMAL ? 16 : 16 + MS_SAMPLE_RECORD_SIZE);
 }
 

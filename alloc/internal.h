@@ -116,6 +116,10 @@ typedef struct ms_thread {
   void *held[MS_HELD_MAX];
   uint32_t held_head, held_count;
   uint64_t held_bytes;
+  /* the thread's last sampled block and its progress count right after it (track/track.c): a
+   * free of that block while the count is unchanged is a "temporary" allocation */
+  const void *last_sample;
+  uint32_t last_sample_seq;
   /* the tracker's per-thread caches (track/cfi_cache.c, track/stacks.c): unwind rules by return
    * address and stack ids by stack hash, small enough to stay in cache between samples; not
    * used in the shared orphan block (index 0) */

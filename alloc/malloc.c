@@ -5,7 +5,7 @@
  *
  *   lean mode (the default): an unsampled block is exactly the block mimalloc returns; memscope
  *   neither writes nor reads its bytes. Its size on free comes from mimalloc (usable size ->
- *   size class). Sampled blocks get the 64-byte SAMPLED header of alloc/header.h and a mark in
+ *   size class). Sampled blocks get the 48-byte SAMPLED header of alloc/header.h and a mark in
  *   the block map (alloc/blockmap.h), which is how free() finds them; named blocks get a mark
  *   too. Every figure that needs a requested size is exact for sampled blocks and estimated
  *   per size class for the others (docs/FORMAT.md).

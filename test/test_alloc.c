@@ -5,7 +5,7 @@
  * refused), and double frees reported on stderr without crashing.
  *
  * Most cases run twice: statistics only (rate 0: SHORT/NORMAL headers) and every allocation
- * sampled (rate 1: the 64-byte SAMPLED header), since alignment and sizes depend on the header.
+ * sampled (rate 1: the 48-byte SAMPLED header), since alignment and sizes depend on the header.
  * Cases that make memscope print an error run in a forked child with stderr captured.
  */
 #include <dlfcn.h>

@@ -68,12 +68,12 @@ static void test_header_lengths(void **state) {
   (void)state;
   assert_int_equal(_ms_hdr_len(MS_HDR_SHORT), 8);
   assert_int_equal(_ms_hdr_len(MS_HDR_NORMAL), 16);
-  assert_int_equal(_ms_hdr_len(MS_HDR_SAMPLED), 64);
+  assert_int_equal(_ms_hdr_len(MS_HDR_SAMPLED), 48);
   char buf[128];
   char *p = buf + 64;
   assert_ptr_equal(_ms_block_of(p, MS_HDR_SHORT), buf + 56);
   assert_ptr_equal(_ms_block_of(p, MS_HDR_NORMAL), buf + 48);
-  assert_ptr_equal(_ms_block_of(p, MS_HDR_SAMPLED), buf);
+  assert_ptr_equal(_ms_block_of(p, MS_HDR_SAMPLED), buf + 16);
   assert_ptr_equal(_ms_tag_ptr(p), (uint64_t *)(buf + 56));
   assert_ptr_equal(_ms_guard_ptr(p), (uint64_t *)(buf + 48));
 }

@@ -159,12 +159,12 @@ static void test_stats_sampled_header_bytes(void **state) {
   ms_stats(&a);
   void *p = opaque(malloc(100)), *q = opaque(malloc(3));
   ms_stats(&b);
-  assert_int_equal(b.header_bytes - a.header_bytes, 128); /* two 64-byte SAMPLED headers */
+  assert_int_equal(b.header_bytes - a.header_bytes, 96); /* two 48-byte SAMPLED headers */
   assert_int_equal(b.sampled_allocations - a.sampled_allocations, 2);
   assert_int_equal(b.sampled_live - a.sampled_live, 2);
   assert_int_equal(b.sample_rate, 1);
   assert_int_equal(b.usable_bytes - a.usable_bytes,
-                   malloc_usable_size(p) + malloc_usable_size(q) + 128);
+                   malloc_usable_size(p) + malloc_usable_size(q) + 96);
   free(p), free(q);
   ms_stats(&b);
   assert_int_equal(b.header_bytes, a.header_bytes);

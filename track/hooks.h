@@ -13,7 +13,7 @@ struct ms_thread;
 int64_t _ms_sampler_next(struct ms_thread *t);    /* a fresh countdown */
 void _ms_sampler_reset_all(void);            /* after ms_set_sample_rate */
 
-/* Tracker hooks (track/). The sampled block's record is the 48 bytes in front of its guard word.
+/* Tracker hooks (track/). The sampled block's record is the 32 bytes in front of its guard word.
  * Called with the re-entrancy guard held. */
 void _ms_track_alloc(struct ms_thread *t, void *p, uint64_t size, void *record);
 void _ms_track_free(struct ms_thread *t, void *p, uint64_t tag, void *block, void *caller);

@@ -4,7 +4,7 @@
  * list made every free touch its two neighbours' headers: two cache misses in a large heap, a
  * fifth of a rate-1 churn run).
  *
- * 64 small locks, one per allocating-thread shard, keep snapshots consistent: insert, remove
+ * 64 small locks, one per shard of allocating threads, keep snapshots consistent: insert, remove
  * and forgetting a block's bit take the lock of the record's shard (the owning thread's, so
  * uncontended but for frees on other threads); a visit holds every lock while it walks the
  * bitmaps, so no block can join, leave or go back to mimalloc under it. Visits are rare
@@ -17,7 +17,8 @@
 #include "checks.h"
 #include "track.h"
 
-#define REC_LIVE 1u /* ms_sample_t.flags: in the live set (cleared at free, under the lock) */
+/* ms_sample_t.time_flags: in the live set (set at insert, cleared at free, under the lock) */
+#define REC_LIVE (((uint64_t)1) << 56)
 
 typedef struct live_shard {
   _Atomic int lock;
@@ -36,11 +37,11 @@ static inline void shard_unlock(live_shard_t *s) {
 
 /* The record has been filled: publish it (its bit makes it visible to visits). */
 void _ms_live_insert(ms_sample_t *r) {
-  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
+  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
   shard_lock(s);
-  r->flags |= REC_LIVE;
+  r->time_flags |= REC_LIVE;
   if (_ms_sampled_set(_ms_sample_ptr(r), 1) == 0) s->count++;
-  else r->flags &= (uint8_t)~REC_LIVE; /* no map (reserved by the caller, so not expected) */
+  else r->time_flags &= ~REC_LIVE; /* no map (reserved by the caller, so not expected) */
   shard_unlock(s);
 }
 
@@ -55,10 +56,10 @@ void _ms_live_remove(ms_sample_t *r) {
     _ms_guard = guard;
     return; /* the record cannot be trusted: leave it (and its site's figures) as they are */
   }
-  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
+  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
   shard_lock(s);
-  if (r->flags & REC_LIVE) {
-    r->flags &= (uint8_t)~REC_LIVE;
+  if (r->time_flags & REC_LIVE) {
+    r->time_flags &= ~REC_LIVE;
     s->count--;
   }
   shard_unlock(s);
@@ -68,7 +69,7 @@ void _ms_live_remove(ms_sample_t *r) {
  * a record whose memory may already be someone else's. */
 void _ms_track_forget(void *record) {
   ms_sample_t *r = record;
-  live_shard_t *s = &shards[r->shard % MS_LIVE_SHARDS];
+  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
   shard_lock(s);
   _ms_sampled_set(_ms_sample_ptr(r), 0);
   shard_unlock(s);
@@ -83,7 +84,7 @@ typedef struct visit {
 static void visit_bit(void *p, void *arg) {
   visit_t *v = arg;
   ms_sample_t *r = _ms_block_of(p, MS_HDR_SAMPLED);
-  if (!(r->flags & REC_LIVE)) return; /* freed, held back */
+  if (!(r->time_flags & REC_LIVE)) return; /* freed, held back */
   v->fn(r, v->arg);
   v->n++;
 }

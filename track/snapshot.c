@@ -60,7 +60,7 @@ static void collect_alloc(ms_sample_t *r, void *arg) {
   a->address = (uint64_t)(uintptr_t)p;
   a->size = _ms_tag_size(*_ms_tag_ptr(p));
   a->weight_bytes = r->weight_bytes;
-  a->time_ns = r->time_ns;
+  a->time_ns = _ms_sample_time(r);
   a->stack = map_stack(c->stack_map, c->stack_limit, r->stack);
   a->thread = r->thread; /* thread serial; mapped to threads[] after */
   a->kind = MS_LEAK_UNKNOWN; /* the leak check (reach.c) fills it in later */

@@ -25,17 +25,14 @@ void _ms_track_alloc(ms_thread_t *t, void *p, uint64_t size, void *block) {
   ms_sample_t *r = block;
   uint64_t rate = atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed);
   r->weight_bytes = _ms_sample_weight(size, rate);
-  r->time_ns = _ms_now_ns();
+  r->time_flags = _ms_now_ns() & MS_SAMPLE_TIME_MASK;
   r->thread = t->serial;
-  r->shard = (uint8_t)(t->index % MS_LIVE_SHARDS);
-  r->flags = 0;
-  r->reserved = 0;
   r->check = _ms_record_check(p);
-  r->spare_ = 0;
   r->stack = _ms_stack_capture(t->tag_depth ? t->tags[t->tag_depth - 1] : 0);
   _ms_sites_on_alloc(t, r->stack, r->weight_bytes, _ms_sample_count_weight(r->weight_bytes, size));
   MS_CNT_ADD(t->sampled_allocs, 1);
-  r->alloc_seq = _ms_thread_progress(t);
+  t->last_sample = p;
+  t->last_sample_seq = _ms_thread_progress(t);
   _ms_live_insert(r);
 }
 
@@ -46,9 +43,10 @@ void _ms_track_free(ms_thread_t *t, void *p, uint64_t tag, void *block, void *ca
   ms_sample_t *r = block;
   _ms_live_remove(r);
   uint64_t now = _ms_now_ns();
-  int temporary = t->serial == r->thread && _ms_thread_progress(t) == r->alloc_seq;
+  /* temporary: the thread's last allocation, freed by it before it allocated again */
+  int temporary = t->last_sample == p && _ms_thread_progress(t) == t->last_sample_seq;
   uint64_t wcount = _ms_sample_count_weight(r->weight_bytes, size);
-  _ms_sites_on_free(t, r->stack, r->weight_bytes, wcount, now - r->time_ns, temporary);
+  _ms_sites_on_free(t, r->stack, r->weight_bytes, wcount, (now - _ms_sample_time(r)) & MS_SAMPLE_TIME_MASK, temporary);
   MS_CNT_ADD(t->sampled_frees, 1);
   uint64_t ret = (uint64_t)(uintptr_t)caller;
   if (ret && !_ms_is_own_address(ret)) {

@@ -12,21 +12,19 @@
 #include "memscope.h"
 #include "internal.h"
 
-/* The tracker's record of a sampled allocation: the first 48 bytes of its 64-byte header. */
+/* The tracker's record of a sampled allocation: the first 32 bytes of its 48-byte header. */
 typedef struct ms_sample {
-  uint64_t check;                /* _ms_record_check() of the block: a heap overflow out of the
-                                  * block below lands here first and is reported, not trusted */
-  uint64_t spare_;
-  uint64_t weight_bytes;         /* bytes this sample stands for (== size at rate 1) */
-  uint64_t time_ns;              /* allocation time, since start */
-  uint32_t stack;                /* stack (= site) id; 0 = unknown */
-  uint32_t thread;               /* serial of the allocating thread (ms_thread_t.serial) */
-  uint32_t alloc_seq;            /* _ms_thread_progress() right after this allocation */
-  uint8_t shard;
-  uint8_t flags;
-  uint16_t reserved;
+  uint64_t check;        /* _ms_record_check() of the block: a heap overflow out of the block
+                          * below lands here first and is reported, not trusted */
+  uint64_t weight_bytes; /* bytes this sample stands for (== size at rate 1) */
+  uint64_t time_flags;   /* allocation time since start in ns (low 56 bits: 2.2 years) | flags */
+  uint32_t stack;        /* stack (= site) id; 0 = unknown */
+  uint32_t thread;       /* serial of the allocating thread (ms_thread_t.serial); its live-set
+                          * shard is thread % MS_LIVE_SHARDS */
 } ms_sample_t;
 _Static_assert(sizeof(ms_sample_t) == MS_SAMPLE_RECORD_SIZE, "sample record must fill its slot");
+#define MS_SAMPLE_TIME_MASK ((((uint64_t)1) << 56) - 1)
+static inline uint64_t _ms_sample_time(const ms_sample_t *r) { return r->time_flags & MS_SAMPLE_TIME_MASK; }
 
 static inline uint64_t _ms_record_check(const void *p) { return ~_ms_guard_value(p); }
 

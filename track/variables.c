@@ -121,7 +121,7 @@ static var_t *new_var(const void *p, uint64_t tag) {
   var->live = 1;
   if (_ms_tag_kind(tag) == MS_HDR_SAMPLED) {
     const ms_sample_t *r = _ms_block_of(p, MS_HDR_SAMPLED);
-    var->v.alloc_time_ns = r->time_ns;
+    var->v.alloc_time_ns = _ms_sample_time(r);
     var->v.alloc_stack = r->stack;
     var->v.thread = r->thread;
   } else {
