@@ -107,7 +107,11 @@ void _ms_live_flush(ms_thread_t *t) {
   if (_ms_guard) return; /* the tracker's own allocations: no tracker calls */
   _ms_guard++;
   if (new_peak) _ms_track_peak(live);
-  _ms_timeline_maybe_add(live);
+  /* The timeline asks a clock whether its interval has passed: on every batch flush, but only
+   * on every 64th of the per-sample flushes of exact mode (a million a second; the clock read
+   * was 2% of a rate-1 run) */
+  if (d >= MS_LIVE_FLUSH || d <= -MS_LIVE_FLUSH || (++t->flushes & 63) == 0 || new_peak)
+    _ms_timeline_maybe_add(live);
   _ms_guard--;
 }
 

@@ -120,6 +120,7 @@ typedef struct ms_thread {
    * free of that block while the count is unchanged is a "temporary" allocation */
   const void *last_sample;
   uint32_t last_sample_seq;
+  uint32_t flushes; /* _ms_live_flush calls, to space out the timeline's clock reads */
   /* the tracker's per-thread caches (track/cfi_cache.c, track/stacks.c): unwind rules by return
    * address and stack ids by stack hash, small enough to stay in cache between samples; not
    * used in the shared orphan block (index 0) */
