@@ -71,11 +71,8 @@ def main():
     env.update(PYTHONMALLOC="malloc", LD_PRELOAD=lib, TMPDIR=out_dir)
     if mode != "baseline":
         env["MEMSCOPE_SAMPLE_RATE"] = {"rate0": "0", "rate1": "1"}[mode]
-    if mode == "rate1":
-        # exact mode walks stacks with libunwind by default, whose validation pipe holds two
-        # descriptors (docs/USAGE.md): test_subprocess's pass_fds tests count them. The
-        # descriptor-free walker is what this suite checks at rate 1.
-        env["MEMSCOPE_UNWIND"] = "libgcc"
+    # rate 1 runs with the default (cached) stack walker: it opens no descriptor, so
+    # test_subprocess's pass_fds tests, which count them, pass as on bare mimalloc
     got = results(env, os.path.join(out_dir, f"{mode}.log"))
     if mode == "baseline":
         with open(os.path.join(out_dir, "baseline.json"), "w") as f:
