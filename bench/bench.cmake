@@ -16,8 +16,10 @@ target_compile_options(bench_unwind_chain_fp PRIVATE -O2 -fno-omit-frame-pointer
 add_library(bench_unwind_chain_nofp OBJECT ${MS_BENCH_DIR}/unwind_chain.c)
 target_compile_definitions(bench_unwind_chain_nofp PRIVATE CHAIN_NAME=ms_chain_nofp)
 target_compile_options(bench_unwind_chain_nofp PRIVATE -O2 -fomit-frame-pointer)
-add_executable(bench_unwind ${MS_BENCH_DIR}/bench_unwind.c
+add_executable(bench_unwind ${MS_BENCH_DIR}/bench_unwind.c ${CMAKE_SOURCE_DIR}/track/cfi_cache.c
   $<TARGET_OBJECTS:bench_unwind_chain_fp> $<TARGET_OBJECTS:bench_unwind_chain_nofp>)
+target_include_directories(bench_unwind PRIVATE ${CMAKE_SOURCE_DIR}/alloc ${CMAKE_SOURCE_DIR}/track
+  ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/export/dump)
 target_compile_options(bench_unwind PRIVATE -O2 -fno-omit-frame-pointer)
 target_link_libraries(bench_unwind PRIVATE PkgConfig::UNWIND Threads::Threads)
 

@@ -5,7 +5,9 @@
  * program builds a call chain of a given depth (unwind_chain.c, built with and without frame
  * pointers), and at its bottom captures the stack N times with:
  *   glibc backtrace()            (libgcc's DWARF unwinder underneath)
- *   _Unwind_Backtrace directly   (what memscope uses: track/stack_walk.c, opens no descriptor)
+ *   _Unwind_Backtrace directly   (memscope's fallback: track/stack_walk.c, opens no descriptor)
+ *   memscope's cached CFI walker (track/cfi_cache.c, the default: rules cached per return
+ *                                 address, with and without the per-thread cache)
  *   libunwind unw_backtrace()    with each caching policy (none, global, per-thread)
  *   libunwind unw_init_local + unw_step loop (the slow, general API)
  *   a frame-pointer walk         (fast, but only right when every frame keeps a frame pointer)
@@ -26,6 +28,9 @@
 #include <string.h>
 #include <time.h>
 #include <unwind.h>
+
+#include "internal.h"
+#include "stack_walk.h"
 
 #define MAX_FRAMES 64
 #define REPS 5
@@ -62,6 +67,16 @@ static int cap_gcc_unwind(void **buf, int max) {
   return w.n;
 }
 static int cap_unw_backtrace(void **buf, int max) { return unw_backtrace(buf, max); }
+
+/* memscope's walker, started at this function's frame as track/stack_walk.c starts it */
+static _Thread_local ms_unwind_cache_t cfi_thread_cache;
+static ms_unwind_cache_t *cfi_cache_used;
+__attribute__((noinline)) static int cap_cfi(void **buf, int max) {
+  uint64_t *fp = __builtin_frame_address(0);
+  int n = _ms_cfi_walk(buf, max, fp[1], (uint64_t)(uintptr_t)(fp + 2), fp[0], cfi_cache_used);
+  __asm__ volatile("" ::: "memory");
+  return n < 0 ? 0 : n;
+}
 
 static int cap_unw_step(void **buf, int max) {
   unw_context_t ctx;
@@ -138,6 +153,9 @@ static void measure(const char *name, capture_fn fn, int depth, long iters) {
   }
 }
 
+static void *cfi_find_fde;
+static void cfi_init_once(void) { _ms_cfi_init(cfi_find_fde); }
+
 struct config {
   int depth;
   long iters;
@@ -161,6 +179,16 @@ static void *run_all(void *arg) {
   gcc_backtrace = gcc ? (_Unwind_Reason_Code(*)(_Unwind_Trace_Fn, void *))dlsym(gcc, "_Unwind_Backtrace") : NULL;
   gcc_getip = gcc ? (_Unwind_Ptr(*)(struct _Unwind_Context *))dlsym(gcc, "_Unwind_GetIP") : NULL;
   if (gcc_backtrace && gcc_getip) measure("_Unwind_Backtrace (libgcc)", cap_gcc_unwind, depth, iters);
+  void *find = gcc ? dlsym(gcc, "_Unwind_Find_FDE") : NULL;
+  if (find) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    cfi_find_fde = find;
+    pthread_once(&once, cfi_init_once);
+    cfi_cache_used = NULL;
+    measure("memscope cached CFI (shared)", cap_cfi, depth, iters * 4);
+    cfi_cache_used = &cfi_thread_cache;
+    measure("memscope cached CFI (thread)", cap_cfi, depth, iters * 4);
+  }
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
   measure("unw_backtrace cache=none", cap_unw_backtrace, depth, iters);
   measure("unw_step loop cache=none", cap_unw_step, depth, iters / 4);

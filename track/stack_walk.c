@@ -2,7 +2,7 @@
  * first. Three walkers, chosen once at start-up by MEMSCOPE_UNWIND:
  *
  *   cached (default)  track/cfi_cache.c: the DWARF CFI rule of each return address is computed
- *                     once and cached, so a walk is a few loads per frame (bench_unwind: ~5 ns
+ *                     once and cached, so a walk is a few loads per frame (bench_unwind: ~8 ns
  *                     a frame against libgcc's ~160 ns). Right for code without frame pointers;
  *                     a frame it cannot follow (signal frames, DWARF expressions) hands the whole
  *                     walk to libgcc.
