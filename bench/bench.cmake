@@ -32,3 +32,7 @@ set_target_properties(ms_header_floor PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAK
 # Exact-mode workload (bench/exact.sh): std::map / std::string churn through libstdc++.
 add_executable(bench_cxx ${MS_BENCH_DIR}/bench_cxx.cpp)
 target_compile_options(bench_cxx PRIVATE -O2)
+
+# Memory per live block (bench/exact.sh): COUNT live blocks of SIZE bytes, VmRSS before/after.
+add_executable(bench_live_metadata ${MS_BENCH_DIR}/live_metadata.c)
+target_compile_options(bench_live_metadata PRIVATE -O2 -fno-builtin)

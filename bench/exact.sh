@@ -18,7 +18,9 @@
 # with PYTHONMALLOC=malloc so every object goes through malloc.
 # Each round runs every (workload, configuration) pair once, configurations in a rotated
 # order; printed per workload: median and min-max of wall, user+sys and peak RSS, and the
-# median (min-max) of per-round ratios to bare mimalloc.
+# median (min-max) of per-round ratios to bare mimalloc. Last, memory per live block:
+# bench_live_metadata (2M live blocks of 16, 32, 64 and 200 bytes) under mimalloc and memscope
+# rate 1; the difference is memscope's metadata per live block.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -eu
 build=$(cd "${1:-build}" && pwd)
@@ -26,9 +28,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 rounds=${ROUNDS:-9}
 churn=$build/bin/bench_churn
 cxx=$build/bin/bench_cxx
+meta=$build/bin/bench_live_metadata
 ms=$build/lib/libmemscope.so
 mi=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2
-for f in "$churn" "$cxx" "$ms" "$mi" /usr/bin/time; do
+for f in "$churn" "$cxx" "$meta" "$ms" "$mi" /usr/bin/time; do
   [ -e "$f" ] || { echo "bench/exact.sh: missing $f (build first; make bench-deps)" >&2; exit 1; }
 done
 command -v heaptrack >/dev/null || { echo "bench/exact.sh: needs heaptrack (make bench-deps)" >&2; exit 1; }
@@ -105,3 +108,13 @@ for w in ("py", "pydeep", "st", "mt", "cxx"):
         print(f"| {c} | {fmt([d[r][0] for r in rs])} | {fmt([d[r][1] for r in rs])} | "
               f"{fmt([d[r][2] / 1024 for r in rs])} | {rat[0]} | {rat[1]} | {rat[2]} |")
 PY
+echo
+echo "### memory per live block (bench_live_metadata, 2M live blocks)"
+echo
+echo "| block size | mimalloc bytes/block | memscope rate 1 bytes/block | memscope metadata bytes/block |"
+echo "|---|---|---|---|"
+for size in 16 32 64 200; do
+  a=$(env LD_PRELOAD="$mi" "$meta" 2000000 $size | sed -n 's/.*bytes_per_block=//p')
+  b=$(env LD_PRELOAD="$ms" MEMSCOPE_SAMPLE_RATE=1 "$meta" 2000000 $size | sed -n 's/.*bytes_per_block=//p')
+  echo "| $size | $a | $b | $(python3 -c "print(f'{$b - $a:.1f}')") |"
+done
