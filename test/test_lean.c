@@ -220,6 +220,27 @@ static void test_lean_double_free_of_sampled_block(void **state) {
   assert_int_equal(count_of(child_err, "memscope: error: double_free"), 1);
 }
 
+/* A sampled malloc(0) must not end where its mimalloc block ends: its pointer would be the next
+ * block's, and in lean mode that block's pointer is its start. Regression: 0-byte sampled blocks
+ * shared their pointer with the lean block beside them (64 of 128 here), so a free of either
+ * released the other. */
+static void test_lean_zero_byte_sampled_block_has_own_pointer(void **state) {
+  (void)state;
+  enum { N = 256 };
+  void *zero[N], *plain[N];
+  assert_int_equal(ms_set_sample_rate(1), MS_OK);
+  for (int i = 0; i < N; i++) zero[i] = opaque(malloc(0));
+  for (int i = 0; i < N; i += 2) free(zero[i]);
+  assert_int_equal(ms_set_sample_rate(0), MS_OK);
+  for (int i = 0; i < N; i++) plain[i] = opaque(malloc(48));
+  int same = 0;
+  for (int i = 1; i < N; i += 2)
+    for (int j = 0; j < N; j++) same += zero[i] == plain[j];
+  assert_int_equal(same, 0);
+  for (int i = 1; i < N; i += 2) free(zero[i]);
+  for (int i = 0; i < N; i++) free(plain[i]);
+}
+
 int main(void) {
   if (getenv("MEMSCOPE_CHECKS")) {
     fprintf(stderr, "test_lean: MEMSCOPE_CHECKS is set; this test needs the default layout\n");
@@ -235,6 +256,7 @@ int main(void) {
       cmocka_unit_test(test_lean_rate_switched_while_churning),
       cmocka_unit_test(test_lean_foreign_pointers_every_rate),
       cmocka_unit_test(test_lean_double_free_of_sampled_block),
+      cmocka_unit_test(test_lean_zero_byte_sampled_block_has_own_pointer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
