@@ -551,6 +551,8 @@ static void m_crossing_module(ms_dump_t *d) { d->crossings[0].free_module = 2; }
 static void m_error_kind(ms_dump_t *d) { d->errors[0].kind = 77; }
 static void m_event_kind(ms_dump_t *d) { d->variables[0].events[1].kind = 7; }
 static void m_reason(ms_dump_t *d) { d->process.reason = 3; }
+static void m_alloc_kind(ms_dump_t *d) { d->allocs[2].kind = MS_LEAK_KINDS; }
+static void m_leak_check(ms_dump_t *d) { d->summary.leak_check = MS_LEAK_CHECK_FAILED + 1; }
 static void m_index_max(ms_dump_t *d) { d->allocs[0].stack = MS_DUMP_NONE - 1; }
 
 static void test_dump_index_out_of_range(void **state) {
@@ -570,6 +572,9 @@ static void test_dump_unknown_enum_values(void **state) {
   expect_error_after(m_error_kind, "errors[0].kind: unknown value 77");
   expect_error_after(m_event_kind, "variables[0].events[1].kind: unknown value 7");
   expect_error_after(m_reason, "process.reason: unknown value 3");
+  /* the two version-2 fields, a row column and a map key */
+  expect_error_after(m_alloc_kind, "allocs[2].kind: unknown value 5 (at most 4)");
+  expect_error_after(m_leak_check, "summary.leak_check: unknown value 4 (at most 3)");
 }
 
 static void test_dump_wrong_types(void **state) {
