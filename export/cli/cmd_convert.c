@@ -8,7 +8,6 @@
  * failed conversion never leaves a file that looks complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,44 +67,41 @@ static fmt_t format_from_name(const char *path) {
   return dot ? parse_format(dot + 1) : F_NONE;
 }
 
+typedef struct convert_opts {
+  const char *out_path, *format, *chart, *weight;
+  uint64_t top;
+  int compact;
+} convert_opts_t;
+
+static int convert_option(void *ctx, int c, char *arg) {
+  convert_opts_t *o = ctx;
+  switch (c) {
+    case 'o': o->out_path = arg; break;
+    case 'f': o->format = arg; break;
+    case 'c': o->chart = arg; break;
+    case 'w': o->weight = arg; break;
+    case 't': return _ms_cli_number("convert", "--top", arg, 0, UINT32_MAX, &o->top);
+    case 'C': o->compact = 1; break;
+  }
+  return MS_EXIT_OK;
+}
+
 int _ms_cmd_convert(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
       {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
-      {"value", required_argument, 0, 'w'},
-      {"top", required_argument, 0, 't'},    {"no-symbols", no_argument, 0, 'S'},
-      {"debug-dir", required_argument, 0, 'D'}, {"quiet", no_argument, 0, 'q'},
-      {"compact", no_argument, 0, 'C'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-  const char *out_path = NULL, *format = NULL, *chart = NULL, *weight = NULL;
-  uint64_t top = 0;
-  int compact = 0;
+      {"value", required_argument, 0, 'w'},  {"top", required_argument, 0, 't'},
+      {"compact", no_argument, 0, 'C'},      {0, 0, 0, 0}};
+  convert_opts_t o = {0};
   ms_load_options_t lo = {0};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":o:f:hq", opts, NULL)) != -1) {
-    switch (c) {
-      case 'o': out_path = optarg; break;
-      case 'f': format = optarg; break;
-      case 'c': chart = optarg; break;
-      case 'w': weight = optarg; break;
-      case 't':
-        if (_ms_parse_size(optarg, &top) != 0 || top > UINT32_MAX)
-          return _ms_cli_fail(MS_EXIT_USAGE, "convert: --top needs a number, got '%s'", optarg);
-        break;
-      case 'S': lo.no_symbols = 1; break;
-      case 'C': compact = 1; break;
-      case 'D': lo.debug_dir = optarg; break;
-      case 'q': lo.quiet = 1; break;
-      case 'h': fputs(help, stdout); return MS_EXIT_OK;
-      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "convert: option '%s' needs a value", argv[optind - 1]);
-      default: return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown option '%s' (see memscope convert --help)", argv[optind - 1]);
-    }
-  }
-  if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing DUMP (see memscope convert --help)");
-  if (argc - optind > 1) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unexpected argument '%s'", argv[optind + 1]);
-  if (!out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
+  const ms_cli_command_t cmd = {"convert", help, "o:f:", opts, &lo, convert_option, &o};
+  int rc = _ms_cli_options(&cmd, argc, argv);
+  if (rc == MS_OPT_CONTINUE) rc = _ms_cli_one_operand("convert", "DUMP", argc, argv);
+  if (rc != MS_OPT_CONTINUE) return rc;
+  if (!o.out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
+  const char *out_path = o.out_path, *format = o.format, *chart = o.chart, *weight = o.weight;
+  uint64_t top = o.top;
+  int compact = o.compact;
   const char *in_path = argv[optind];
   fmt_t f = format ? parse_format(format) : format_from_name(out_path);
   if (f == F_NONE) {
@@ -134,7 +130,7 @@ int _ms_cmd_convert(int argc, char **argv) {
     return _ms_cli_fail(MS_EXIT_INPUT, "%s", err);
 
   ms_loaded_t l;
-  int rc = _ms_cli_load(in_path, &lo, &l);
+  rc = _ms_cli_load(in_path, &lo, &l);
   if (rc != MS_EXIT_OK) return rc;
   if (f == F_FOLDED && weight && !strcmp(weight, "leaked") && !l.model.is_exit) {
     _ms_cli_unload(&l);

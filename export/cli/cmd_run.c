@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <glob.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -226,43 +225,46 @@ static void summarise(const char *path, int quiet) {
   ms_dump_free(&d);
 }
 
+typedef struct run_opts {
+  const char *output, *rate, *lib, *supp;
+  int quiet, leak_check, error_exitcode;
+} run_opts_t;
+
+static int run_option(void *ctx, int c, char *arg) {
+  run_opts_t *o = ctx;
+  switch (c) {
+    case 'o': o->output = arg; break;
+    case 's': o->rate = arg; break;
+    case 'L': o->lib = arg; break;
+    case 'q': o->quiet = 1; break;
+    case 'K': o->leak_check = 1; break;
+    case 'S': o->supp = arg; break;
+    case 'E': {
+      char *end;
+      long v = strtol(arg, &end, 10);
+      if (!*arg || *end || v < 1 || v > 255)
+        return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", arg);
+      o->error_exitcode = (int)v;
+      o->leak_check = 1;
+      break;
+    }
+  }
+  return MS_EXIT_OK;
+}
+
 int _ms_cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"sample-rate", required_argument, 0, 's'},
       {"lib", required_argument, 0, 'L'},    {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},         {"leak-check", no_argument, 0, 'K'},
-      {"suppressions", required_argument, 0, 'S'}, {"error-exitcode", required_argument, 0, 'E'},
-      {0, 0, 0, 0}};
-  int leak_check = 0, error_exitcode = -1;
-  const char *supp = NULL;
-  const char *output = NULL, *rate = NULL, *lib = NULL;
-  int quiet = 0;
-  optind = 1;
-  opterr = 0;
-  int c;
+      {"leak-check", no_argument, 0, 'K'},   {"suppressions", required_argument, 0, 'S'},
+      {"error-exitcode", required_argument, 0, 'E'}, {0, 0, 0, 0}};
+  run_opts_t o = {.error_exitcode = -1};
   /* '+': stop at CMD, so CMD's own options are left alone even without "--". */
-  while ((c = getopt_long(argc, argv, "+:o:s:qh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'o': output = optarg; break;
-      case 's': rate = optarg; break;
-      case 'L': lib = optarg; break;
-      case 'q': quiet = 1; break;
-      case 'K': leak_check = 1; break;
-      case 'S': supp = optarg; break;
-      case 'E': {
-        char *end;
-        long v = strtol(optarg, &end, 10);
-        if (!*optarg || *end || v < 1 || v > 255)
-          return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", optarg);
-        error_exitcode = (int)v;
-        leak_check = 1;
-        break;
-      }
-      case 'h': fputs(help, stdout); return MS_EXIT_OK;
-      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "run: option '%s' needs a value", argv[optind - 1]);
-      default: return _ms_cli_fail(MS_EXIT_USAGE, "run: unknown option '%s' (see memscope run --help)", argv[optind - 1]);
-    }
-  }
+  const ms_cli_command_t cmd = {"run", help, "+o:s:q", opts, NULL, run_option, &o};
+  int rc = _ms_cli_options(&cmd, argc, argv);
+  if (rc != MS_OPT_CONTINUE) return rc;
+  const char *output = o.output, *rate = o.rate, *lib = o.lib, *supp = o.supp;
+  int quiet = o.quiet, leak_check = o.leak_check, error_exitcode = o.error_exitcode;
   if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "run: missing CMD (see memscope run --help)");
   uint64_t r;
   if (rate && _ms_parse_size(rate, &r) != 0)
