@@ -189,9 +189,9 @@ static uint32_t first_user_frame(const ms_model_t *m, uint32_t stack) {
 static int user_inline_label(const ms_model_t *m, const ms_frame_t *f, char *buf, size_t len) {
   const model_priv_t *p = m->priv_;
   if (!p || !p->sym || !is_std_file(f->file)) return -1;
-  ms_inline_frame_t chain[32];
-  uint32_t n = ms_symbolize_inlines(p->sym, f->address, chain, 32);
-  for (uint32_t k = 0; k < n; k++)
+  ms_frame_t chain[MS_MAX_INLINE + 1];
+  uint32_t n = ms_symbolize_all(p->sym, f->address, chain, MS_MAX_INLINE + 1);
+  for (uint32_t k = 0; n > 1 && k < n; k++)   /* n == 1: nothing inlined there */
     if (chain[k].function && !is_std_name(chain[k].function) && chain[k].file &&
         !is_std_file(chain[k].file) && chain[k].line)
       return snprintf(buf, len, "%s (%s:%u)", chain[k].function, chain[k].file, chain[k].line);
