@@ -73,6 +73,25 @@ const char *_ms_model_printf(ms_model_t *m, const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ small helpers */
 
+/* Copy every column of a dump record into the same-named member of its model struct
+ * (sites, threads, errors, classes, crossings), from the record's table in dump_schema.h:
+ * a column added there reaches the model without another line here (the model struct needs
+ * the member; the compiler says so). Expects `in` (the dump row), `out` (the model row) and
+ * `m`; an index is kept only when the model's table of that name has it, else NONE (the
+ * reader refuses such dumps already; a hand-built one in a test may have them). */
+#define COPY_PLAIN_(name) out->name = in->name;
+#define COPY_U64(name, aux) COPY_PLAIN_(name)
+#define COPY_U32(name, aux) COPY_PLAIN_(name)
+#define COPY_I64(name, aux) COPY_PLAIN_(name)
+#define COPY_BOOL(name, aux) COPY_PLAIN_(name)
+#define COPY_STR(name, aux) COPY_PLAIN_(name)
+#define COPY_ENUM(name, aux) COPY_PLAIN_(name)
+#define COPY_IDX(name, aux) out->name = in->name < m->n_##aux ? in->name : MS_DUMP_NONE;
+#define COPY_U64S(name, aux) memcpy(out->name, in->name, sizeof out->name);
+#define COPY_OPT_U64(name, aux) out->name = in->aux ? in->name : 0;
+#define COPY_ROWS(name, aux) out->n_##name = in->n_##name; out->name = in->name;
+#define COPY_COLUMN(since, type, name, aux, doc) COPY_##type(name, aux)
+
 static uint64_t mix64(uint64_t x) {  /* splitmix64 finaliser */
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -417,22 +436,11 @@ static int build_sites(ms_model_t *m) {
     return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_tags; t++) m->tags[t].name = d->tags[t] ? d->tags[t] : "?";
   for (uint32_t i = 0; i < d->n_sites; i++) {
-    const ms_dump_site_t *ds = &d->sites[i];
-    ms_msite_t *s = &m->sites[i];
+    const ms_dump_site_t *in = &d->sites[i];
+    ms_msite_t *s = &m->sites[i], *out = s;
+    MS_DUMP_SITE_FIELDS(COPY_COLUMN)
     s->dump_index = i;
-    s->stack = ds->stack < m->n_stacks ? ds->stack : MS_DUMP_NONE;
-    s->tag = ds->tag < d->n_tags ? ds->tag : MS_DUMP_NONE;
     s->module = s->stack != MS_DUMP_NONE ? site_module(m, s->stack) : MS_DUMP_NONE;
-    s->live_bytes = ds->live_bytes;
-    s->live_count = ds->live_count;
-    s->total_bytes = ds->total_bytes;
-    s->total_count = ds->total_count;
-    s->peak_bytes = ds->peak_bytes;
-    s->peak_count = ds->peak_count;
-    s->temp_bytes = ds->temp_bytes;
-    s->temp_count = ds->temp_count;
-    s->realloc_count = ds->realloc_count;
-    memcpy(s->lifetime, ds->lifetime, sizeof s->lifetime);
     s->avg_size = s->total_count ? (double)s->total_bytes / (double)s->total_count : 0.0;
     m->temp_bytes += s->temp_bytes;
     m->temp_count += s->temp_count;
@@ -489,16 +497,10 @@ static int build_leaks_threads(ms_model_t *m) {
   m->threads = calloc(d->n_threads ? d->n_threads : 1, sizeof *m->threads);
   if (!m->threads) return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_threads; t++) {
-    const ms_dump_thread_t *dt = &d->threads[t];
-    ms_mthread_t *mt = &m->threads[t];
-    mt->tid = dt->tid;
-    mt->name = dt->name;
-    mt->alive = dt->alive;
-    mt->allocations = dt->allocations;
-    mt->frees = dt->frees;
-    mt->allocated_bytes = dt->allocated_bytes;
-    mt->freed_bytes = dt->freed_bytes;
-    mt->top_stack = MS_DUMP_NONE;
+    const ms_dump_thread_t *in = &d->threads[t];
+    ms_mthread_t *out = &m->threads[t];
+    MS_DUMP_THREAD_FIELDS(COPY_COLUMN)
+    out->top_stack = MS_DUMP_NONE;
   }
 
   /* one group per (symbolic stack, leak kind) */
@@ -620,10 +622,6 @@ static int cmp_crossing(const void *a, const void *b) {
   return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-static uint32_t stack_or_none(const ms_model_t *m, uint32_t s) {
-  return s < m->n_stacks ? s : MS_DUMP_NONE;
-}
-
 /* MS_TRACK on a pointer whose type the compiler could not name ("?"): the pointee type from
  * DWARF, looked up from a frame of the variable's stacks in the file that named it (the
  * frame of the MS_TRACK call, or the allocation in the same function). NULL when unknown. */
@@ -654,41 +652,28 @@ static int build_misc(ms_model_t *m) {
   if (!m->crossings || !m->variables || !m->errors || !m->classes) return MS_ENOMEM;
 
   for (uint32_t i = 0; i < d->n_crossings; i++) {
-    const ms_dump_crossing_t *c = &d->crossings[i];
-    if (c->alloc_module >= m->n_modules || c->free_module >= m->n_modules) continue;
-    ms_mcrossing_t *o = &m->crossings[m->n_crossings++];
-    o->alloc_module = c->alloc_module;
-    o->free_module = c->free_module;
-    o->count = c->count;
-    o->bytes = c->bytes;
+    const ms_dump_crossing_t *in = &d->crossings[i];
+    if (in->alloc_module >= m->n_modules || in->free_module >= m->n_modules) continue;
+    ms_mcrossing_t *out = &m->crossings[m->n_crossings++];
+    MS_DUMP_CROSSING_FIELDS(COPY_COLUMN)
   }
   qsort(m->crossings, m->n_crossings, sizeof *m->crossings, cmp_crossing);
 
   uint64_t now = d->process.dump_time_ns;
   m->n_variables = d->n_variables;
   for (uint32_t i = 0; i < d->n_variables; i++) {
-    const ms_dump_variable_t *dv = &d->variables[i];
-    ms_mvariable_t *v = &m->variables[i];
-    v->name = dv->name ? dv->name : "?";
-    v->type = dv->type ? dv->type : "?";
-    if (!strcmp(v->type, "?")) {
+    const ms_dump_variable_t *dv = &d->variables[i], *in = dv;
+    ms_mvariable_t *v = &m->variables[i], *out = v;
+    MS_DUMP_VARIABLE_FIELDS(COPY_COLUMN)
+    if (!v->name) v->name = "?";
+    if (!v->file) v->file = "?";
+    if (!v->type || !strcmp(v->type, "?")) {
       const char *t = dwarf_var_type(m, dv);
-      if (t) v->type = t;
+      v->type = t ? t : "?";
     }
-    v->file = dv->file ? dv->file : "?";
-    v->line = dv->line;
-    v->address = dv->address;
-    v->size = dv->size;
-    v->alloc_time_ns = dv->alloc_time_ns;
-    v->free_time_ns = dv->freed ? dv->free_time_ns : 0;
     v->state = dv->freed ? MS_VAR_FREED : m->is_exit ? MS_VAR_LEAKED : MS_VAR_LIVE;
     uint64_t end = dv->freed ? dv->free_time_ns : now;
     v->lifetime_ns = end > dv->alloc_time_ns ? end - dv->alloc_time_ns : 0;
-    v->thread = dv->thread < m->n_threads ? dv->thread : MS_DUMP_NONE;
-    v->alloc_stack = stack_or_none(m, dv->alloc_stack);
-    v->free_stack = stack_or_none(m, dv->free_stack);
-    v->n_events = dv->n_events;
-    v->events = dv->events;
     int have_ref = 0;
     for (uint32_t e = 0; e < dv->n_events; e++) {
       const ms_dump_event_t *ev = &dv->events[e];
@@ -705,18 +690,10 @@ static int build_misc(ms_model_t *m) {
 
   m->n_errors = d->n_errors;
   for (uint32_t i = 0; i < d->n_errors; i++) {
-    const ms_dump_error_t *de = &d->errors[i];
-    ms_merror_t *e = &m->errors[i];
-    e->kind = de->kind;
-    e->kind_name = ms_dump_error_kind_name(de->kind);
-    e->thread = de->thread < m->n_threads ? de->thread : MS_DUMP_NONE;
-    e->address = de->address;
-    e->size = de->size;
-    e->time_ns = de->time_ns;
-    e->stack = stack_or_none(m, de->stack);
-    e->alloc_stack = stack_or_none(m, de->alloc_stack);
-    e->free_stack = stack_or_none(m, de->free_stack);
-    e->detail = de->detail;
+    const ms_dump_error_t *in = &d->errors[i];
+    ms_merror_t *out = &m->errors[i];
+    MS_DUMP_ERROR_FIELDS(COPY_COLUMN)
+    out->kind_name = ms_dump_error_kind_name(in->kind);
   }
 
   m->n_classes = d->n_classes;
@@ -724,15 +701,10 @@ static int build_misc(ms_model_t *m) {
   fr->worst_class = MS_DUMP_NONE;
   uint64_t worst = 0;
   for (uint32_t i = 0; i < d->n_classes; i++) {
-    const ms_dump_class_t *dc = &d->classes[i];
-    ms_mclass_t *c = &m->classes[i];
-    c->size = dc->size;
-    c->allocations = dc->allocations;
-    c->frees = dc->frees;
+    const ms_dump_class_t *dc = &d->classes[i], *in = dc;
+    ms_mclass_t *c = &m->classes[i], *out = c;
+    MS_DUMP_CLASS_FIELDS(COPY_COLUMN)
     c->live_count = dc->allocations > dc->frees ? dc->allocations - dc->frees : 0;
-    c->requested_bytes = dc->requested_bytes;
-    c->usable_bytes = dc->usable_bytes;
-    c->total_requested = dc->total_requested;
     c->waste_bytes = dc->usable_bytes > dc->requested_bytes ? dc->usable_bytes - dc->requested_bytes : 0;
     c->waste_ratio = dc->usable_bytes ? (double)c->waste_bytes / (double)dc->usable_bytes : 0.0;
     if (c->waste_bytes > worst) {

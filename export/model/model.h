@@ -13,6 +13,11 @@
  *
  * Stability: this header is shared with the reports (export/report/). Fields are only ever
  * added, never renamed or removed.
+ *
+ * Sites, threads, crossings, variables, errors and classes keep every column of their dump
+ * record under the same name: model.c copies them by walking the record's table in
+ * export/dump/dump_schema.h, so a column added there needs its member here (the build says
+ * so) and nothing else.
  */
 #ifndef MEMSCOPE_CLI_MODEL_H
 #define MEMSCOPE_CLI_MODEL_H
