@@ -50,14 +50,22 @@ int _ms_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2
  * and its "go on" result (never an exit code). */
 enum { MS_OPT_NO_SYMBOLS = 0x100, MS_OPT_DEBUG_DIR = 0x101, MS_OPT_CONTINUE = -1 };
 
+/* An option that only stores: a value option's argument into *str, or 1 into *flag. */
+typedef struct ms_cli_store {
+  int opt;
+  const char **str;
+  int *flag;
+} ms_cli_store_t;
+
 typedef struct ms_cli_command {
   const char *name;              /* "convert": starts every message */
   const char *help;              /* -h, --help prints it on stdout */
   const char *shortopts;         /* the command's own, getopt syntax ("o:f:"); a leading '+'
                                     stops at the first operand (run: CMD's options are CMD's) */
   const struct option *longopts; /* the command's own, {0}-terminated; may be NULL */
+  const ms_cli_store_t *store;   /* of those, the ones that only store; {0}-terminated or NULL */
   ms_load_options_t *load;       /* non-NULL: --no-symbols, --debug-dir DIR and -q/--quiet set it */
-  /* The command's own options, one call each: MS_EXIT_OK, or an exit code after _ms_cli_fail. */
+  /* The command's other options, one call each: MS_EXIT_OK, or an exit code after _ms_cli_fail. */
   int (*on_option)(void *ctx, int opt, char *arg);
   void *ctx;
 } ms_cli_command_t;

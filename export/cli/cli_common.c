@@ -53,7 +53,12 @@ int _ms_cli_options(const ms_cli_command_t *cmd, int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
     int rc = MS_EXIT_OK;
-    if (c == 'h') {
+    const ms_cli_store_t *st = cmd->store;
+    while (st && st->opt && st->opt != c) st++;
+    if (st && st->opt) {
+      if (st->str) *st->str = optarg;
+      if (st->flag) *st->flag = 1;
+    } else if (c == 'h') {
       fputs(cmd->help, stdout);
       return MS_EXIT_OK;
     } else if (c == ':') {

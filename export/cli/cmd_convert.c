@@ -67,23 +67,9 @@ static fmt_t format_from_name(const char *path) {
   return dot ? parse_format(dot + 1) : F_NONE;
 }
 
-typedef struct convert_opts {
-  const char *out_path, *format, *chart, *weight;
-  uint64_t top;
-  int compact;
-} convert_opts_t;
-
-static int convert_option(void *ctx, int c, char *arg) {
-  convert_opts_t *o = ctx;
-  switch (c) {
-    case 'o': o->out_path = arg; break;
-    case 'f': o->format = arg; break;
-    case 'c': o->chart = arg; break;
-    case 'w': o->weight = arg; break;
-    case 't': return _ms_cli_number("convert", "--top", arg, 0, UINT32_MAX, &o->top);
-    case 'C': o->compact = 1; break;
-  }
-  return MS_EXIT_OK;
+static int convert_top(void *top, int opt, char *arg) {
+  (void)opt;  /* the one option not in the store: --top */
+  return _ms_cli_number("convert", "--top", arg, 0, UINT32_MAX, top);
 }
 
 int _ms_cmd_convert(int argc, char **argv) {
@@ -92,16 +78,18 @@ int _ms_cmd_convert(int argc, char **argv) {
       {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
       {"value", required_argument, 0, 'w'},  {"top", required_argument, 0, 't'},
       {"compact", no_argument, 0, 'C'},      {0, 0, 0, 0}};
-  convert_opts_t o = {0};
+  const char *out_path = NULL, *format = NULL, *chart = NULL, *weight = NULL;
+  uint64_t top = 0;
+  int compact = 0;
   ms_load_options_t lo = {0};
-  const ms_cli_command_t cmd = {"convert", help, "o:f:", opts, &lo, convert_option, &o};
+  const ms_cli_store_t store[] = {{'o', &out_path, NULL}, {'f', &format, NULL},
+                                  {'c', &chart, NULL},    {'w', &weight, NULL},
+                                  {'C', NULL, &compact},  {0, NULL, NULL}};
+  const ms_cli_command_t cmd = {"convert", help, "o:f:", opts, store, &lo, convert_top, &top};
   int rc = _ms_cli_options(&cmd, argc, argv);
   if (rc == MS_OPT_CONTINUE) rc = _ms_cli_one_operand("convert", "DUMP", argc, argv);
   if (rc != MS_OPT_CONTINUE) return rc;
-  if (!o.out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
-  const char *out_path = o.out_path, *format = o.format, *chart = o.chart, *weight = o.weight;
-  uint64_t top = o.top;
-  int compact = o.compact;
+  if (!out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
   const char *in_path = argv[optind];
   fmt_t f = format ? parse_format(format) : format_from_name(out_path);
   if (f == F_NONE) {

@@ -107,7 +107,7 @@ static void json(const ms_diff_t *d, const ms_model_t *o, const ms_model_t *n, c
 int _ms_cmd_diff(int argc, char **argv) {
   ms_cli_top_format_t o = {.cmd = "diff", .top = 20, .top_max = UINT32_MAX};
   ms_load_options_t lo = {0};
-  const ms_cli_command_t cmd = {"diff", help, "f:", _ms_cli_top_format_opts, &lo,
+  const ms_cli_command_t cmd = {"diff", help, "f:", _ms_cli_top_format_opts, NULL, &lo,
                                 _ms_cli_top_format_option, &o};
   int rc = _ms_cli_options(&cmd, argc, argv);
   if (rc != MS_OPT_CONTINUE) return rc;

@@ -26,7 +26,7 @@ static const char help[] =
 int _ms_cmd_report(int argc, char **argv) {
   ms_cli_top_format_t o = {.cmd = "report", .top = 10, .top_max = 1000000};
   ms_load_options_t lo = {0};
-  const ms_cli_command_t cmd = {"report", help, "f:", _ms_cli_top_format_opts, &lo,
+  const ms_cli_command_t cmd = {"report", help, "f:", _ms_cli_top_format_opts, NULL, &lo,
                                 _ms_cli_top_format_option, &o};
   int rc = _ms_cli_options(&cmd, argc, argv);
   if (rc == MS_OPT_CONTINUE) rc = _ms_cli_one_operand("report", "DUMP", argc, argv);

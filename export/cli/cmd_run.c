@@ -225,30 +225,20 @@ static void summarise(const char *path, int quiet) {
   ms_dump_free(&d);
 }
 
-typedef struct run_opts {
-  const char *output, *rate, *lib, *supp;
-  int quiet, leak_check, error_exitcode;
-} run_opts_t;
+typedef struct run_exit {
+  int leak_check, error_exitcode;
+} run_exit_t;
 
-static int run_option(void *ctx, int c, char *arg) {
-  run_opts_t *o = ctx;
-  switch (c) {
-    case 'o': o->output = arg; break;
-    case 's': o->rate = arg; break;
-    case 'L': o->lib = arg; break;
-    case 'q': o->quiet = 1; break;
-    case 'K': o->leak_check = 1; break;
-    case 'S': o->supp = arg; break;
-    case 'E': {
-      char *end;
-      long v = strtol(arg, &end, 10);
-      if (!*arg || *end || v < 1 || v > 255)
-        return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", arg);
-      o->error_exitcode = (int)v;
-      o->leak_check = 1;
-      break;
-    }
-  }
+/* --error-exitcode N, the one option not in the store (it implies --leak-check). */
+static int run_exitcode(void *ctx, int opt, char *arg) {
+  run_exit_t *x = ctx;
+  (void)opt;
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < 1 || v > 255)
+    return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", arg);
+  x->error_exitcode = (int)v;
+  x->leak_check = 1;
   return MS_EXIT_OK;
 }
 
@@ -258,13 +248,17 @@ int _ms_cmd_run(int argc, char **argv) {
       {"lib", required_argument, 0, 'L'},    {"quiet", no_argument, 0, 'q'},
       {"leak-check", no_argument, 0, 'K'},   {"suppressions", required_argument, 0, 'S'},
       {"error-exitcode", required_argument, 0, 'E'}, {0, 0, 0, 0}};
-  run_opts_t o = {.error_exitcode = -1};
+  const char *output = NULL, *rate = NULL, *lib = NULL, *supp = NULL;
+  int quiet = 0;
+  run_exit_t x = {.leak_check = 0, .error_exitcode = -1};
+  const ms_cli_store_t store[] = {{'o', &output, NULL}, {'s', &rate, NULL}, {'L', &lib, NULL},
+                                  {'S', &supp, NULL},   {'q', NULL, &quiet},
+                                  {'K', NULL, &x.leak_check}, {0, NULL, NULL}};
   /* '+': stop at CMD, so CMD's own options are left alone even without "--". */
-  const ms_cli_command_t cmd = {"run", help, "+o:s:q", opts, NULL, run_option, &o};
+  const ms_cli_command_t cmd = {"run", help, "+o:s:q", opts, store, NULL, run_exitcode, &x};
   int rc = _ms_cli_options(&cmd, argc, argv);
   if (rc != MS_OPT_CONTINUE) return rc;
-  const char *output = o.output, *rate = o.rate, *lib = o.lib, *supp = o.supp;
-  int quiet = o.quiet, leak_check = o.leak_check, error_exitcode = o.error_exitcode;
+  int leak_check = x.leak_check, error_exitcode = x.error_exitcode;
   if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "run: missing CMD (see memscope run --help)");
   uint64_t r;
   if (rate && _ms_parse_size(rate, &r) != 0)
