@@ -104,108 +104,112 @@ static void assert_str_eq(const char *a, const char *b) {
   else assert_string_equal(a, b);
 }
 
+/* Every field of two records equal, walking the schema (dump_schema.h), so that a field added
+ * there is compared without an edit here; a difference names the field. */
+static void assert_record_equal(const ms_dump_record_t *rec, const char *a, const char *b) {
+  for (uint32_t i = 0; i < rec->n_fields; i++) {
+    const ms_dump_field_t *f = &rec->fields[i];
+    const char *x = a + f->off, *y = b + f->off;
+    uint32_t nx = 0, ny = 0;  /* companion counts and lengths */
+    if (f->type == MS_DT_STRS || f->type == MS_DT_BIN32 || f->type == MS_DT_OPT_U64 ||
+        f->type == MS_DT_ROWS) {
+      memcpy(&nx, a + f->aux_off, sizeof nx);
+      memcpy(&ny, b + f->aux_off, sizeof ny);
+      if (nx != ny) fail_msg("%s.%s: count/flag %u != %u", rec->name, f->name, nx, ny);
+    }
+    int same = 1;
+    switch ((ms_dump_type_t)f->type) {
+    case MS_DT_U64: case MS_DT_I64: case MS_DT_OPT_U64: same = !memcmp(x, y, 8); break;
+    case MS_DT_U32: case MS_DT_BOOL: case MS_DT_IDX: case MS_DT_ENUM: same = !memcmp(x, y, 4); break;
+    case MS_DT_U64S: same = !memcmp(x, y, 8 * (size_t)f->aux); break;
+    case MS_DT_BIN32: same = !memcmp(x, y, nx); break;
+    case MS_DT_STR: assert_str_eq(*(char *const *)x, *(char *const *)y); break;
+    case MS_DT_STRS:
+      for (uint32_t k = 0; k < nx; k++)
+        assert_str_eq((*(char *const *const *)x)[k], (*(char *const *const *)y)[k]);
+      break;
+    case MS_DT_ROWS:
+      for (uint32_t k = 0; k < nx; k++)
+        assert_record_equal(f->rows, *(const char *const *)x + (size_t)k * f->rows->size,
+                            *(const char *const *)y + (size_t)k * f->rows->size);
+      break;
+    }
+    if (!same) fail_msg("%s.%s differs after the round trip", rec->name, f->name);
+  }
+}
+
 static void assert_dump_equal(const ms_dump_t *a, const ms_dump_t *b) {
   assert_int_equal(b->format_version, MS_DUMP_FORMAT_VERSION);
-  /* process, options, summary */
-  assert_int_equal(a->process.pid, b->process.pid);
-  assert_int_equal(a->process.ppid, b->process.ppid);
-  assert_str_eq(a->process.exe, b->process.exe);
-  assert_int_equal(a->process.argc, b->process.argc);
-  for (uint32_t i = 0; i < a->process.argc; i++)
-    assert_str_eq(a->process.argv[i], b->process.argv[i]);
-  assert_int_equal(a->process.start_time_unix_ns, b->process.start_time_unix_ns);
-  assert_int_equal(a->process.dump_time_ns, b->process.dump_time_ns);
-  assert_int_equal(a->process.reason, b->process.reason);
-  assert_int_equal(a->process.sequence, b->process.sequence);
-  assert_int_equal(a->options.sample_rate, b->options.sample_rate);
-  assert_int_equal(a->options.stack_depth, b->options.stack_depth);
-  assert_int_equal(a->options.interval_ms, b->options.interval_ms);
-  assert_str_eq(a->options.checks, b->options.checks);
-  assert_memory_equal(&a->summary, &b->summary, sizeof a->summary);  /* all uint64_t */
-
-  assert_int_equal(a->n_modules, b->n_modules);
-  for (uint32_t i = 0; i < a->n_modules; i++) {
-    const ms_dump_module_t *x = &a->modules[i], *y = &b->modules[i];
-    assert_str_eq(x->path, y->path);
-    assert_int_equal(x->base, y->base);
-    assert_int_equal(x->start, y->start);
-    assert_int_equal(x->end, y->end);
-    assert_int_equal(x->build_id_len, y->build_id_len);
-    assert_memory_equal(x->build_id, y->build_id, x->build_id_len);
+  for (uint32_t s = 0; s < ms_dump_n_sections; s++) {
+    const ms_dump_section_t *sec = &ms_dump_sections[s];
+    const char *x = (const char *)a + sec->off, *y = (const char *)b + sec->off;
+    if (sec->kind == MS_DS_MAP) {
+      assert_record_equal(sec->rec, x, y);
+      continue;
+    }
+    uint32_t n = *(const uint32_t *)((const char *)a + sec->count_off);
+    assert_int_equal(n, *(const uint32_t *)((const char *)b + sec->count_off));
+    if (sec->kind == MS_DS_TABLE)
+      for (uint32_t i = 0; i < n; i++)
+        assert_record_equal(sec->rec, *(const char *const *)x + (size_t)i * sec->rec->size,
+                            *(const char *const *)y + (size_t)i * sec->rec->size);
   }
-  assert_int_equal(a->n_stacks, b->n_stacks);
   for (uint32_t i = 0; i < a->n_stacks; i++) {
     assert_int_equal(a->stacks[i].depth, b->stacks[i].depth);
     for (uint32_t j = 0; j < a->stacks[i].depth; j++)
       assert_int_equal(a->stacks[i].frames[j], b->stacks[i].frames[j]);
   }
-  assert_int_equal(a->n_tags, b->n_tags);
   for (uint32_t i = 0; i < a->n_tags; i++) assert_str_eq(a->tags[i], b->tags[i]);
-  /* plain-data tables compare as memory (calloc'd on both sides, so padding is zero) */
-  assert_int_equal(a->n_sites, b->n_sites);
-  if (a->n_sites) assert_memory_equal(a->sites, b->sites, a->n_sites * sizeof *a->sites);
-  assert_int_equal(a->n_allocs, b->n_allocs);
-  if (a->n_allocs) assert_memory_equal(a->allocs, b->allocs, a->n_allocs * sizeof *a->allocs);
-  assert_int_equal(a->n_classes, b->n_classes);
-  if (a->n_classes)
-    assert_memory_equal(a->classes, b->classes, a->n_classes * sizeof *a->classes);
-  assert_int_equal(a->n_timeline, b->n_timeline);
-  if (a->n_timeline)
-    assert_memory_equal(a->timeline, b->timeline, a->n_timeline * sizeof *a->timeline);
-  assert_int_equal(a->n_crossings, b->n_crossings);
-  if (a->n_crossings)
-    assert_memory_equal(a->crossings, b->crossings, a->n_crossings * sizeof *a->crossings);
-  assert_int_equal(a->n_variables, b->n_variables);
-  for (uint32_t i = 0; i < a->n_variables; i++) {
-    const ms_dump_variable_t *x = &a->variables[i], *y = &b->variables[i];
-    assert_str_eq(x->name, y->name);
-    assert_str_eq(x->type, y->type);
-    assert_str_eq(x->file, y->file);
-    assert_int_equal(x->line, y->line);
-    assert_int_equal(x->address, y->address);
-    assert_int_equal(x->size, y->size);
-    assert_int_equal(x->alloc_time_ns, y->alloc_time_ns);
-    assert_int_equal(x->free_time_ns, y->free_time_ns);
-    assert_int_equal(x->freed, y->freed);
-    assert_int_equal(x->thread, y->thread);
-    assert_int_equal(x->alloc_stack, y->alloc_stack);
-    assert_int_equal(x->free_stack, y->free_stack);
-    assert_int_equal(x->n_events, y->n_events);
-    for (uint32_t j = 0; j < x->n_events; j++) {
-      const ms_dump_event_t *p = &x->events[j], *q = &y->events[j];
-      assert_int_equal(p->time_ns, q->time_ns);
-      assert_int_equal(p->kind, q->kind);
-      assert_int_equal(p->thread, q->thread);
-      assert_true(p->count == q->count);
-      assert_int_equal(p->address, q->address);
-      assert_int_equal(p->size, q->size);
-      assert_int_equal(p->stack, q->stack);
-    }
+}
+
+/* 1 when the member of field f in this record holds something: non-zero, non-NULL, non-empty,
+ * an index other than none. */
+static int field_set(const ms_dump_field_t *f, const char *row) {
+  static const char zero[8 * MS_DUMP_LIFETIME_BUCKETS + 32];
+  const char *x = row + f->off;
+  switch ((ms_dump_type_t)f->type) {
+  case MS_DT_U64: case MS_DT_I64: return memcmp(x, zero, 8) != 0;
+  case MS_DT_U32: case MS_DT_BOOL: case MS_DT_ENUM: return memcmp(x, zero, 4) != 0;
+  case MS_DT_IDX: return *(const uint32_t *)x != MS_DUMP_NONE;  /* 0 is a valid index */
+  case MS_DT_U64S: return memcmp(x, zero, 8 * (size_t)f->aux) != 0;
+  case MS_DT_STR: return *(char *const *)x != NULL;
+  case MS_DT_STRS: case MS_DT_BIN32: case MS_DT_OPT_U64: case MS_DT_ROWS:
+    return *(const uint32_t *)(row + f->aux_off) != 0;
   }
-  assert_int_equal(a->n_errors, b->n_errors);
-  for (uint32_t i = 0; i < a->n_errors; i++) {
-    const ms_dump_error_t *x = &a->errors[i], *y = &b->errors[i];
-    assert_int_equal(x->kind, y->kind);
-    assert_int_equal(x->thread, y->thread);
-    assert_int_equal(x->address, y->address);
-    assert_int_equal(x->size, y->size);
-    assert_int_equal(x->time_ns, y->time_ns);
-    assert_int_equal(x->stack, y->stack);
-    assert_int_equal(x->alloc_stack, y->alloc_stack);
-    assert_int_equal(x->free_stack, y->free_stack);
-    assert_str_eq(x->detail, y->detail);
+  return 0;
+}
+
+static void assert_every_column_set(const ms_dump_record_t *rec, const char *rows, uint32_t n) {
+  for (uint32_t i = 0; i < rec->n_fields; i++) {
+    const ms_dump_field_t *f = &rec->fields[i];
+    int set = 0;
+    for (uint32_t k = 0; k < n && !set; k++) set = field_set(f, rows + (size_t)k * rec->size);
+    if (!set) fail_msg("ms_dump_example(0) leaves %s.%s unset in every row: give it a value "
+                       "(export/dump/dump_example.c) so the round trip tests it", rec->name, f->name);
+    if (f->type == MS_DT_ROWS)
+      for (uint32_t k = 0; k < n; k++) {
+        const char *row = rows + (size_t)k * rec->size;
+        uint32_t nested = *(const uint32_t *)(row + f->aux_off);
+        if (nested) assert_every_column_set(f->rows, *(const char *const *)(row + f->off), nested);
+      }
   }
-  assert_int_equal(a->n_threads, b->n_threads);
-  for (uint32_t i = 0; i < a->n_threads; i++) {
-    const ms_dump_thread_t *x = &a->threads[i], *y = &b->threads[i];
-    assert_int_equal(x->tid, y->tid);
-    assert_str_eq(x->name, y->name);
-    assert_int_equal(x->alive, y->alive);
-    assert_int_equal(x->allocations, y->allocations);
-    assert_int_equal(x->frees, y->frees);
-    assert_int_equal(x->allocated_bytes, y->allocated_bytes);
-    assert_int_equal(x->freed_bytes, y->freed_bytes);
+}
+
+/* The round trips compare what the example holds: every column of every record must hold
+ * something in some row of the full example, or a new field would pass untested. */
+static void test_dump_example_sets_every_field(void **state) {
+  (void)state;
+  ms_dump_t d;
+  assert_int_equal(ms_dump_example(&d, 0), 0);
+  for (uint32_t s = 0; s < ms_dump_n_sections; s++) {
+    const ms_dump_section_t *sec = &ms_dump_sections[s];
+    const char *member = (const char *)&d + sec->off;
+    if (sec->kind == MS_DS_MAP) assert_every_column_set(sec->rec, member, 1);
+    else if (sec->kind == MS_DS_TABLE)
+      assert_every_column_set(sec->rec, *(const char *const *)member,
+                              *(const uint32_t *)((const char *)&d + sec->count_off));
   }
+  ms_dump_free(&d);
 }
 
 static void roundtrip(unsigned variant) {
@@ -873,6 +877,7 @@ static void test_dump_large_read_is_fast(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_dump_example_sets_every_field),
     cmocka_unit_test(test_dump_roundtrip_full),
     cmocka_unit_test(test_dump_roundtrip_one_of_each),
     cmocka_unit_test(test_dump_roundtrip_empty),

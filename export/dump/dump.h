@@ -114,19 +114,9 @@ static inline const char *ms_dump_error_kind_name(uint32_t kind) {
 #define MS_DUMP_DECL_ROWS(name, aux) uint32_t n_##name; struct ms_dump_##aux *name;
 #define MS_DUMP_MEMBER(since, type, name, aux, doc) MS_DUMP_DECL_##type(name, aux)
 
-typedef struct ms_dump_process { MS_DUMP_PROCESS_FIELDS(MS_DUMP_MEMBER) } ms_dump_process_t;
-typedef struct ms_dump_options { MS_DUMP_OPTIONS_FIELDS(MS_DUMP_MEMBER) } ms_dump_options_t;
-typedef struct ms_dump_summary { MS_DUMP_SUMMARY_FIELDS(MS_DUMP_MEMBER) } ms_dump_summary_t;
-typedef struct ms_dump_module { MS_DUMP_MODULE_FIELDS(MS_DUMP_MEMBER) } ms_dump_module_t;
-typedef struct ms_dump_site { MS_DUMP_SITE_FIELDS(MS_DUMP_MEMBER) } ms_dump_site_t;
-typedef struct ms_dump_alloc { MS_DUMP_ALLOC_FIELDS(MS_DUMP_MEMBER) } ms_dump_alloc_t;
-typedef struct ms_dump_class { MS_DUMP_CLASS_FIELDS(MS_DUMP_MEMBER) } ms_dump_class_t;
-typedef struct ms_dump_event { MS_DUMP_EVENT_FIELDS(MS_DUMP_MEMBER) } ms_dump_event_t;
-typedef struct ms_dump_variable { MS_DUMP_VARIABLE_FIELDS(MS_DUMP_MEMBER) } ms_dump_variable_t;
-typedef struct ms_dump_point { MS_DUMP_POINT_FIELDS(MS_DUMP_MEMBER) } ms_dump_point_t;
-typedef struct ms_dump_error { MS_DUMP_ERROR_FIELDS(MS_DUMP_MEMBER) } ms_dump_error_t;
-typedef struct ms_dump_thread { MS_DUMP_THREAD_FIELDS(MS_DUMP_MEMBER) } ms_dump_thread_t;
-typedef struct ms_dump_crossing { MS_DUMP_CROSSING_FIELDS(MS_DUMP_MEMBER) } ms_dump_crossing_t;
+/* typedef struct ms_dump_site { ... } ms_dump_site_t; and so on for every record. */
+#define MS_DUMP_TYPEDEF(rec, FIELDS) typedef struct ms_dump_##rec { FIELDS(MS_DUMP_MEMBER) } ms_dump_##rec##_t;
+MS_DUMP_RECORDS(MS_DUMP_TYPEDEF)
 
 /* The dump: a singleton section is a member of its name, a table a count and an array. */
 #define MS_DUMP_SECTION_MAP(name, rec) ms_dump_##rec##_t name;

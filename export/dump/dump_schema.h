@@ -14,8 +14,8 @@
  * range checks (dump_read.c), ms_dump_free(), FORMAT.md's field lists (test/dump_schema_doc.c
  * prints them; the ctest `dump_schema_doc` fails when FORMAT.md differs) and the copies into the
  * converter's model (export/model/model.c copies a column to the same-named model member). A new field is one line here
- * (and a version bump: FORMAT.md "Versioning"); a new record kind is a table here, a typedef
- * line in dump.h, a descriptor line in dump_schema.c and a line in MS_DUMP_SECTIONS.
+ * (and a version bump: FORMAT.md "Versioning"); a new record kind is a table here, a line in
+ * MS_DUMP_RECORDS and in MS_DUMP_SECTIONS, and a RECORD in dump_schema.c.
  *
  * Types (aux):
  *   U64        uint64                         | U32   uint32 (the reader refuses > 2^32-1)
@@ -185,6 +185,23 @@
   X(1, IDX, free_module, modules, "module that freed")                                     \
   X(1, U64, count, 0, "estimated blocks")                                                  \
   X(1, U64, bytes, 0, "estimated bytes")
+
+/* ---------------------------------------------------------------- the records
+ * R(record, table): each record kind once; dump.h declares ms_dump_<record>_t from its table. */
+#define MS_DUMP_RECORDS(R)                        \
+  R(process, MS_DUMP_PROCESS_FIELDS)              \
+  R(options, MS_DUMP_OPTIONS_FIELDS)              \
+  R(summary, MS_DUMP_SUMMARY_FIELDS)              \
+  R(module, MS_DUMP_MODULE_FIELDS)                \
+  R(site, MS_DUMP_SITE_FIELDS)                    \
+  R(alloc, MS_DUMP_ALLOC_FIELDS)                  \
+  R(class, MS_DUMP_CLASS_FIELDS)                  \
+  R(event, MS_DUMP_EVENT_FIELDS)                  \
+  R(variable, MS_DUMP_VARIABLE_FIELDS)            \
+  R(point, MS_DUMP_POINT_FIELDS)                  \
+  R(error, MS_DUMP_ERROR_FIELDS)                  \
+  R(thread, MS_DUMP_THREAD_FIELDS)                \
+  R(crossing, MS_DUMP_CROSSING_FIELDS)
 
 /* ---------------------------------------------------------------- the top-level sections
  * S(name, KIND, record): in the writer's order. KIND: MAP (a singleton, member `name`),
