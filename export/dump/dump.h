@@ -168,6 +168,10 @@ typedef struct ms_dump_section {
   const ms_dump_record_t *rec;  /* MAP, TABLE: the record; NULL for stacks and tags */
 } ms_dump_section_t;
 
+/* Each record's descriptor: ms_dump_record_site, ms_dump_record_event, ... */
+#define MS_DUMP_RECORD_DECL(rec, FIELDS) extern const ms_dump_record_t ms_dump_record_##rec;
+MS_DUMP_RECORDS(MS_DUMP_RECORD_DECL)
+
 /* The sections in the writer's order (MS_DUMP_SECTIONS). */
 extern const ms_dump_section_t ms_dump_sections[];
 extern const uint32_t ms_dump_n_sections;

@@ -23,15 +23,15 @@
 #define AUX_STRS(name, aux) offsetof(REC, aux), 0, NULL, NULL
 #define AUX_BIN32(name, aux) offsetof(REC, aux), 0, NULL, NULL
 #define AUX_OPT_U64(name, aux) offsetof(REC, aux), 0, NULL, NULL
-#define AUX_ROWS(name, aux) offsetof(REC, n_##name), 0, #aux, &rec_##aux
+#define AUX_ROWS(name, aux) offsetof(REC, n_##name), 0, #aux, &ms_dump_record_##aux
 
 #define FIELD(since, type, name, aux, doc) \
   {#name, MS_DT_##type, since, offsetof(REC, name), AUX_##type(name, aux), doc},
 #define RECORD(r, table)                                                           \
   static const ms_dump_field_t r##_fields[] = {table(FIELD)};                      \
-  static const ms_dump_record_t rec_##r = {#r, sizeof(REC),                        \
-                                           sizeof r##_fields / sizeof *r##_fields, \
-                                           r##_fields};
+  const ms_dump_record_t ms_dump_record_##r = {#r, sizeof(REC),                  \
+                                               sizeof r##_fields / sizeof *r##_fields, \
+                                               r##_fields};
 
 /* One line a record; a nested record (event) before the one holding it (variable). */
 #define REC ms_dump_process_t
@@ -74,8 +74,8 @@ RECORD(thread, MS_DUMP_THREAD_FIELDS)
 RECORD(crossing, MS_DUMP_CROSSING_FIELDS)
 #undef REC
 
-#define SEC_REC_MAP(rec) &rec_##rec
-#define SEC_REC_TABLE(rec) &rec_##rec
+#define SEC_REC_MAP(rec) &ms_dump_record_##rec
+#define SEC_REC_TABLE(rec) &ms_dump_record_##rec
 #define SEC_REC_STACKS(rec) NULL
 #define SEC_REC_TAGS(rec) NULL
 #define SEC_OFF_MAP(name) offsetof(ms_dump_t, name), 0
