@@ -70,6 +70,14 @@ typedef struct ms_cli_command {
   void *ctx;
 } ms_cli_command_t;
 
+/* The --help lines of what _ms_cli_options() adds: the options of the commands that load
+ * dumps (ms_cli_command_t.load), and -h itself. */
+#define MS_CLI_HELP_LOAD_OPTIONS                                                        \
+  "      --no-symbols     do not read binaries; frames are module+offset\n"              \
+  "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"   \
+  "  -q, --quiet          no progress display\n"                                          \
+  "  -h, --help           this text\n"
+
 /* Read argv (argv[0] is the command name) with getopt_long. Returns MS_OPT_CONTINUE with optind
  * at the first operand, or the exit code to return: MS_EXIT_OK after --help, MS_EXIT_USAGE after
  * "CMD: option '-x' needs a value" or "CMD: unknown option '-x' (see memscope CMD --help)". */

@@ -35,10 +35,7 @@ static const char help[] =
     "      --top N          json: list at most N sites and leaks (default: all)\n"
     "      --compact        json: each distinct frame and stack once, in \"frames\" and\n"
     "                       \"stacks\" tables; objects carry \"stack_id\" (docs/JSON.md)\n"
-    "      --no-symbols     do not read binaries; frames are module+offset\n"
-    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
-    "  -q, --quiet          no progress display\n"
-    "  -h, --help           this text\n"
+    MS_CLI_HELP_LOAD_OPTIONS
     "\n"
     "Exit status: 0 success, 1 bad input file or unwritable output, 2 usage error.\n";
 

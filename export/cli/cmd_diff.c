@@ -17,10 +17,7 @@ static const char help[] =
     "\n"
     "      --top N          sites to list (default 20)\n"
     "  -f, --format F       text (default) | json\n"
-    "      --no-symbols     do not read binaries; frames are module+offset\n"
-    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
-    "  -q, --quiet          no progress display\n"
-    "  -h, --help           this text\n"
+    MS_CLI_HELP_LOAD_OPTIONS
     "\n"
     "Exit status: 0 success, 1 bad input file, 2 usage error.\n";
 

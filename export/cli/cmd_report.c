@@ -16,10 +16,7 @@ static const char help[] =
     "      --top N          sites per section (default 10)\n"
     "  -f, --format F       text (default) | json: the JSON of `convert` (docs/JSON.md);\n"
     "                       all sites and leaks unless --top N is given\n"
-    "      --no-symbols     do not read binaries; frames are module+offset\n"
-    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
-    "  -q, --quiet          no progress display\n"
-    "  -h, --help           this text\n"
+    MS_CLI_HELP_LOAD_OPTIONS
     "\n"
     "Exit status: 0 success, 1 bad input file, 2 usage error.\n";
 
