@@ -92,6 +92,12 @@ const char *_ms_model_printf(ms_model_t *m, const char *fmt, ...) {
 #define COPY_ROWS(name, aux) out->n_##name = in->n_##name; out->name = in->name;
 #define COPY_COLUMN(since, type, name, aux, doc) COPY_##type(name, aux)
 
+/* The model's table `name`, numbered like the dump's: n_name set, name calloc'd (one element
+ * at least, so that NULL means out of memory even for an empty dump). Non-zero on success. */
+#define MODEL_TABLE(m, d, name) \
+  ((m)->n_##name = (d)->n_##name, \
+   ((m)->name = calloc((d)->n_##name ? (d)->n_##name : 1, sizeof *(m)->name)) != NULL)
+
 static uint64_t mix64(uint64_t x) {  /* splitmix64 finaliser */
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -283,12 +289,11 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
    * (ms_symbolize_all): those are kept next to each other, innermost first, and span[first]
    * says how many. raw[pos] is the first frame of the address at each raw stack position. */
   uint32_t *raw = malloc((total ? total : 1) * sizeof *raw);   /* frame per raw position */
-  m->stacks = calloc(d->n_stacks ? d->n_stacks : 1, sizeof *m->stacks);
-  m->n_stacks = d->n_stacks;
+  int have_stacks = MODEL_TABLE(m, d, stacks);
   uint32_t cap = 1024;
   m->frames = malloc(cap * sizeof *m->frames);
   uint8_t *span = malloc(cap);
-  if (!raw || !m->stacks || !m->frames || !span) goto oom;
+  if (!raw || !have_stacks || !m->frames || !span) goto oom;
 
   /* Pass 1: distinct addresses, symbolised once each. */
   size_t pos = 0, expanded = 0;
@@ -377,9 +382,7 @@ oom:
 static int build_modules(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   model_priv_t *p = m->priv_;
-  m->n_modules = d->n_modules;
-  m->modules = calloc(d->n_modules ? d->n_modules : 1, sizeof *m->modules);
-  if (!m->modules) return MS_ENOMEM;
+  if (!MODEL_TABLE(m, d, modules)) return MS_ENOMEM;
   for (uint32_t i = 0; i < d->n_modules; i++) {
     const ms_dump_module_t *dm = &d->modules[i];
     ms_mmodule_t *mm = &m->modules[i];
@@ -430,9 +433,8 @@ static int build_sites(ms_model_t *m) {
   m->by_total = malloc(n * sizeof(uint32_t));
   m->by_count = malloc(n * sizeof(uint32_t));
   m->by_temp = malloc(n * sizeof(uint32_t));
-  m->n_tags = d->n_tags;
-  m->tags = calloc(d->n_tags ? d->n_tags : 1, sizeof *m->tags);
-  if (!m->sites || !m->by_peak || !m->by_total || !m->by_count || !m->by_temp || !m->tags)
+  if (!MODEL_TABLE(m, d, tags) || !m->sites || !m->by_peak || !m->by_total || !m->by_count ||
+      !m->by_temp)
     return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_tags; t++) m->tags[t].name = d->tags[t] ? d->tags[t] : "?";
   for (uint32_t i = 0; i < d->n_sites; i++) {
@@ -493,9 +495,7 @@ static int cmp_leak(const void *a, const void *b) {
 static int build_leaks_threads(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->is_exit = d->process.reason == MS_DUMP_REASON_EXIT;
-  m->n_threads = d->n_threads;
-  m->threads = calloc(d->n_threads ? d->n_threads : 1, sizeof *m->threads);
-  if (!m->threads) return MS_ENOMEM;
+  if (!MODEL_TABLE(m, d, threads)) return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_threads; t++) {
     const ms_dump_thread_t *in = &d->threads[t];
     ms_mthread_t *out = &m->threads[t];
@@ -646,10 +646,9 @@ static const char *dwarf_var_type(ms_model_t *m, const ms_dump_variable_t *dv) {
 static int build_misc(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->crossings = calloc(d->n_crossings ? d->n_crossings : 1, sizeof *m->crossings);
-  m->variables = calloc(d->n_variables ? d->n_variables : 1, sizeof *m->variables);
-  m->errors = calloc(d->n_errors ? d->n_errors : 1, sizeof *m->errors);
-  m->classes = calloc(d->n_classes ? d->n_classes : 1, sizeof *m->classes);
-  if (!m->crossings || !m->variables || !m->errors || !m->classes) return MS_ENOMEM;
+  if (!m->crossings || !MODEL_TABLE(m, d, variables) || !MODEL_TABLE(m, d, errors) ||
+      !MODEL_TABLE(m, d, classes))
+    return MS_ENOMEM;
 
   for (uint32_t i = 0; i < d->n_crossings; i++) {
     const ms_dump_crossing_t *in = &d->crossings[i];
@@ -660,7 +659,6 @@ static int build_misc(ms_model_t *m) {
   qsort(m->crossings, m->n_crossings, sizeof *m->crossings, cmp_crossing);
 
   uint64_t now = d->process.dump_time_ns;
-  m->n_variables = d->n_variables;
   for (uint32_t i = 0; i < d->n_variables; i++) {
     const ms_dump_variable_t *dv = &d->variables[i], *in = dv;
     ms_mvariable_t *v = &m->variables[i], *out = v;
@@ -688,7 +686,6 @@ static int build_misc(ms_model_t *m) {
     if (have_ref && dv->freed && v->final_refcount > 0) v->refcount_unbalanced = 1;
   }
 
-  m->n_errors = d->n_errors;
   for (uint32_t i = 0; i < d->n_errors; i++) {
     const ms_dump_error_t *in = &d->errors[i];
     ms_merror_t *out = &m->errors[i];
@@ -696,7 +693,6 @@ static int build_misc(ms_model_t *m) {
     out->kind_name = ms_dump_error_kind_name(in->kind);
   }
 
-  m->n_classes = d->n_classes;
   ms_fragmentation_t *fr = &m->fragmentation;
   fr->worst_class = MS_DUMP_NONE;
   uint64_t worst = 0;
