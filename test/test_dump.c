@@ -92,6 +92,12 @@ static void doc_header(doc_t *x, uint64_t version, uint32_t nsections) {
   msgpack_pack_uint64(&x->pk, version);
   msgpack_pack_map(&x->pk, nsections);
 }
+/* A version-1 document of one section, its value to follow. */
+static void doc_section(doc_t *x, const char *section) {
+  doc_init(x);
+  doc_header(x, 1, 1);
+  doc_str(x, section);
+}
 static void doc_expect(doc_t *x, const char *fragment) {
   expect_error(x->sb.data, x->sb.size, fragment);
   msgpack_sbuffer_destroy(&x->sb);
@@ -584,48 +590,36 @@ static void test_dump_unknown_enum_values(void **state) {
 static void test_dump_wrong_types(void **state) {
   (void)state;
   doc_t x;
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "summary");
+  doc_section(&x, "summary");
   msgpack_pack_map(&x.pk, 1);
   doc_str(&x, "live_bytes");
   doc_str(&x, "lots");
   doc_expect(&x, "summary.live_bytes: expected unsigned integer, got string");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "stacks");
+  doc_section(&x, "stacks");
   msgpack_pack_uint64(&x.pk, 5);
   doc_expect(&x, "stacks: expected array, got unsigned integer");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "stacks");
+  doc_section(&x, "stacks");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_array(&x.pk, 2);
   msgpack_pack_uint64(&x.pk, 0x401000);
   msgpack_pack_int64(&x.pk, -3);
   doc_expect(&x, "stacks[0][1]: negative value -3");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "options");
+  doc_section(&x, "options");
   msgpack_pack_map(&x.pk, 1);
   doc_str(&x, "stack_depth");
   msgpack_pack_uint64(&x.pk, 1ull << 32);
   doc_expect(&x, "options.stack_depth: value 4294967296 too large");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "allocs");
+  doc_section(&x, "allocs");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_array(&x.pk, 3);
   for (int i = 0; i < 3; i++) msgpack_pack_uint64(&x.pk, 1ull << 40);  /* 9 bytes each */
   doc_expect(&x, "allocs[0]: row has 3 fields, expected 7");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "threads");
+  doc_section(&x, "threads");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_array(&x.pk, 7);
   msgpack_pack_uint64(&x.pk, 1);
@@ -634,9 +628,7 @@ static void test_dump_wrong_types(void **state) {
   for (int i = 0; i < 4; i++) msgpack_pack_uint64(&x.pk, 1);
   doc_expect(&x, "threads[0].alive: expected boolean, got unsigned integer");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "modules");
+  doc_section(&x, "modules");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_array(&x.pk, 5);
   doc_str(&x, "/lib/a.so");
@@ -645,17 +637,13 @@ static void test_dump_wrong_types(void **state) {
   msgpack_pack_bin_body(&x.pk, "0123456789abcdef0123456789abcdef!", 33);
   doc_expect(&x, "modules[0].build_id: 33 bytes, at most 32 allowed");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "tags");
+  doc_section(&x, "tags");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_str(&x.pk, 3);
   msgpack_pack_str_body(&x.pk, "a\0b", 3);
   doc_expect(&x, "tags[0]: string contains a NUL byte");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "tags");
+  doc_section(&x, "tags");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_uint64(&x.pk, 3);
   doc_expect(&x, "tags[0]: expected string or nil, got unsigned integer");
@@ -697,17 +685,13 @@ static void test_dump_absurd_counts(void **state) {
   expect_error(map, sizeof map, "truncated");
 
   doc_t x;
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "stacks");
+  doc_section(&x, "stacks");
   msgpack_pack_array(&x.pk, 1);
   msgpack_pack_array(&x.pk, MS_DUMP_MAX_DEPTH + 1);
   for (unsigned i = 0; i <= MS_DUMP_MAX_DEPTH; i++) msgpack_pack_uint64(&x.pk, i);
   doc_expect(&x, "stacks[0]: depth 1025 exceeds the limit of 1024 frames");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "tags");
+  doc_section(&x, "tags");
   msgpack_pack_array(&x.pk, 1);
   char *s = malloc(MS_DUMP_MAX_STRING + 1);
   assert_non_null(s);
@@ -718,9 +702,7 @@ static void test_dump_absurd_counts(void **state) {
   doc_expect(&x, "tags[0]: string of 1048577 bytes exceeds the limit");
 
   /* unknown values are skipped, but not to any depth */
-  doc_init(&x);
-  doc_header(&x, 1, 1);
-  doc_str(&x, "future");
+  doc_section(&x, "future");
   for (int i = 0; i < 100; i++) msgpack_pack_array(&x.pk, 1);
   msgpack_pack_nil(&x.pk);
   doc_expect(&x, "future: values nested too deeply");

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "../child_stderr.h"
 #include "dump.h"
 #include "memscope.h"
 
@@ -141,13 +142,7 @@ static pid_t run_leaky(const char *exe, const char *arg, const char *rate, int o
     _exit(127);
   }
   close(fds[1]);
-  size_t n = 0;
-  ssize_t r;
-  while ((r = read(fds[0], err_text + n, sizeof err_text - 1 - n)) > 0) n += (size_t)r;
-  err_text[n] = 0;
-  close(fds[0]);
-  int st;
-  waitpid(pid, &st, 0);
+  int st = drain_and_wait(fds[0], pid, err_text, sizeof err_text);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     fail_msg("%s exited with status %#x; stderr:\n%s", exe, st, err_text);
   return pid;
