@@ -23,30 +23,12 @@
 #include <string.h>
 
 #include "memscope.h"
+#include "sbuf.h"
 #include "utf8.h"
 
 /* ------------------------------------------------------------------ strings */
 
-/* Escaped form of s (with quotes) into a growing buffer. */
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (b->n + n + 1 > cap) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) return;   /* output truncated: the caller checks ferror on the file instead */
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
-
+/* Escaped form of s (with quotes) into a growing buffer (sbuf.h). */
 static void sb_str(sbuf_t *b, const char *s) {
   if (!s) {
     sb_put(b, "null", 4);
@@ -93,7 +75,7 @@ static void sb_str(sbuf_t *b, const char *s) {
 void ms_json_string(FILE *out, const char *s) {
   sbuf_t b = {0};
   sb_str(&b, s);
-  if (b.p) fwrite(b.p, 1, b.n, out);
+  if (b.p) fwrite(b.p, 1, b.len, out);
   free(b.p);
 }
 

@@ -447,22 +447,18 @@ static int build_sites(ms_model_t *m) {
     m->temp_bytes += s->temp_bytes;
     m->temp_count += s->temp_count;
     m->peak_site_bytes += s->peak_bytes;
-    if (s->module != MS_DUMP_NONE && s->module < m->n_modules) {
-      ms_mmodule_t *mm = &m->modules[s->module];
-      mm->live_bytes += s->live_bytes;
-      mm->live_count += s->live_count;
-      mm->total_bytes += s->total_bytes;
-      mm->total_count += s->total_count;
-      mm->n_sites++;
-    }
-    if (s->tag != MS_DUMP_NONE) {
-      ms_mtag_t *t = &m->tags[s->tag];
-      t->live_bytes += s->live_bytes;
-      t->live_count += s->live_count;
-      t->total_bytes += s->total_bytes;
-      t->total_count += s->total_count;
-      t->n_sites++;
-    }
+    /* the per-module and per-tag views: sums over their sites */
+#define ADD_SITE(agg)                     \
+  do {                                    \
+    (agg)->live_bytes += s->live_bytes;   \
+    (agg)->live_count += s->live_count;   \
+    (agg)->total_bytes += s->total_bytes; \
+    (agg)->total_count += s->total_count; \
+    (agg)->n_sites++;                     \
+  } while (0)
+    if (s->module != MS_DUMP_NONE && s->module < m->n_modules) ADD_SITE(&m->modules[s->module]);
+    if (s->tag != MS_DUMP_NONE) ADD_SITE(&m->tags[s->tag]);
+#undef ADD_SITE
   }
   qsort(m->sites, m->n_sites, sizeof *m->sites, cmp_site_live);
   for (uint32_t i = 0; i < m->n_sites; i++)
