@@ -46,6 +46,15 @@ static unsigned char *to_bytes(const ms_dump_t *d, size_t *len) {
   return buf;
 }
 
+/* The bytes of ms_dump_example(variant) as the writer writes them. */
+static unsigned char *example_bytes(unsigned variant, size_t *len) {
+  ms_dump_t a;
+  assert_int_equal(ms_dump_example(&a, variant), 0);
+  unsigned char *buf = to_bytes(&a, len);
+  ms_dump_free(&a);
+  return buf;
+}
+
 static void expect_error(const void *buf, size_t len, const char *fragment) {
   ms_dump_t d;
   char err[512];
@@ -472,11 +481,8 @@ static void test_dump_write_survives_eintr_and_short_writes(void **state) {
 /* Every proper prefix of a valid dump is an error saying "truncated", never a crash. */
 static void test_dump_truncated_at_every_offset(void **state) {
   (void)state;
-  ms_dump_t a;
-  assert_int_equal(ms_dump_example(&a, 0), 0);
   size_t len;
-  unsigned char *buf = to_bytes(&a, &len);
-  ms_dump_free(&a);
+  unsigned char *buf = example_bytes(0, &len);
   for (size_t cut = 0; cut < len; cut++) {
     /* a fresh allocation of exactly cut bytes, so ASan would see any over-read */
     unsigned char *p = malloc(cut ? cut : 1);
@@ -490,11 +496,8 @@ static void test_dump_truncated_at_every_offset(void **state) {
 
 static void test_dump_trailing_garbage(void **state) {
   (void)state;
-  ms_dump_t a;
-  assert_int_equal(ms_dump_example(&a, 2), 0);
   size_t len;
-  unsigned char *buf = to_bytes(&a, &len);
-  ms_dump_free(&a);
+  unsigned char *buf = example_bytes(2, &len);
   buf = realloc(buf, len + 1);
   assert_non_null(buf);
   buf[len] = 0xc0;
@@ -745,11 +748,8 @@ static void test_dump_read_file_errors(void **state) {
  * enforces "bump MS_DUMP_FORMAT_VERSION with every change" (docs/FORMAT.md). */
 static void test_dump_corpus_matches_writer(void **state) {
   (void)state;
-  ms_dump_t a;
-  assert_int_equal(ms_dump_example(&a, 0), 0);
   size_t len;
-  unsigned char *buf = to_bytes(&a, &len);
-  ms_dump_free(&a);
+  unsigned char *buf = example_bytes(0, &len);
   FILE *f = fopen(MS_TEST_CORPUS_DIR "/valid-full.msp", "rb");
   assert_non_null(f);
   unsigned char *old = malloc(len + 1);
