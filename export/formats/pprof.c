@@ -80,13 +80,7 @@ static uint64_t str_id(strtab_t *t, const char *s) {
     if (!strcmp(t->strs[t->slots[k] - 1], s)) return t->slots[k] - 1;
     k = (k + 1) & t->mask;
   }
-  if (t->n == t->cap) {
-    uint32_t cap = t->cap ? t->cap * 2 : 1024;
-    const char **ns = realloc(t->strs, cap * sizeof *ns);
-    if (!ns) goto fail;
-    t->strs = ns;
-    t->cap = cap;
-  }
+  if (ms_grow(&t->strs, t->n, &t->cap, sizeof *t->strs, 1024) != 0) goto fail;
   t->strs[t->n] = s;
   t->slots[k] = ++t->n;
   return t->n - 1;

@@ -144,6 +144,19 @@ static int is_plumbing_module(const char *path) {
          strncmp(b, "ld-linux", 8) == 0;
 }
 
+int ms_grow(void *pv, uint32_t n, uint32_t *cap, size_t elem, uint32_t first) {
+  if (n < *cap) return 0;
+  uint32_t nc = *cap ? *cap * 2 : first;
+  if (nc <= *cap) return -1;  /* the capacity would wrap */
+  void *old, *nv;
+  memcpy(&old, pv, sizeof old);  /* pv is a T **: read and write it as bytes, whatever T is */
+  nv = realloc(old, (size_t)nc * elem);
+  if (!nv) return -1;
+  memcpy(pv, &nv, sizeof nv);
+  *cap = nc;
+  return 0;
+}
+
 const char *ms_fmt_bytes(uint64_t b, char *buf, size_t len) {
   static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = (double)b;
