@@ -94,8 +94,9 @@ static void doc_str(doc_t *x, const char *s) {
   msgpack_pack_str(&x->pk, strlen(s));
   msgpack_pack_str_body(&x->pk, s, strlen(s));
 }
-/* ["MEMSCOPE", version, {  with nsections sections to follow */
-static void doc_header(doc_t *x, uint64_t version, uint32_t nsections) {
+/* A new document: ["MEMSCOPE", version, {  with nsections sections to follow */
+static void doc_begin(doc_t *x, uint64_t version, uint32_t nsections) {
+  doc_init(x);
   msgpack_pack_array(&x->pk, 3);
   doc_str(x, "MEMSCOPE");
   msgpack_pack_uint64(&x->pk, version);
@@ -103,8 +104,7 @@ static void doc_header(doc_t *x, uint64_t version, uint32_t nsections) {
 }
 /* A version-1 document of one section, its value to follow. */
 static void doc_section(doc_t *x, const char *section) {
-  doc_init(x);
-  doc_header(x, 1, 1);
+  doc_begin(x, 1, 1);
   doc_str(x, section);
 }
 static void doc_expect(doc_t *x, const char *fragment) {
@@ -298,8 +298,7 @@ static void test_dump_roundtrip_file(void **state) {
 static void test_dump_missing_sections_are_empty(void **state) {
   (void)state;
   doc_t x;
-  doc_init(&x);
-  doc_header(&x, MS_DUMP_FORMAT_VERSION, 1);
+  doc_begin(&x, MS_DUMP_FORMAT_VERSION, 1);
   doc_str(&x, "summary");
   msgpack_pack_map(&x.pk, 1);
   doc_str(&x, "live_bytes");
@@ -319,8 +318,7 @@ static void test_dump_missing_sections_are_empty(void **state) {
 static void test_dump_unknown_keys_skipped(void **state) {
   (void)state;
   doc_t x;
-  doc_init(&x);
-  doc_header(&x, MS_DUMP_FORMAT_VERSION, 2);
+  doc_begin(&x, MS_DUMP_FORMAT_VERSION, 2);
   doc_str(&x, "future");
   msgpack_pack_array(&x.pk, 6);
   msgpack_pack_double(&x.pk, 1.5);
@@ -536,8 +534,7 @@ static void test_dump_newer_version(void **state) {
   msgpack_pack_uint64(&x.pk, MS_DUMP_FORMAT_VERSION + 1);
   msgpack_pack_nil(&x.pk);
   doc_expect(&x, want);
-  doc_init(&x);
-  doc_header(&x, 0, 0);
+  doc_begin(&x, 0, 0);
   doc_expect(&x, "unsupported format version 0");
   doc_init(&x);
   msgpack_pack_array(&x.pk, 3);
@@ -651,14 +648,12 @@ static void test_dump_wrong_types(void **state) {
   msgpack_pack_uint64(&x.pk, 3);
   doc_expect(&x, "tags[0]: expected string or nil, got unsigned integer");
 
-  doc_init(&x);
-  doc_header(&x, 1, 1);
+  doc_begin(&x, 1, 1);
   msgpack_pack_uint64(&x.pk, 1);  /* a key that is not a string */
   msgpack_pack_nil(&x.pk);
   doc_expect(&x, "expected string key, got unsigned integer");
 
-  doc_init(&x);
-  doc_header(&x, 1, 2);
+  doc_begin(&x, 1, 2);
   doc_str(&x, "tags");
   msgpack_pack_array(&x.pk, 0);
   doc_str(&x, "tags");
