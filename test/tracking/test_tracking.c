@@ -179,6 +179,18 @@ static leak_figures_t figures(const ms_dump_t *d, const char *exe, const char *c
   return f;
 }
 
+/* At rate 1 the figures are exact: the chain's live samples and its sites agree, in blocks
+ * and in bytes. */
+static leak_figures_t expect_exact(const ms_dump_t *d, const char *exe, const char *const *chain,
+                                   unsigned n, uint64_t allocs, uint64_t bytes) {
+  leak_figures_t f = figures(d, exe, chain, n);
+  assert_int_equal(f.allocs, allocs);
+  assert_int_equal(f.bytes, bytes);
+  assert_int_equal(f.site_bytes, bytes);
+  assert_int_equal(f.site_count, allocs);
+  return f;
+}
+
 static const char *const chain_leak[] = {"leak_leaf", "leak_mid", "leak_root", "main"};
 static const char *const chain_other[] = {"other_leak", "other_root", "main"};
 static const char *const chain_grow[] = {"grow_buffer", "grow_root", "main"};
@@ -211,31 +223,13 @@ static void test_tracking_exact_leaks_at_rate_1(void **state) {
   read_exit_dump(pid, &d);
   assert_int_equal(d.options.sample_rate, 1);
 
-  leak_figures_t f = figures(&d, exe, chain_leak, 4);
-  assert_int_equal(f.allocs, 100);
-  assert_int_equal(f.bytes, 100000);
+  leak_figures_t f = expect_exact(&d, exe, chain_leak, 4, 100, 100000);
   assert_int_equal(f.weight, 100000);
-  assert_int_equal(f.site_bytes, 100000);
-  assert_int_equal(f.site_count, 100);
-
-  f = figures(&d, exe, chain_other, 3);
-  assert_int_equal(f.allocs, 7);
-  assert_int_equal(f.bytes, 7 * 4096);
-  assert_int_equal(f.site_bytes, 7 * 4096);
-  assert_int_equal(f.site_count, 7);
-
+  expect_exact(&d, exe, chain_other, 3, 7, 7 * 4096);
   /* the realloc chain ends in one 50000-byte block, attributed to the realloc call site */
-  f = figures(&d, exe, chain_grow, 3);
-  assert_int_equal(f.allocs, 1);
-  assert_int_equal(f.bytes, 50000);
-  assert_int_equal(f.site_bytes, 50000);
-  assert_int_equal(f.site_count, 1);
-
+  expect_exact(&d, exe, chain_grow, 3, 1, 50000);
   /* churn freed everything it made */
-  f = figures(&d, exe, chain_churn, 2);
-  assert_int_equal(f.allocs, 0);
-  assert_int_equal(f.site_bytes, 0);
-  assert_int_equal(f.site_count, 0);
+  f = expect_exact(&d, exe, chain_churn, 2, 0, 0);
   assert_int_equal(f.site_total_count, 10000);
 
   assert_true(d.summary.live_bytes >= 100000 + 7 * 4096 + 50000);
