@@ -661,6 +661,16 @@ static void threads(jw_t *w) {
   close_(w, ']');
 }
 
+/* The per-module and per-tag sums over their sites (model.c adds them up the same way). */
+static void site_totals(jw_t *w, uint32_t sites, uint64_t live_bytes, uint64_t live_count,
+                        uint64_t total_bytes, uint64_t total_count) {
+  kv_u(w, "sites", sites);
+  kv_u(w, "live_bytes", live_bytes);
+  kv_u(w, "live_count", live_count);
+  kv_u(w, "total_bytes", total_bytes);
+  kv_u(w, "total_count", total_count);
+}
+
 static void modules(jw_t *w) {
   const ms_model_t *m = w->m;
   key(w, "modules");
@@ -680,11 +690,7 @@ static void modules(jw_t *w) {
     put(w, mm->build_id_mismatch ? "true" : "false");
     key(w, "internal");
     put(w, mm->internal ? "true" : "false");
-    kv_u(w, "sites", mm->n_sites);
-    kv_u(w, "live_bytes", mm->live_bytes);
-    kv_u(w, "live_count", mm->live_count);
-    kv_u(w, "total_bytes", mm->total_bytes);
-    kv_u(w, "total_count", mm->total_count);
+    site_totals(w, mm->n_sites, mm->live_bytes, mm->live_count, mm->total_bytes, mm->total_count);
     close_(w, '}');
   }
   close_(w, ']');
@@ -713,11 +719,7 @@ static void tags(jw_t *w) {
     item(w);
     open_(w, '{');
     kv_s(w, "name", t->name);
-    kv_u(w, "sites", t->n_sites);
-    kv_u(w, "live_bytes", t->live_bytes);
-    kv_u(w, "live_count", t->live_count);
-    kv_u(w, "total_bytes", t->total_bytes);
-    kv_u(w, "total_count", t->total_count);
+    site_totals(w, t->n_sites, t->live_bytes, t->live_count, t->total_bytes, t->total_count);
     close_(w, '}');
   }
   close_(w, ']');
