@@ -44,6 +44,11 @@ static void numbers(ex_t *e, const ms_dump_record_t *rec, void *row) {
   }
 }
 
+/* numbers() for each of n rows (none when the table could not be allocated). */
+static void number_rows(ex_t *e, const ms_dump_record_t *rec, void *rows, uint32_t n) {
+  for (uint32_t i = 0; rows && i < n; i++) numbers(e, rec, (char *)rows + (size_t)i * rec->size);
+}
+
 static char *s(ex_t *e, const char *text) {
   char *p = strdup(text);
   if (!p) e->oom = 1;
@@ -55,6 +60,10 @@ static void *table(ex_t *e, uint32_t n, size_t size) {
   if (!p) e->oom = 1;
   return p;
 }
+
+/* d->name as a table of zeroed rows: one row, or `many` (NULL and e->oom when out of memory). */
+#define TABLE_OF(name, many) \
+  (d->n_##name = one ? 1 : (many), d->name = table(e, d->n_##name, sizeof *d->name))
 
 static void fill_full(ex_t *e, ms_dump_t *d, int one) {
   numbers(e, &ms_dump_record_process, &d->process);
@@ -76,8 +85,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
   numbers(e, &ms_dump_record_summary, &d->summary);
   d->summary.leak_check = MS_LEAK_CHECK_DONE;
 
-  d->n_modules = one ? 1 : 2;
-  d->modules = table(e, d->n_modules, sizeof *d->modules);
+  TABLE_OF(modules, 2);
   for (uint32_t i = 0; d->modules && i < d->n_modules; i++) {
     ms_dump_module_t *m = &d->modules[i];
     m->path = s(e, i ? "/usr/lib/x86_64-linux-gnu/libc.so.6" : "/usr/bin/example");
@@ -86,8 +94,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     for (uint32_t b = 0; b < m->build_id_len; b++) m->build_id[b] = (uint8_t)(0xa0 + b);
   }
 
-  d->n_stacks = one ? 1 : 4;
-  d->stacks = table(e, d->n_stacks, sizeof *d->stacks);
+  TABLE_OF(stacks, 4);
   for (uint32_t i = 0; d->stacks && i < d->n_stacks; i++) {
     uint32_t depth = one ? 2 : (i == 3 ? 0 : 3 + i);  /* stack 3 is empty */
     d->stacks[i].depth = depth;
@@ -95,15 +102,13 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     for (uint32_t j = 0; d->stacks[i].frames && j < depth; j++) d->stacks[i].frames[j] = v(e);
   }
 
-  d->n_tags = one ? 1 : 2;
-  d->tags = table(e, d->n_tags, sizeof(char *));
+  TABLE_OF(tags, 2);
   if (d->tags) {
     d->tags[0] = s(e, "parser");
     if (!one) d->tags[1] = s(e, "network");
   }
 
-  d->n_sites = one ? 1 : 3;
-  d->sites = table(e, d->n_sites, sizeof *d->sites);
+  TABLE_OF(sites, 3);
   for (uint32_t i = 0; d->sites && i < d->n_sites; i++) {
     ms_dump_site_t *st = &d->sites[i];
     st->stack = i % d->n_stacks;
@@ -111,8 +116,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     numbers(e, &ms_dump_record_site, st);
   }
 
-  d->n_threads = one ? 1 : 2;
-  d->threads = table(e, d->n_threads, sizeof *d->threads);
+  TABLE_OF(threads, 2);
   for (uint32_t i = 0; d->threads && i < d->n_threads; i++) {
     ms_dump_thread_t *t = &d->threads[i];
     numbers(e, &ms_dump_record_thread, t);
@@ -120,8 +124,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     t->alive = i == 0;
   }
 
-  d->n_allocs = one ? 1 : 5;
-  d->allocs = table(e, d->n_allocs, sizeof *d->allocs);
+  TABLE_OF(allocs, 5);
   for (uint32_t i = 0; d->allocs && i < d->n_allocs; i++) {
     ms_dump_alloc_t *a = &d->allocs[i];
     numbers(e, &ms_dump_record_alloc, a);
@@ -131,14 +134,10 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     a->kind = 1 + i % (MS_LEAK_KINDS - 1);  /* every class, none unknown */
   }
 
-  d->n_classes = one ? 1 : 3;
-  d->classes = table(e, d->n_classes, sizeof *d->classes);
-  for (uint32_t i = 0; d->classes && i < d->n_classes; i++) {
-    numbers(e, &ms_dump_record_class, &d->classes[i]);
-  }
+  TABLE_OF(classes, 3);
+  number_rows(e, &ms_dump_record_class, d->classes, d->n_classes);
 
-  d->n_variables = one ? 1 : 2;
-  d->variables = table(e, d->n_variables, sizeof *d->variables);
+  TABLE_OF(variables, 2);
   for (uint32_t i = 0; d->variables && i < d->n_variables; i++) {
     ms_dump_variable_t *va = &d->variables[i];
     va->name = s(e, i ? "cache" : "buffer");
@@ -162,14 +161,10 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     }
   }
 
-  d->n_timeline = one ? 1 : 3;
-  d->timeline = table(e, d->n_timeline, sizeof *d->timeline);
-  for (uint32_t i = 0; d->timeline && i < d->n_timeline; i++) {
-    numbers(e, &ms_dump_record_point, &d->timeline[i]);
-  }
+  TABLE_OF(timeline, 3);
+  number_rows(e, &ms_dump_record_point, d->timeline, d->n_timeline);
 
-  d->n_errors = one ? 1 : 2;
-  d->errors = table(e, d->n_errors, sizeof *d->errors);
+  TABLE_OF(errors, 2);
   for (uint32_t i = 0; d->errors && i < d->n_errors; i++) {
     ms_dump_error_t *er = &d->errors[i];
     er->kind = i ? MS_ERR_BUFFER_OVERFLOW : MS_ERR_DOUBLE_FREE;
