@@ -148,7 +148,7 @@ typedef struct ms_dump_field {
   uint32_t aux;                 /* ENUM: largest value; U64S: element count */
   const char *aux_name;         /* IDX: the target section ("stacks"); ROWS: the record */
   const struct ms_dump_record *rows;  /* ROWS: the nested record */
-  const char *doc;              /* meaning, as FORMAT.md gives it */
+  const char *doc;              /* meaning, as FORMAT.md gives it (NULL in libmemscope) */
 } ms_dump_field_t;
 
 typedef struct ms_dump_record {
