@@ -14,16 +14,8 @@
 # with wall-time medians. WORKLOADS="st mt py", RATES="0 512K" choose. Output: a markdown table.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-build=build
-quick=0
-for a in "$@"; do
-  case $a in
-    --quick) quick=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) build=$a ;;
-  esac
-done
-build=$(cd "$build" && pwd)
+. "$here/args.sh"
+bench_args 15 "$@"
 lib=$build/lib/libmemscope.so
 churn=$build/bin/bench_churn
 for f in "$lib" "$churn" /usr/bin/time; do [ -e "$f" ] || { echo "bench/checks.sh: missing $f" >&2; exit 1; }; done

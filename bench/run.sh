@@ -19,16 +19,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # `make bench` runs it with sh; it needs bash
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-build=build
-quick=0
-for a in "$@"; do
-  case $a in
-    --quick) quick=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) build=$a ;;
-  esac
-done
-build=$(cd "$build" && pwd)
+. "$here/args.sh"
+bench_args 17 "$@"
 churn=$build/bin/bench_churn
 ms=$build/lib/libmemscope.so
 mi=${MIMALLOC_LIB:-/usr/lib/x86_64-linux-gnu/libmimalloc.so.2}

@@ -1,11 +1,18 @@
 # test/dump.cmake — the dump format (export/dump/dump_*.c): unit tests, fuzz corpus replay under
 # ASan/UBSan, and a bounded libFuzzer run when clang with libFuzzer is available.
 set(MS_DUMP_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(MS_DUMP_SRC ${CMAKE_SOURCE_DIR}/export/dump/dump_read.c ${CMAKE_SOURCE_DIR}/export/dump/dump_free.c
+set(MS_DUMP_SRC ${CMAKE_SOURCE_DIR}/export/dump/dump_schema.c ${CMAKE_SOURCE_DIR}/export/dump/dump_read.c
+                ${CMAKE_SOURCE_DIR}/export/dump/dump_free.c
                 ${CMAKE_SOURCE_DIR}/export/dump/dump_write.c)
 
 ms_unit_test(dump SOURCES test_dump.c LIBS msdump)
 target_compile_definitions(test_dump PRIVATE MS_TEST_CORPUS_DIR="${MS_DUMP_FUZZ_DIR}/corpus")
+
+# FORMAT.md's field lists against the schema (dump_schema.h); `dump_schema_doc --write
+# docs/FORMAT.md` regenerates them after a change to the tables.
+add_executable(dump_schema_doc ${CMAKE_CURRENT_SOURCE_DIR}/dump_schema_doc.c)
+target_link_libraries(dump_schema_doc PRIVATE msdump)
+add_test(NAME dump_schema_doc COMMAND dump_schema_doc --check ${CMAKE_SOURCE_DIR}/docs/FORMAT.md)
 
 # Regenerates the seed corpus by hand: `dump_make_corpus test/fuzz/corpus` (see the file).
 add_executable(dump_make_corpus ${MS_DUMP_FUZZ_DIR}/make_corpus.c)
@@ -64,7 +71,8 @@ if(MS_HAVE_LIBFUZZER)
       "$<$<BOOL:${_mp_inc}>:-I$<JOIN:${_mp_inc},;-I>>"
       ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC} -o ${_fuzz_bin}
     DEPENDS ${MS_DUMP_FUZZ_DIR}/fuzz_dump_read.c ${MS_DUMP_SRC}
-      ${CMAKE_SOURCE_DIR}/export/dump/dump.h ${CMAKE_SOURCE_DIR}/include/memscope.h
+      ${CMAKE_SOURCE_DIR}/export/dump/dump.h ${CMAKE_SOURCE_DIR}/export/dump/dump_schema.h
+      ${CMAKE_SOURCE_DIR}/include/memscope.h
     COMMAND_EXPAND_LISTS
     COMMENT "Building the libFuzzer target fuzz_dump_read with ${MS_CLANG}")
   add_custom_target(fuzz_dump_read ALL DEPENDS ${_fuzz_bin})

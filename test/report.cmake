@@ -67,19 +67,28 @@ if(TARGET memscope-cli AND TARGET gen_dump)
     ENVIRONMENT MEMSCOPE_HTML_JSON_LIMIT=2000)
 endif()
 
-# The real thing: the demo program run under memscope (as `make demo` does), its report checked
-# for the demo's known leaks and named variables (examples/demo.c).
-if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
-  add_test(NAME report_dump_demo
-    COMMAND sh -c "mkdir -p \"$1\" && rm -f \"$1/demo.msp\" && exec \"$2\" run -o \"$1/demo.msp\" -- \"$3\""
+# The demo program run under memscope (as `make demo` does, with ENV: "" or VAR=VALUE) into
+# NAME.msp by the fixture test report_dump_NAME, and the browser test NAME on its report with
+# the remaining arguments (--expect ...).
+function(ms_demo_report name env)
+  if(NOT (TARGET memscope-cli AND TARGET demo AND TARGET memscope))
+    return()
+  endif()
+  add_test(NAME report_dump_${name}
+    COMMAND sh -c "mkdir -p \"$1\" && rm -f \"$1/${name}.msp\" && ${env} exec \"$2\" run -o \"$1/${name}.msp\" -- \"$3\""
             sh ${MS_BROWSER_WORK} $<TARGET_FILE:memscope-cli> $<TARGET_FILE:demo>)
-  set_tests_properties(report_dump_demo PROPERTIES FIXTURES_SETUP report_dump_demo)
-  ms_browser_test(demo --msp ${MS_BROWSER_WORK}/demo.msp --memscope $<TARGET_FILE:memscope-cli>
-    --expect leak_cache_entries@leaks --expect leak_config_strings@leaks --expect leak_cache_entries@overview
-    --expect histogram@variables --expect matrix@variables --expect alice@variables --expect session_t@variables
-    --expect demo.c@sites)
-  set_tests_properties(report_browser_demo PROPERTIES FIXTURES_REQUIRED report_dump_demo)
-endif()
+  set_tests_properties(report_dump_${name} PROPERTIES FIXTURES_SETUP report_dump_${name})
+  ms_browser_test(${name} --msp ${MS_BROWSER_WORK}/${name}.msp --memscope $<TARGET_FILE:memscope-cli>
+    ${ARGN})
+  set_tests_properties(report_browser_${name} PROPERTIES FIXTURES_REQUIRED report_dump_${name})
+endfunction()
+
+# The real thing: its report checked for the demo's known leaks and named variables
+# (examples/demo.c).
+ms_demo_report(demo ""
+  --expect leak_cache_entries@leaks --expect leak_config_strings@leaks --expect leak_cache_entries@overview
+  --expect histogram@variables --expect matrix@variables --expect alice@variables --expect session_t@variables
+  --expect demo.c@sites)
 
 # Hand-made compact JSON with odd ids (out of range, negative, strings, a stack that is not a
 # list, a null frame): the page shows what resolves and nothing breaks.
@@ -93,12 +102,4 @@ ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGE
 
 # The demo with stacks cut at 4 frames (MEMSCOPE_STACK_DEPTH=4): the flame graph draws them under
 # an explicit "[truncated]" root instead of as if mid-stack frames were roots (issue 17).
-if(TARGET memscope-cli AND TARGET demo AND TARGET memscope)
-  add_test(NAME report_dump_demo_trunc
-    COMMAND sh -c "mkdir -p \"$1\" && rm -f \"$1/demo_trunc.msp\" && MEMSCOPE_STACK_DEPTH=4 exec \"$2\" run -o \"$1/demo_trunc.msp\" -- \"$3\""
-            sh ${MS_BROWSER_WORK} $<TARGET_FILE:memscope-cli> $<TARGET_FILE:demo>)
-  set_tests_properties(report_dump_demo_trunc PROPERTIES FIXTURES_SETUP report_dump_demo_trunc)
-  ms_browser_test(demo_trunc --msp ${MS_BROWSER_WORK}/demo_trunc.msp --memscope $<TARGET_FILE:memscope-cli>
-    --expect leak_cache_entries@leaks --expect-truncated)
-  set_tests_properties(report_browser_demo_trunc PROPERTIES FIXTURES_REQUIRED report_dump_demo_trunc)
-endif()
+ms_demo_report(demo_trunc MEMSCOPE_STACK_DEPTH=4 --expect leak_cache_entries@leaks --expect-truncated)

@@ -70,7 +70,11 @@ static uint64_t f_lib1[] = {LIB + 0x1010, APP + 0x2100, APP + 0x2200};
 static uint64_t f_lib2[] = {LIB + 0x1020, LIB + 0x1030, APP + 0x2100, APP + 0x2200};
 static uint64_t f_big[] = {LIB + 0x1010, APP + 0x2300};
 
-static void leak_dump(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_alloc_t *al, uint32_t reason) {
+/* The dumps below keep their tables in static storage: each test builds one, uses it, and is
+ * done with it before the next. */
+static void leak_dump(ms_dump_t *d, uint32_t reason) {
+  static ms_dump_stack_t st[3];
+  static ms_dump_alloc_t al[7];
   init_modules(APP);
   base_dump(d, reason);
   st[0] = (ms_dump_stack_t){3, f_lib1};
@@ -91,9 +95,7 @@ static void leak_dump(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_alloc_t *al, ui
 static void test_model_hides_internal_frames_and_groups_leaks(void **state) {
   (void)state;
   ms_dump_t d;
-  ms_dump_stack_t st[3];
-  ms_dump_alloc_t al[7];
-  leak_dump(&d, st, al, MS_DUMP_REASON_EXIT);
+  leak_dump(&d, MS_DUMP_REASON_EXIT);
   ms_model_t m = build(&d);
   assert_int_equal(m.n_stacks, 3);
   assert_int_equal(m.stacks[0].depth, 2);   /* libmemscope frame hidden */
@@ -122,7 +124,7 @@ static void test_model_hides_internal_frames_and_groups_leaks(void **state) {
   ms_model_free(&m);
 
   /* The same state in a snapshot is not a leak. */
-  leak_dump(&d, st, al, MS_DUMP_REASON_SNAPSHOT);
+  leak_dump(&d, MS_DUMP_REASON_SNAPSHOT);
   m = build(&d);
   assert_false(m.is_exit);
   assert_int_equal(m.n_leaks, 0);
@@ -138,7 +140,7 @@ static uint64_t f_realloc[] = {APP + 0x5000};
 static uint64_t f_grow[] = {APP + 0x6000};
 static uint64_t f_quiet[] = {APP + 0x7000};
 
-static void sites_dump(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_site_t *si) {
+static void sites_dump_in(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_site_t *si) {
   init_modules(APP);
   base_dump(d, MS_DUMP_REASON_SNAPSHOT);
   st[0] = (ms_dump_stack_t){3, f_temp};
@@ -167,6 +169,15 @@ static void sites_dump(ms_dump_t *d, ms_dump_stack_t *st, ms_dump_site_t *si) {
   d->sites = si;
 }
 
+/* The model of sites_dump_in()'s dump, kept in static storage (it must outlive the model). */
+static ms_model_t sites_model(void) {
+  static ms_dump_t d;
+  static ms_dump_stack_t st[5];
+  static ms_dump_site_t si[5];
+  sites_dump_in(&d, st, si);
+  return build(&d);
+}
+
 static const ms_finding_t *find(const ms_model_t *m, uint32_t kind) {
   for (uint32_t i = 0; i < m->n_findings; i++)
     if (m->findings[i].kind == kind) return &m->findings[i];
@@ -175,11 +186,7 @@ static const ms_finding_t *find(const ms_model_t *m, uint32_t kind) {
 
 static void test_model_sites_sorted(void **state) {
   (void)state;
-  ms_dump_t d;
-  ms_dump_stack_t st[5];
-  ms_dump_site_t si[5];
-  sites_dump(&d, st, si);
-  ms_model_t m = build(&d);
+  ms_model_t m = sites_model();
   assert_int_equal(m.n_sites, 5);
   for (uint32_t i = 1; i < m.n_sites; i++) assert_true(m.sites[i - 1].live_bytes >= m.sites[i].live_bytes);
   assert_int_equal(m.sites[0].dump_index, 3);                 /* 4 MiB live */
@@ -197,11 +204,7 @@ static void test_model_sites_sorted(void **state) {
 
 static void test_model_findings_name_the_site(void **state) {
   (void)state;
-  ms_dump_t d;
-  ms_dump_stack_t st[5];
-  ms_dump_site_t si[5];
-  sites_dump(&d, st, si);
-  ms_model_t m = build(&d);
+  ms_model_t m = sites_model();
   const ms_finding_t *f = find(&m, MS_FIND_TEMPORARY);
   assert_non_null(f);
   assert_int_equal(m.sites[f->site].dump_index, 0);
@@ -236,15 +239,13 @@ static void test_model_findings_name_the_site(void **state) {
 static void test_model_views(void **state) {
   (void)state;
   ms_dump_t d;
-  ms_dump_stack_t st[3];
-  ms_dump_alloc_t al[7];
-  leak_dump(&d, st, al, MS_DUMP_REASON_EXIT);
+  leak_dump(&d, MS_DUMP_REASON_EXIT);
   ms_dump_thread_t th[3] = {{100, "main", 1, 5, 1, 50, 10}, {101, NULL, 0, 2, 0, 40, 0},
                             {102, "worker", 1, 2, 0, 1100, 0}};
   d.n_threads = 3;
   d.threads = th;
-  al[3].thread = al[4].thread = 1;
-  al[5].thread = al[6].thread = 2;
+  d.allocs[3].thread = d.allocs[4].thread = 1;
+  d.allocs[5].thread = d.allocs[6].thread = 2;
   ms_dump_crossing_t cr[2] = {{0, 2, 1, 10}, {2, 0, 5, 500}};
   d.n_crossings = 2;
   d.crossings = cr;
@@ -304,10 +305,10 @@ static void test_model_diff_matches_across_aslr(void **state) {
   ms_dump_stack_t st1[5], st2[5];
   ms_dump_site_t si1[5], si2[5];
   uint64_t shifted[5][3];
-  sites_dump(&d1, st1, si1);
+  sites_dump_in(&d1, st1, si1);
   ms_model_t m1 = build(&d1);
   /* NEW: the app is loaded 0x12340000 higher; the same code, so the same offsets. */
-  sites_dump(&d2, st2, si2);
+  sites_dump_in(&d2, st2, si2);
   static ms_dump_module_t mods2[3];
   memcpy(mods2, mods, sizeof mods);
   uint64_t shift = 0x12340000;
@@ -366,9 +367,7 @@ static char *json_of(const ms_model_t *m) {
 static void test_model_json_escapes_untrusted_strings(void **state) {
   (void)state;
   ms_dump_t d;
-  ms_dump_stack_t st[3];
-  ms_dump_alloc_t al[7];
-  leak_dump(&d, st, al, MS_DUMP_REASON_EXIT);
+  leak_dump(&d, MS_DUMP_REASON_EXIT);
   char *argv[2] = {"a\"b\\c", "bad\xff\xfe utf8 \x01\x1f ok \xc3\xa9"};
   d.process.argv = argv;
   d.process.argc = 2;
@@ -416,11 +415,7 @@ static void test_model_empty_dump(void **state) {
 
 static void test_model_folded_stacks(void **state) {
   (void)state;
-  ms_dump_t d;
-  ms_dump_stack_t st[5];
-  ms_dump_site_t si[5];
-  sites_dump(&d, st, si);
-  ms_model_t m = build(&d);
+  ms_model_t m = sites_model();
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);

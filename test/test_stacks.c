@@ -24,16 +24,9 @@
 
 #include "dump.h"
 #include "memscope.h"
+#include "test_compiler.h"
 #include "tracking/dump_helpers.h"
 
-#if defined(__clang__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE __attribute__((noinline, noclone)) /* no .isra/.constprop copies either */
-#endif
-/* An empty asm after a call keeps the compiler from turning it into a tail call (which would
- * drop the caller's frame, correctly, but make the expected chain shorter). */
-#define NO_TAIL() __asm__ volatile("" ::: "memory")
 
 NOINLINE void *f3(size_t n) {
   void *p = malloc(n);

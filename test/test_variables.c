@@ -14,14 +14,8 @@
 
 #include <cmocka.h>
 
-/* gcc takes ms_track's const void * for a read of the (fresh, uninitialised) block, and this
- * file asks about freed pointers on purpose. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#if __GNUC__ >= 12
-#pragma GCC diagnostic ignored "-Wuse-after-free"
-#endif
-#endif
+#include "test_compiler.h"
+MS_TEST_ALLOW_FREED_POINTERS  /* this file asks about fresh and freed blocks on purpose */
 
 #include "dump.h"
 #include "memscope.h"

@@ -8,7 +8,6 @@
  * failed conversion never leaves a file that looks complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,10 +35,7 @@ static const char help[] =
     "      --top N          json: list at most N sites and leaks (default: all)\n"
     "      --compact        json: each distinct frame and stack once, in \"frames\" and\n"
     "                       \"stacks\" tables; objects carry \"stack_id\" (docs/JSON.md)\n"
-    "      --no-symbols     do not read binaries; frames are module+offset\n"
-    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
-    "  -q, --quiet          no progress display\n"
-    "  -h, --help           this text\n"
+    MS_CLI_HELP_LOAD_OPTIONS
     "\n"
     "Exit status: 0 success, 1 bad input file or unwritable output, 2 usage error.\n";
 
@@ -68,43 +64,28 @@ static fmt_t format_from_name(const char *path) {
   return dot ? parse_format(dot + 1) : F_NONE;
 }
 
+static int convert_top(void *top, int opt, char *arg) {
+  (void)opt;  /* the one option not in the store: --top */
+  return _ms_cli_number("convert", "--top", arg, 0, UINT32_MAX, top);
+}
+
 int _ms_cmd_convert(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
       {"chart", required_argument, 0, 'c'},  {"weight", required_argument, 0, 'w'},
-      {"value", required_argument, 0, 'w'},
-      {"top", required_argument, 0, 't'},    {"no-symbols", no_argument, 0, 'S'},
-      {"debug-dir", required_argument, 0, 'D'}, {"quiet", no_argument, 0, 'q'},
-      {"compact", no_argument, 0, 'C'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"value", required_argument, 0, 'w'},  {"top", required_argument, 0, 't'},
+      {"compact", no_argument, 0, 'C'},      {0, 0, 0, 0}};
   const char *out_path = NULL, *format = NULL, *chart = NULL, *weight = NULL;
   uint64_t top = 0;
   int compact = 0;
   ms_load_options_t lo = {0};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":o:f:hq", opts, NULL)) != -1) {
-    switch (c) {
-      case 'o': out_path = optarg; break;
-      case 'f': format = optarg; break;
-      case 'c': chart = optarg; break;
-      case 'w': weight = optarg; break;
-      case 't':
-        if (_ms_parse_size(optarg, &top) != 0 || top > UINT32_MAX)
-          return _ms_cli_fail(MS_EXIT_USAGE, "convert: --top needs a number, got '%s'", optarg);
-        break;
-      case 'S': lo.no_symbols = 1; break;
-      case 'C': compact = 1; break;
-      case 'D': lo.debug_dir = optarg; break;
-      case 'q': lo.quiet = 1; break;
-      case 'h': fputs(help, stdout); return MS_EXIT_OK;
-      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "convert: option '%s' needs a value", argv[optind - 1]);
-      default: return _ms_cli_fail(MS_EXIT_USAGE, "convert: unknown option '%s' (see memscope convert --help)", argv[optind - 1]);
-    }
-  }
-  if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing DUMP (see memscope convert --help)");
-  if (argc - optind > 1) return _ms_cli_fail(MS_EXIT_USAGE, "convert: unexpected argument '%s'", argv[optind + 1]);
+  const ms_cli_store_t store[] = {{'o', &out_path, NULL}, {'f', &format, NULL},
+                                  {'c', &chart, NULL},    {'w', &weight, NULL},
+                                  {'C', NULL, &compact},  {0, NULL, NULL}};
+  const ms_cli_command_t cmd = {"convert", help, "o:f:", opts, store, &lo, convert_top, &top};
+  int rc = _ms_cli_options(&cmd, argc, argv);
+  if (rc == MS_OPT_CONTINUE) rc = _ms_cli_one_operand("convert", "DUMP", argc, argv);
+  if (rc != MS_OPT_CONTINUE) return rc;
   if (!out_path) return _ms_cli_fail(MS_EXIT_USAGE, "convert: missing -o OUT (see memscope convert --help)");
   const char *in_path = argv[optind];
   fmt_t f = format ? parse_format(format) : format_from_name(out_path);
@@ -134,7 +115,7 @@ int _ms_cmd_convert(int argc, char **argv) {
     return _ms_cli_fail(MS_EXIT_INPUT, "%s", err);
 
   ms_loaded_t l;
-  int rc = _ms_cli_load(in_path, &lo, &l);
+  rc = _ms_cli_load(in_path, &lo, &l);
   if (rc != MS_EXIT_OK) return rc;
   if (f == F_FOLDED && weight && !strcmp(weight, "leaked") && !l.model.is_exit) {
     _ms_cli_unload(&l);

@@ -1,6 +1,5 @@
 /* cmd_diff.c — `memscope diff OLD NEW`: per-site growth between two dumps (diff.c), as text
  * or, with --format json, as a JSON document for scripts. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -18,10 +17,7 @@ static const char help[] =
     "\n"
     "      --top N          sites to list (default 20)\n"
     "  -f, --format F       text (default) | json\n"
-    "      --no-symbols     do not read binaries; frames are module+offset\n"
-    "      --debug-dir DIR  where separate debug info lives (default /usr/lib/debug)\n"
-    "  -q, --quiet          no progress display\n"
-    "  -h, --help           this text\n"
+    MS_CLI_HELP_LOAD_OPTIONS
     "\n"
     "Exit status: 0 success, 1 bad input file, 2 usage error.\n";
 
@@ -106,55 +102,32 @@ static void json(const ms_diff_t *d, const ms_model_t *o, const ms_model_t *n, c
 }
 
 int _ms_cmd_diff(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"top", required_argument, 0, 't'}, {"format", required_argument, 0, 'f'},
-      {"no-symbols", no_argument, 0, 'S'}, {"debug-dir", required_argument, 0, 'D'},
-      {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  uint64_t top = 20;
-  int as_json = 0;
+  ms_cli_top_format_t o = {.cmd = "diff", .top = 20, .top_max = UINT32_MAX};
   ms_load_options_t lo = {0};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":f:hq", opts, NULL)) != -1) {
-    switch (c) {
-      case 't':
-        if (_ms_parse_size(optarg, &top) != 0 || top == 0 || top > UINT32_MAX)
-          return _ms_cli_fail(MS_EXIT_USAGE, "diff: --top needs a positive number, got '%s'", optarg);
-        break;
-      case 'f':
-        if (!strcmp(optarg, "json")) as_json = 1;
-        else if (!strcmp(optarg, "text")) as_json = 0;
-        else return _ms_cli_fail(MS_EXIT_USAGE, "diff: unknown format '%s' (text, json)", optarg);
-        break;
-      case 'S': lo.no_symbols = 1; break;
-      case 'D': lo.debug_dir = optarg; break;
-      case 'q': lo.quiet = 1; break;
-      case 'h': fputs(help, stdout); return MS_EXIT_OK;
-      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "diff: option '%s' needs a value", argv[optind - 1]);
-      default: return _ms_cli_fail(MS_EXIT_USAGE, "diff: unknown option '%s' (see memscope diff --help)", argv[optind - 1]);
-    }
-  }
+  const ms_cli_command_t cmd = {"diff", help, "f:", _ms_cli_top_format_opts, NULL, &lo,
+                                _ms_cli_top_format_option, &o};
+  int rc = _ms_cli_options(&cmd, argc, argv);
+  if (rc != MS_OPT_CONTINUE) return rc;
   if (argc - optind != 2) return _ms_cli_fail(MS_EXIT_USAGE, "diff: needs OLD and NEW dumps (see memscope diff --help)");
   const char *op = argv[optind], *np = argv[optind + 1];
-  ms_loaded_t o, n;
-  int rc = _ms_cli_load(op, &lo, &o);
+  ms_loaded_t old, new;
+  rc = _ms_cli_load(op, &lo, &old);
   if (rc != MS_EXIT_OK) return rc;
-  rc = _ms_cli_load(np, &lo, &n);
+  rc = _ms_cli_load(np, &lo, &new);
   if (rc != MS_EXIT_OK) {
-    _ms_cli_unload(&o);
+    _ms_cli_unload(&old);
     return rc;
   }
   ms_diff_t d;
-  if (ms_diff_build(&d, &o.model, &n.model) != 0) {
+  if (ms_diff_build(&d, &old.model, &new.model) != 0) {
     rc = _ms_cli_fail(MS_EXIT_INPUT, "diff: out of memory");
   } else {
-    if (as_json) json(&d, &o.model, &n.model, op, np, (unsigned)top);
-    else text(&d, &o.model, &n.model, op, np, (unsigned)top);
+    if (o.as_json) json(&d, &old.model, &new.model, op, np, (unsigned)o.top);
+    else text(&d, &old.model, &new.model, op, np, (unsigned)o.top);
     if (fflush(stdout) != 0) rc = _ms_cli_fail(MS_EXIT_INPUT, "diff: could not write to standard output");
     ms_diff_free(&d);
   }
-  _ms_cli_unload(&n);
-  _ms_cli_unload(&o);
+  _ms_cli_unload(&new);
+  _ms_cli_unload(&old);
   return rc;
 }

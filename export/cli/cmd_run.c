@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <glob.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -226,43 +225,40 @@ static void summarise(const char *path, int quiet) {
   ms_dump_free(&d);
 }
 
+typedef struct run_exit {
+  int leak_check, error_exitcode;
+} run_exit_t;
+
+/* --error-exitcode N, the one option not in the store (it implies --leak-check). */
+static int run_exitcode(void *ctx, int opt, char *arg) {
+  run_exit_t *x = ctx;
+  (void)opt;
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < 1 || v > 255)
+    return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", arg);
+  x->error_exitcode = (int)v;
+  x->leak_check = 1;
+  return MS_EXIT_OK;
+}
+
 int _ms_cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"sample-rate", required_argument, 0, 's'},
       {"lib", required_argument, 0, 'L'},    {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},         {"leak-check", no_argument, 0, 'K'},
-      {"suppressions", required_argument, 0, 'S'}, {"error-exitcode", required_argument, 0, 'E'},
-      {0, 0, 0, 0}};
-  int leak_check = 0, error_exitcode = -1;
-  const char *supp = NULL;
-  const char *output = NULL, *rate = NULL, *lib = NULL;
+      {"leak-check", no_argument, 0, 'K'},   {"suppressions", required_argument, 0, 'S'},
+      {"error-exitcode", required_argument, 0, 'E'}, {0, 0, 0, 0}};
+  const char *output = NULL, *rate = NULL, *lib = NULL, *supp = NULL;
   int quiet = 0;
-  optind = 1;
-  opterr = 0;
-  int c;
+  run_exit_t x = {.leak_check = 0, .error_exitcode = -1};
+  const ms_cli_store_t store[] = {{'o', &output, NULL}, {'s', &rate, NULL}, {'L', &lib, NULL},
+                                  {'S', &supp, NULL},   {'q', NULL, &quiet},
+                                  {'K', NULL, &x.leak_check}, {0, NULL, NULL}};
   /* '+': stop at CMD, so CMD's own options are left alone even without "--". */
-  while ((c = getopt_long(argc, argv, "+:o:s:qh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'o': output = optarg; break;
-      case 's': rate = optarg; break;
-      case 'L': lib = optarg; break;
-      case 'q': quiet = 1; break;
-      case 'K': leak_check = 1; break;
-      case 'S': supp = optarg; break;
-      case 'E': {
-        char *end;
-        long v = strtol(optarg, &end, 10);
-        if (!*optarg || *end || v < 1 || v > 255)
-          return _ms_cli_fail(MS_EXIT_USAGE, "run: --error-exitcode needs a number 1..255, got '%s'", optarg);
-        error_exitcode = (int)v;
-        leak_check = 1;
-        break;
-      }
-      case 'h': fputs(help, stdout); return MS_EXIT_OK;
-      case ':': return _ms_cli_fail(MS_EXIT_USAGE, "run: option '%s' needs a value", argv[optind - 1]);
-      default: return _ms_cli_fail(MS_EXIT_USAGE, "run: unknown option '%s' (see memscope run --help)", argv[optind - 1]);
-    }
-  }
+  const ms_cli_command_t cmd = {"run", help, "+o:s:q", opts, store, NULL, run_exitcode, &x};
+  int rc = _ms_cli_options(&cmd, argc, argv);
+  if (rc != MS_OPT_CONTINUE) return rc;
+  int leak_check = x.leak_check, error_exitcode = x.error_exitcode;
   if (optind >= argc) return _ms_cli_fail(MS_EXIT_USAGE, "run: missing CMD (see memscope run --help)");
   uint64_t r;
   if (rate && _ms_parse_size(rate, &r) != 0)

@@ -3,8 +3,10 @@
  * The library fills an ms_dump_t from the tracker's state (track/snapshot.c) and hands it to
  * ms_dump_write(), which serialises it as MessagePack (docs/FORMAT.md). The converter reads a
  * file back into the same struct with ms_dump_read(), which treats the file as untrusted.
- * Keeping one struct for both sides is what keeps writer and reader in step: a field added
- * here is added to FORMAT.md, the writer, the reader and the round-trip test together.
+ * The records' members are generated from the schema, dump_schema.h, whose tables also drive
+ * the writer, the reader and FORMAT.md's field lists: a field is added there, in one line,
+ * and reaches every side together (the round-trip test fills every field; ms_dump_example()
+ * gets a value for the new one).
  *
  * Conventions: all times are nanoseconds since the process started (CLOCK_MONOTONIC based);
  * indexes into other arrays are uint32_t and MS_DUMP_NONE means "none"; strings are
@@ -35,34 +37,6 @@ typedef enum ms_dump_reason {
   MS_DUMP_REASON_SIGNAL = 2,   /* MEMSCOPE_SNAPSHOT_SIGNAL */
 } ms_dump_reason_t;
 
-typedef struct ms_dump_process {
-  uint64_t pid, ppid;
-  char *exe;                    /* /proc/self/exe target */
-  char **argv;                  /* cmdline, argc entries */
-  uint32_t argc;
-  uint64_t start_time_unix_ns;  /* wall clock at start */
-  uint64_t dump_time_ns;        /* when the dump was taken (since start) */
-  uint32_t reason;              /* ms_dump_reason_t */
-  uint32_t sequence;            /* %n of this dump */
-} ms_dump_process_t;
-
-typedef struct ms_dump_options {
-  uint64_t sample_rate;         /* 0 statistics only, 1 exact, else mean bytes between samples */
-  uint32_t stack_depth;
-  uint32_t interval_ms;
-  char *checks;                 /* MEMSCOPE_CHECKS in force, normalised */
-} ms_dump_options_t;
-
-typedef struct ms_dump_summary {  /* exact counters (from the allocator core) */
-  uint64_t total_allocations, total_frees, total_bytes;
-  uint64_t live_bytes, live_allocations;
-  uint64_t peak_live_bytes, peak_time_ns;
-  uint64_t usable_bytes, header_bytes;   /* live */
-  uint64_t rss_bytes, peak_rss_bytes;    /* at dump time, from /proc */
-  uint64_t sampled_allocations;          /* samples taken since start */
-  uint32_t leak_check;                   /* ms_dump_leak_check_t (version 2) */
-} ms_dump_summary_t;
-
 /* Whether the allocation rows carry reachability classes (summary.leak_check). */
 typedef enum ms_dump_leak_check {
   MS_LEAK_CHECK_OFF = 0,      /* not requested (MEMSCOPE_LEAK_CHECK unset) */
@@ -81,76 +55,15 @@ typedef enum ms_dump_leak_kind {
 } ms_dump_leak_kind_t;
 #define MS_LEAK_KINDS 5
 
-typedef struct ms_dump_module {
-  char *path;
-  uint64_t base;                /* load bias (address of the ELF's vaddr 0) */
-  uint64_t start, end;          /* mapped executable range */
-  uint8_t build_id[32];
-  uint32_t build_id_len;        /* 0 when the module has none */
-} ms_dump_module_t;
-
 typedef struct ms_dump_stack {
   uint32_t depth;
   uint64_t *frames;             /* return addresses, innermost first */
 } ms_dump_stack_t;
 
-typedef struct ms_dump_site {   /* one allocation call site = one stack (and tag) */
-  uint32_t stack;               /* index into stacks */
-  uint32_t tag;                 /* index into tags or MS_DUMP_NONE */
-  uint64_t live_bytes, live_count;       /* estimated */
-  uint64_t total_bytes, total_count;     /* estimated, since start */
-  uint64_t peak_bytes, peak_count;       /* live at the moment of the global peak */
-  uint64_t temp_count, temp_bytes;       /* freed soon after allocation (< 1 ms, no other
-                                            allocation by the thread in between) */
-  uint64_t realloc_count;                /* reallocs of blocks from this site */
-  uint64_t lifetime[MS_DUMP_LIFETIME_BUCKETS]; /* freed sampled blocks by lifetime */
-} ms_dump_site_t;
-
-typedef struct ms_dump_alloc {  /* a live sampled allocation */
-  uint64_t address, size;       /* requested size */
-  uint64_t weight_bytes;        /* estimated bytes it stands for (== size when rate 1) */
-  uint64_t time_ns;
-  uint32_t stack, thread, tag;  /* thread: index into threads */
-  uint32_t kind;                /* ms_dump_leak_kind_t (version 2) */
-} ms_dump_alloc_t;
-
-typedef struct ms_dump_class {
-  uint64_t size;                /* upper bound of the class (header included) */
-  uint64_t allocations, frees;
-  uint64_t requested_bytes, usable_bytes;  /* live */
-  uint64_t total_requested;
-} ms_dump_class_t;
-
 typedef enum ms_dump_event_kind {
   MS_EV_ALLOC = 0, MS_EV_TRACK = 1, MS_EV_REALLOC = 2, MS_EV_FREE = 3,
   MS_EV_RETAIN = 4, MS_EV_RELEASE = 5, MS_EV_REFSET = 6,
 } ms_dump_event_kind_t;
-
-typedef struct ms_dump_event {
-  uint64_t time_ns;
-  uint32_t kind;                /* ms_dump_event_kind_t */
-  uint32_t thread;
-  int64_t count;                /* reference count after retain/release/refset */
-  uint64_t address, size;       /* block after the event (realloc: the new one) */
-  uint32_t stack;               /* where it happened, or MS_DUMP_NONE */
-} ms_dump_event_t;
-
-typedef struct ms_dump_variable {
-  char *name, *type, *file;
-  uint32_t line;
-  uint64_t address, size;
-  uint64_t alloc_time_ns;
-  uint64_t free_time_ns;        /* valid when freed != 0 */
-  uint32_t freed;
-  uint32_t thread;
-  uint32_t alloc_stack, free_stack;
-  uint32_t n_events;
-  ms_dump_event_t *events;
-} ms_dump_variable_t;
-
-typedef struct ms_dump_point {
-  uint64_t time_ns, live_bytes, rss_bytes;
-} ms_dump_point_t;
 
 /* Memory-error kinds, the one table: the number stored in dumps (docs/FORMAT.md) and the name
  * the library's stderr reports, the JSON and every report use. Numbers are part of the format:
@@ -178,43 +91,93 @@ static inline const char *ms_dump_error_kind_name(uint32_t kind) {
   return kind < sizeof names / sizeof *names && names[kind] ? names[kind] : "unknown";
 }
 
-typedef struct ms_dump_error {
-  uint32_t kind;                /* ms_dump_error_kind_t */
-  uint32_t thread;
-  uint64_t address, size, time_ns;
-  uint32_t stack, alloc_stack, free_stack;
-  char *detail;                 /* free text, may be NULL */
-} ms_dump_error_t;
+/* The largest error kind this build knows (the reader refuses larger ones). */
+#define MS_DUMP_ERR_COUNT_(id, value, name) +1
+#define MS_ERR_KIND_MAX ((0 MS_DUMP_ERROR_KINDS(MS_DUMP_ERR_COUNT_)) - 1)
 
-typedef struct ms_dump_thread {
-  uint64_t tid;
-  char *name;
-  uint32_t alive;
-  uint64_t allocations, frees, allocated_bytes, freed_bytes;  /* exact */
-} ms_dump_thread_t;
+/* ---------------------------------------------------------------- the records
+ * Their members are generated from the tables of dump_schema.h, where each has its meaning:
+ * a U64 column is a uint64_t member of the same name, and so on (MS_DUMP_DECL_* below). */
+#include "dump_schema.h"
 
-typedef struct ms_dump_crossing { /* sampled memory allocated from one module, freed from another */
-  uint32_t alloc_module, free_module;   /* indexes into modules */
-  uint64_t count, bytes;                /* estimated */
-} ms_dump_crossing_t;
+#define MS_DUMP_DECL_U64(name, aux) uint64_t name;
+#define MS_DUMP_DECL_U32(name, aux) uint32_t name;
+#define MS_DUMP_DECL_I64(name, aux) int64_t name;
+#define MS_DUMP_DECL_BOOL(name, aux) uint32_t name;
+#define MS_DUMP_DECL_STR(name, aux) char *name;
+#define MS_DUMP_DECL_IDX(name, aux) uint32_t name;
+#define MS_DUMP_DECL_ENUM(name, aux) uint32_t name;
+#define MS_DUMP_DECL_U64S(name, aux) uint64_t name[aux];
+#define MS_DUMP_DECL_STRS(name, aux) char **name; uint32_t aux;
+#define MS_DUMP_DECL_BIN32(name, aux) uint8_t name[32]; uint32_t aux;
+#define MS_DUMP_DECL_OPT_U64(name, aux) uint64_t name; uint32_t aux;
+#define MS_DUMP_DECL_ROWS(name, aux) uint32_t n_##name; struct ms_dump_##aux *name;
+#define MS_DUMP_MEMBER(since, type, name, aux, doc) MS_DUMP_DECL_##type(name, aux)
+
+/* typedef struct ms_dump_site { ... } ms_dump_site_t; and so on for every record. */
+#define MS_DUMP_TYPEDEF(rec, FIELDS) typedef struct ms_dump_##rec { FIELDS(MS_DUMP_MEMBER) } ms_dump_##rec##_t;
+MS_DUMP_RECORDS(MS_DUMP_TYPEDEF)
+
+/* The dump: a singleton section is a member of its name, a table a count and an array. */
+#define MS_DUMP_SECTION_MAP(name, rec) ms_dump_##rec##_t name;
+#define MS_DUMP_SECTION_TABLE(name, rec) uint32_t n_##name; ms_dump_##rec##_t *name;
+#define MS_DUMP_SECTION_STACKS(name, rec) uint32_t n_##name; ms_dump_##rec##_t *name;
+#define MS_DUMP_SECTION_TAGS(name, rec) uint32_t n_##name; char **name;
+#define MS_DUMP_SECTION_MEMBER(name, kind, rec) MS_DUMP_SECTION_##kind(name, rec)
 
 typedef struct ms_dump {
   uint32_t format_version;
-  ms_dump_process_t process;
-  ms_dump_options_t options;
-  ms_dump_summary_t summary;
-  uint32_t n_modules;   ms_dump_module_t *modules;
-  uint32_t n_stacks;    ms_dump_stack_t *stacks;
-  uint32_t n_tags;      char **tags;
-  uint32_t n_sites;     ms_dump_site_t *sites;
-  uint32_t n_allocs;    ms_dump_alloc_t *allocs;
-  uint32_t n_classes;   ms_dump_class_t *classes;
-  uint32_t n_variables; ms_dump_variable_t *variables;
-  uint32_t n_timeline;  ms_dump_point_t *timeline;
-  uint32_t n_errors;    ms_dump_error_t *errors;
-  uint32_t n_threads;   ms_dump_thread_t *threads;
-  uint32_t n_crossings; ms_dump_crossing_t *crossings;
+  MS_DUMP_SECTIONS(MS_DUMP_SECTION_MEMBER)
 } ms_dump_t;
+
+/* ---------------------------------------------------------------- the schema at run time
+ * The same tables as data (dump_schema.c), for the code that walks every field: the writer,
+ * the reader, ms_dump_free() and the FORMAT.md generator. */
+typedef enum ms_dump_type {
+  MS_DT_U64, MS_DT_U32, MS_DT_I64, MS_DT_BOOL, MS_DT_STR, MS_DT_IDX, MS_DT_ENUM, MS_DT_U64S,
+  MS_DT_STRS, MS_DT_BIN32, MS_DT_OPT_U64, MS_DT_ROWS,
+} ms_dump_type_t;
+
+typedef struct ms_dump_field {
+  const char *name;
+  uint8_t type;                 /* ms_dump_type_t */
+  uint8_t since;                /* format version that added it */
+  uint32_t off;                 /* of the member in its record */
+  uint32_t aux_off;             /* STRS/BIN32/OPT_U64/ROWS: the companion member in the record;
+                                   IDX: the target's count in ms_dump_t */
+  uint32_t aux;                 /* ENUM: largest value; U64S: element count */
+  const char *aux_name;         /* IDX: the target section ("stacks"); ROWS: the record */
+  const struct ms_dump_record *rows;  /* ROWS: the nested record */
+  const char *doc;              /* meaning, as FORMAT.md gives it (NULL in libmemscope) */
+} ms_dump_field_t;
+
+typedef struct ms_dump_record {
+  const char *name;
+  uint32_t size, n_fields;
+  const ms_dump_field_t *fields;
+} ms_dump_record_t;
+
+typedef enum ms_dump_section_kind {
+  MS_DS_MAP, MS_DS_TABLE, MS_DS_STACKS, MS_DS_TAGS,
+} ms_dump_section_kind_t;
+
+typedef struct ms_dump_section {
+  const char *name;
+  uint32_t kind;                /* ms_dump_section_kind_t */
+  uint32_t off, count_off;      /* member (array pointer for tables) and count in ms_dump_t */
+  const ms_dump_record_t *rec;  /* MAP, TABLE: the record; NULL for stacks and tags */
+} ms_dump_section_t;
+
+/* Each record's descriptor: ms_dump_record_site, ms_dump_record_event, ... */
+#define MS_DUMP_RECORD_DECL(rec, FIELDS) extern const ms_dump_record_t ms_dump_record_##rec;
+MS_DUMP_RECORDS(MS_DUMP_RECORD_DECL)
+
+/* The sections in the writer's order (MS_DUMP_SECTIONS). */
+extern const ms_dump_section_t ms_dump_sections[];
+extern const uint32_t ms_dump_n_sections;
+
+/* Fields of rec that a row of the given format version holds (the first ones). */
+uint32_t ms_dump_row_fields(const ms_dump_record_t *rec, uint32_t version);
 
 /* Serialise d to fd as MessagePack. Returns 0 or a negative MS_* code. Uses plain malloc for
  * its buffer (inside the library the re-entrancy guard routes that to mimalloc untracked). */

@@ -30,6 +30,25 @@ static uint64_t v(ex_t *e) {
 
 static uint32_t v32(ex_t *e) { return (uint32_t)(++e->n * 3); }
 
+/* Every plain number of a record (U64, U32, U64S columns), in column order, from the sequence
+ * above; each fill below sets the rest (strings, indexes, enums, flags) by hand. A number
+ * column added to the schema thus gets a distinct value without an edit here. */
+static void numbers(ex_t *e, const ms_dump_record_t *rec, void *row) {
+  for (uint32_t i = 0; i < rec->n_fields; i++) {
+    const ms_dump_field_t *f = &rec->fields[i];
+    char *p = (char *)row + f->off;
+    if (f->type == MS_DT_U64) *(uint64_t *)p = v(e);
+    else if (f->type == MS_DT_U32) *(uint32_t *)p = v32(e);
+    else if (f->type == MS_DT_U64S)
+      for (uint32_t k = 0; k < f->aux; k++) ((uint64_t *)p)[k] = v(e);
+  }
+}
+
+/* numbers() for each of n rows (none when the table could not be allocated). */
+static void number_rows(ex_t *e, const ms_dump_record_t *rec, void *rows, uint32_t n) {
+  for (uint32_t i = 0; rows && i < n; i++) numbers(e, rec, (char *)rows + (size_t)i * rec->size);
+}
+
 static char *s(ex_t *e, const char *text) {
   char *p = strdup(text);
   if (!p) e->oom = 1;
@@ -42,9 +61,12 @@ static void *table(ex_t *e, uint32_t n, size_t size) {
   return p;
 }
 
+/* d->name as a table of zeroed rows: one row, or `many` (NULL and e->oom when out of memory). */
+#define TABLE_OF(name, many) \
+  (d->n_##name = one ? 1 : (many), d->name = table(e, d->n_##name, sizeof *d->name))
+
 static void fill_full(ex_t *e, ms_dump_t *d, int one) {
-  d->process.pid = v(e);
-  d->process.ppid = v(e);
+  numbers(e, &ms_dump_record_process, &d->process);
   d->process.exe = s(e, "/usr/bin/example");
   d->process.argc = one ? 1 : 3;
   d->process.argv = table(e, d->process.argc, sizeof(char *));
@@ -55,38 +77,24 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
       d->process.argv[2] = s(e, "");                          /* empty, not NULL */
     }
   }
-  d->process.start_time_unix_ns = v(e);
-  d->process.dump_time_ns = v(e);
   d->process.reason = MS_DUMP_REASON_EXIT;
-  d->process.sequence = v32(e);
 
-  d->options.sample_rate = v(e);
-  d->options.stack_depth = v32(e);
-  d->options.interval_ms = v32(e);
+  numbers(e, &ms_dump_record_options, &d->options);
   d->options.checks = s(e, "double_free,overflow");
 
-  ms_dump_summary_t *sm = &d->summary;
-  uint64_t *sf[] = {&sm->total_allocations, &sm->total_frees, &sm->total_bytes,
-                    &sm->live_bytes, &sm->live_allocations, &sm->peak_live_bytes,
-                    &sm->peak_time_ns, &sm->usable_bytes, &sm->header_bytes, &sm->rss_bytes,
-                    &sm->peak_rss_bytes, &sm->sampled_allocations};
-  for (size_t i = 0; i < sizeof sf / sizeof *sf; i++) *sf[i] = v(e);
-  sm->leak_check = MS_LEAK_CHECK_DONE;
+  numbers(e, &ms_dump_record_summary, &d->summary);
+  d->summary.leak_check = MS_LEAK_CHECK_DONE;
 
-  d->n_modules = one ? 1 : 2;
-  d->modules = table(e, d->n_modules, sizeof *d->modules);
+  TABLE_OF(modules, 2);
   for (uint32_t i = 0; d->modules && i < d->n_modules; i++) {
     ms_dump_module_t *m = &d->modules[i];
     m->path = s(e, i ? "/usr/lib/x86_64-linux-gnu/libc.so.6" : "/usr/bin/example");
-    m->base = v(e);
-    m->start = v(e);
-    m->end = v(e);
+    numbers(e, &ms_dump_record_module, m);
     m->build_id_len = i ? 0 : 20;  /* the second module has no build-id */
     for (uint32_t b = 0; b < m->build_id_len; b++) m->build_id[b] = (uint8_t)(0xa0 + b);
   }
 
-  d->n_stacks = one ? 1 : 4;
-  d->stacks = table(e, d->n_stacks, sizeof *d->stacks);
+  TABLE_OF(stacks, 4);
   for (uint32_t i = 0; d->stacks && i < d->n_stacks; i++) {
     uint32_t depth = one ? 2 : (i == 3 ? 0 : 3 + i);  /* stack 3 is empty */
     d->stacks[i].depth = depth;
@@ -94,76 +102,48 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     for (uint32_t j = 0; d->stacks[i].frames && j < depth; j++) d->stacks[i].frames[j] = v(e);
   }
 
-  d->n_tags = one ? 1 : 2;
-  d->tags = table(e, d->n_tags, sizeof(char *));
+  TABLE_OF(tags, 2);
   if (d->tags) {
     d->tags[0] = s(e, "parser");
     if (!one) d->tags[1] = s(e, "network");
   }
 
-  d->n_sites = one ? 1 : 3;
-  d->sites = table(e, d->n_sites, sizeof *d->sites);
+  TABLE_OF(sites, 3);
   for (uint32_t i = 0; d->sites && i < d->n_sites; i++) {
     ms_dump_site_t *st = &d->sites[i];
     st->stack = i % d->n_stacks;
     st->tag = i == 2 ? MS_DUMP_NONE : i % d->n_tags;
-    uint64_t *f[] = {&st->live_bytes, &st->live_count, &st->total_bytes, &st->total_count,
-                     &st->peak_bytes, &st->peak_count, &st->temp_count, &st->temp_bytes,
-                     &st->realloc_count};
-    for (size_t k = 0; k < sizeof f / sizeof *f; k++) *f[k] = v(e);
-    for (int b = 0; b < MS_DUMP_LIFETIME_BUCKETS; b++) st->lifetime[b] = v(e);
+    numbers(e, &ms_dump_record_site, st);
   }
 
-  d->n_threads = one ? 1 : 2;
-  d->threads = table(e, d->n_threads, sizeof *d->threads);
+  TABLE_OF(threads, 2);
   for (uint32_t i = 0; d->threads && i < d->n_threads; i++) {
     ms_dump_thread_t *t = &d->threads[i];
-    t->tid = v(e);
+    numbers(e, &ms_dump_record_thread, t);
     t->name = i ? NULL : s(e, "main");  /* an unnamed thread */
     t->alive = i == 0;
-    t->allocations = v(e);
-    t->frees = v(e);
-    t->allocated_bytes = v(e);
-    t->freed_bytes = v(e);
   }
 
-  d->n_allocs = one ? 1 : 5;
-  d->allocs = table(e, d->n_allocs, sizeof *d->allocs);
+  TABLE_OF(allocs, 5);
   for (uint32_t i = 0; d->allocs && i < d->n_allocs; i++) {
     ms_dump_alloc_t *a = &d->allocs[i];
-    a->address = v(e);
-    a->size = v(e);
-    a->weight_bytes = v(e);
-    a->time_ns = v(e);
+    numbers(e, &ms_dump_record_alloc, a);
     a->stack = i % d->n_stacks;
     a->thread = i == 4 ? MS_DUMP_NONE : i % d->n_threads;
     a->tag = i == 1 ? MS_DUMP_NONE : i % d->n_tags;
     a->kind = 1 + i % (MS_LEAK_KINDS - 1);  /* every class, none unknown */
   }
 
-  d->n_classes = one ? 1 : 3;
-  d->classes = table(e, d->n_classes, sizeof *d->classes);
-  for (uint32_t i = 0; d->classes && i < d->n_classes; i++) {
-    ms_dump_class_t *c = &d->classes[i];
-    c->size = v(e);
-    c->allocations = v(e);
-    c->frees = v(e);
-    c->requested_bytes = v(e);
-    c->usable_bytes = v(e);
-    c->total_requested = v(e);
-  }
+  TABLE_OF(classes, 3);
+  number_rows(e, &ms_dump_record_class, d->classes, d->n_classes);
 
-  d->n_variables = one ? 1 : 2;
-  d->variables = table(e, d->n_variables, sizeof *d->variables);
+  TABLE_OF(variables, 2);
   for (uint32_t i = 0; d->variables && i < d->n_variables; i++) {
     ms_dump_variable_t *va = &d->variables[i];
     va->name = s(e, i ? "cache" : "buffer");
     va->type = s(e, i ? "struct cache *" : "char *");
     va->file = s(e, "example.c");
-    va->line = v32(e);
-    va->address = v(e);
-    va->size = v(e);
-    va->alloc_time_ns = v(e);
+    numbers(e, &ms_dump_record_variable, va);
     va->freed = i == 0;  /* the first is freed, the second still live */
     va->free_time_ns = va->freed ? v(e) : 0;
     va->thread = i % d->n_threads;
@@ -173,33 +153,23 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     va->events = va->n_events ? table(e, va->n_events, sizeof *va->events) : NULL;
     for (uint32_t j = 0; va->events && j < va->n_events; j++) {
       ms_dump_event_t *ev = &va->events[j];
-      ev->time_ns = v(e);
+      numbers(e, &ms_dump_record_event, ev);
       ev->kind = j % (MS_EV_REFSET + 1);  /* every kind once */
       ev->thread = j == 2 ? MS_DUMP_NONE : 0;
       ev->count = j == 5 ? -(int64_t)(j + 1) * 1000000007 : (int64_t)j;  /* one negative */
-      ev->address = v(e);
-      ev->size = v(e);
       ev->stack = j == 3 ? MS_DUMP_NONE : j % d->n_stacks;
     }
   }
 
-  d->n_timeline = one ? 1 : 3;
-  d->timeline = table(e, d->n_timeline, sizeof *d->timeline);
-  for (uint32_t i = 0; d->timeline && i < d->n_timeline; i++) {
-    d->timeline[i].time_ns = v(e);
-    d->timeline[i].live_bytes = v(e);
-    d->timeline[i].rss_bytes = v(e);
-  }
+  TABLE_OF(timeline, 3);
+  number_rows(e, &ms_dump_record_point, d->timeline, d->n_timeline);
 
-  d->n_errors = one ? 1 : 2;
-  d->errors = table(e, d->n_errors, sizeof *d->errors);
+  TABLE_OF(errors, 2);
   for (uint32_t i = 0; d->errors && i < d->n_errors; i++) {
     ms_dump_error_t *er = &d->errors[i];
     er->kind = i ? MS_ERR_BUFFER_OVERFLOW : MS_ERR_DOUBLE_FREE;
     er->thread = i % d->n_threads;
-    er->address = v(e);
-    er->size = v(e);
-    er->time_ns = v(e);
+    numbers(e, &ms_dump_record_error, er);
     er->stack = 0;
     er->alloc_stack = i % d->n_stacks;
     er->free_stack = i ? MS_DUMP_NONE : d->n_stacks - 1;
@@ -211,8 +181,7 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
   if (d->crossings) {
     d->crossings[0].alloc_module = 0;
     d->crossings[0].free_module = d->n_modules - 1;
-    d->crossings[0].count = v(e);
-    d->crossings[0].bytes = v(e);
+    numbers(e, &ms_dump_record_crossing, &d->crossings[0]);
   }
 }
 

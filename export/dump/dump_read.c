@@ -15,6 +15,10 @@
  * proportional to the input (worst case ~16x the file, typical ~3x); every index into another
  * table is checked after the whole file is parsed (sections may come in any order).
  * On error the partial dump is freed and *out is left zeroed.
+ *
+ * Which fields there are, their types, the version that added them and the tables their
+ * indexes point into come from the schema (dump_schema.h, as data in dump_schema.c): records
+ * are read by walking it, so nothing here names a field or counts a row's columns.
  */
 #include "dump.h"
 
@@ -337,61 +341,126 @@ static const char *key_copy(rd_t *r, int level, const char *key, size_t klen) {
   return b;
 }
 
-/* ---------------------------------------------------------------- singleton sections
- * process, options and summary are maps; their fields are described by tables so that one
- * function reads all three (unknown keys are skipped, duplicates rejected). */
+/* ---------------------------------------------------------------- records
+ * Every record is read by walking its descriptor (dump_schema.c): singletons are maps (unknown
+ * keys skipped, duplicates rejected), table rows fixed-length arrays of the fields their
+ * version has. The location is set to each field before it is read, so an error names it:
+ * "sites[3].lifetime[2]", "variables[0].events[5].stack". */
 
-typedef enum { F_U64, F_U32, F_STR, F_ARGV } rd_ftype_t;
-typedef struct rd_field {
-  const char *key;
-  rd_ftype_t type;
-  size_t off, off2;  /* off2: F_ARGV's count */
-} rd_field_t;
+#define MEMBER(T, base, off) ((T *)((char *)(base) + (off)))
 
-#define FLD(T, type, name) {#name, type, offsetof(T, name), 0}
-static const rd_field_t process_fields[] = {
-  FLD(ms_dump_process_t, F_U64, pid), FLD(ms_dump_process_t, F_U64, ppid),
-  FLD(ms_dump_process_t, F_STR, exe),
-  {"argv", F_ARGV, offsetof(ms_dump_process_t, argv), offsetof(ms_dump_process_t, argc)},
-  FLD(ms_dump_process_t, F_U64, start_time_unix_ns),
-  FLD(ms_dump_process_t, F_U64, dump_time_ns), FLD(ms_dump_process_t, F_U32, reason),
-  FLD(ms_dump_process_t, F_U32, sequence),
-};
-static const rd_field_t options_fields[] = {
-  FLD(ms_dump_options_t, F_U64, sample_rate), FLD(ms_dump_options_t, F_U32, stack_depth),
-  FLD(ms_dump_options_t, F_U32, interval_ms), FLD(ms_dump_options_t, F_STR, checks),
-};
-static const rd_field_t summary_fields[] = {
-  FLD(ms_dump_summary_t, F_U64, total_allocations), FLD(ms_dump_summary_t, F_U64, total_frees),
-  FLD(ms_dump_summary_t, F_U64, total_bytes), FLD(ms_dump_summary_t, F_U64, live_bytes),
-  FLD(ms_dump_summary_t, F_U64, live_allocations),
-  FLD(ms_dump_summary_t, F_U64, peak_live_bytes), FLD(ms_dump_summary_t, F_U64, peak_time_ns),
-  FLD(ms_dump_summary_t, F_U64, usable_bytes), FLD(ms_dump_summary_t, F_U64, header_bytes),
-  FLD(ms_dump_summary_t, F_U64, rss_bytes), FLD(ms_dump_summary_t, F_U64, peak_rss_bytes),
-  FLD(ms_dump_summary_t, F_U64, sampled_allocations),
-  FLD(ms_dump_summary_t, F_U32, leak_check),
-};
-#undef FLD
+/* Smallest encoding of a row of rec at this version: the array header and a byte a field
+ * (U64S: a header and a byte an element). Lets rd_array() refuse absurd counts early. */
+static size_t row_min_bytes(const ms_dump_record_t *rec, uint32_t version) {
+  uint32_t n = ms_dump_row_fields(rec, version);
+  size_t b = 1;
+  for (uint32_t i = 0; i < n; i++)
+    b += rec->fields[i].type == MS_DT_U64S ? 1 + rec->fields[i].aux : 1;
+  return b;
+}
 
-static int rd_argv(rd_t *r, char ***argv, uint32_t *argc) {
+static int rd_record_row(rd_t *r, const ms_dump_record_t *rec, void *base, int level,
+                         uint32_t version);
+
+/* An array of rows of rec into a calloc'd table (*arr, *count set together, so that a failure
+ * half-way leaves something ms_dump_free() can release); row i is located as name[i]. */
+static int rd_rows(rd_t *r, const ms_dump_record_t *rec, void **arr, uint32_t *count, int level,
+                   const char *name, uint32_t version) {
+  uint32_t n;
+  if (!rd_array(r, &n, row_min_bytes(rec, version))) return 0;
+  char *rows = alloc_table(r, n, rec->size);
+  if (n && !rows) return 0;
+  *arr = rows;
+  *count = n;
+  for (uint32_t i = 0; i < n; i++) {
+    at(r, level, name, i);
+    if (!rd_record_row(r, rec, rows + (size_t)i * rec->size, level + 1, version)) return 0;
+  }
+  return 1;
+}
+
+static int rd_strs(rd_t *r, char ***argv, uint32_t *argc, int level, const char *name) {
   uint32_t n;
   if (!rd_array(r, &n, 1)) return 0;
   *argv = alloc_table(r, n, sizeof(char *));
   if (n && !*argv) return 0;
   *argc = n;
-  int lvl = r->nloc - 1;
-  const char *name = r->loc[lvl].name;
   for (uint32_t i = 0; i < n; i++) {
-    at(r, lvl, name, i);
+    at(r, level, name, i);
     if (!rd_str(r, &(*argv)[i])) return 0;
   }
   return 1;
 }
 
-static int rd_struct_map(rd_t *r, const rd_field_t *f, size_t nf, void *base) {
+static int rd_bin32(rd_t *r, uint8_t *out, uint32_t *len) {
   rd_kind_t k;
   uint64_t n;
-  uint64_t seen = 0;
+  if (!head(r, &k, &n)) return 0;
+  if (k != K_BIN) return type_error(r, "binary", k);
+  if (n > 32) return fail(r, "%llu bytes, at most 32 allowed", (unsigned long long)n);
+  memcpy(out, r->p, n);
+  *len = (uint32_t)n;
+  r->p += n;
+  return 1;
+}
+
+/* One field of a record into its member, located as name at level. */
+static int rd_field(rd_t *r, const ms_dump_field_t *f, void *base, int level, uint32_t version) {
+  void *p = MEMBER(char, base, f->off);
+  at(r, level, f->name, MS_DUMP_NONE);
+  switch ((ms_dump_type_t)f->type) {
+  case MS_DT_U64: return rd_u64(r, p);
+  case MS_DT_U32: return rd_u32(r, p);
+  case MS_DT_I64: return rd_i64(r, p);
+  case MS_DT_BOOL: return rd_bool(r, p);
+  case MS_DT_STR: return rd_str(r, p);
+  case MS_DT_IDX: return rd_index(r, p);
+  case MS_DT_ENUM:
+    if (!rd_u32(r, p)) return 0;
+    if (*(uint32_t *)p > f->aux)
+      return fail(r, "unknown value %u (at most %u)", *(uint32_t *)p, f->aux);
+    return 1;
+  case MS_DT_U64S:
+    if (!rd_row(r, f->aux)) return 0;
+    for (uint32_t i = 0; i < f->aux; i++) {
+      at(r, level, f->name, i);
+      if (!rd_u64(r, (uint64_t *)p + i)) return 0;
+    }
+    return 1;
+  case MS_DT_STRS: return rd_strs(r, p, MEMBER(uint32_t, base, f->aux_off), level, f->name);
+  case MS_DT_BIN32: return rd_bin32(r, p, MEMBER(uint32_t, base, f->aux_off));
+  case MS_DT_OPT_U64:
+    if (r->p < r->end && *r->p == 0xc0) {  /* nil: absent (e.g. not freed yet) */
+      r->p++;
+      *(uint64_t *)p = 0;
+      *MEMBER(uint32_t, base, f->aux_off) = 0;
+      return 1;
+    }
+    *MEMBER(uint32_t, base, f->aux_off) = 1;
+    return rd_u64(r, p);
+  case MS_DT_ROWS:
+    return rd_rows(r, f->rows, p, MEMBER(uint32_t, base, f->aux_off), level, f->name, version);
+  }
+  return fail(r, "unknown field type %u", f->type);  /* not reached: the schema is ours */
+}
+
+/* One table row: an array of exactly the fields its version has. */
+static int rd_record_row(rd_t *r, const ms_dump_record_t *rec, void *base, int level,
+                         uint32_t version) {
+  uint32_t n = ms_dump_row_fields(rec, version);
+  r->nloc = level;  /* a wrong row length is the row's error, not its last field's */
+  if (!rd_row(r, n)) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!rd_field(r, &rec->fields[i], base, level, version)) return 0;
+  return 1;
+}
+
+/* A singleton: a map of field name to value, any order, any known key (whatever version
+ * added it); unknown keys are skipped (FORMAT.md "Versioning"). */
+static int rd_record_map(rd_t *r, const ms_dump_record_t *rec, void *base, uint32_t version) {
+  rd_kind_t k;
+  uint64_t n;
+  uint64_t seen = 0;  /* records have at most 64 fields (checked by dump_schema_doc) */
   if (!head(r, &k, &n)) return 0;
   if (k != K_MAP) return type_error(r, "map", k);
   for (uint64_t i = 0; i < n; i++) {
@@ -399,81 +468,33 @@ static int rd_struct_map(rd_t *r, const rd_field_t *f, size_t nf, void *base) {
     size_t klen;
     at(r, 1, NULL, MS_DUMP_NONE);
     if (!rd_key(r, &key, &klen)) return 0;
-    size_t j = 0;
-    while (j < nf && !key_is(key, klen, f[j].key)) j++;
-    if (j == nf) {
+    uint32_t j = 0;
+    while (j < rec->n_fields && !key_is(key, klen, rec->fields[j].name)) j++;
+    if (j == rec->n_fields) {
       at(r, 1, key_copy(r, 1, key, klen), MS_DUMP_NONE);
       if (!skip(r, 0)) return 0;
       continue;
     }
-    at(r, 1, f[j].key, MS_DUMP_NONE);
+    at(r, 1, rec->fields[j].name, MS_DUMP_NONE);
     if (seen & (1ull << j)) return fail(r, "duplicate key");
     seen |= 1ull << j;
-    char *p = (char *)base + f[j].off;
-    switch (f[j].type) {
-    case F_U64: if (!rd_u64(r, (uint64_t *)p)) return 0; break;
-    case F_U32: if (!rd_u32(r, (uint32_t *)p)) return 0; break;
-    case F_STR: if (!rd_str(r, (char **)p)) return 0; break;
-    case F_ARGV:
-      if (!rd_argv(r, (char ***)p, (uint32_t *)((char *)base + f[j].off2))) return 0;
-      break;
-    }
+    if (!rd_field(r, &rec->fields[j], base, 1, version)) return 0;
   }
   return 1;
 }
 
-static int sec_process(rd_t *r, ms_dump_t *d) {
-  return rd_struct_map(r, process_fields, sizeof process_fields / sizeof *process_fields,
-                       &d->process);
-}
-static int sec_options(rd_t *r, ms_dump_t *d) {
-  return rd_struct_map(r, options_fields, sizeof options_fields / sizeof *options_fields,
-                       &d->options);
-}
-static int sec_summary(rd_t *r, ms_dump_t *d) {
-  return rd_struct_map(r, summary_fields, sizeof summary_fields / sizeof *summary_fields,
-                       &d->summary);
-}
+/* ---------------------------------------------------------------- the two tables of non-records */
 
-/* ---------------------------------------------------------------- table sections
- * Each row is a fixed-length array (FORMAT.md lists the columns). F(name, read) sets the
- * location to the column before reading it, so errors name the column. */
-
-#define F(name, call) (at(r, 1, (name), MS_DUMP_NONE), (call))
-#define TABLE(sec, minrow, arr, cnt)                                     \
-  uint32_t n_;                                                          \
-  if (!rd_array(r, &n_, (minrow))) return 0;                            \
-  d->arr = alloc_table(r, n_, sizeof *d->arr);                          \
-  if (n_ && !d->arr) return 0;                                          \
-  d->cnt = n_;                                                          \
-  for (uint32_t i = 0; i < n_; i++) {                                   \
-    at(r, 0, (sec), i);
-
-static int sec_modules(rd_t *r, ms_dump_t *d) {
-  TABLE("modules", 6, modules, n_modules)
-    ms_dump_module_t *m = &d->modules[i];
-    if (!rd_row(r, 5) || !F("path", rd_str(r, &m->path)) || !F("base", rd_u64(r, &m->base)) ||
-        !F("start", rd_u64(r, &m->start)) || !F("end", rd_u64(r, &m->end)))
-      return 0;
-    rd_kind_t k;
-    uint64_t len;
-    at(r, 1, "build_id", MS_DUMP_NONE);
-    if (!head(r, &k, &len)) return 0;
-    if (k != K_BIN) return type_error(r, "binary", k);
-    if (len > sizeof m->build_id)
-      return fail(r, "%llu bytes, at most %zu allowed", (unsigned long long)len,
-                  sizeof m->build_id);
-    memcpy(m->build_id, r->p, len);
-    m->build_id_len = (uint32_t)len;
-    r->p += len;
-  }
-  return 1;
-}
-
-static int sec_stacks(rd_t *r, ms_dump_t *d) {
-  TABLE("stacks", 1, stacks, n_stacks)
+static int rd_stacks(rd_t *r, ms_dump_t *d) {
+  uint32_t n;
+  if (!rd_array(r, &n, 1)) return 0;
+  d->stacks = alloc_table(r, n, sizeof *d->stacks);
+  if (n && !d->stacks) return 0;
+  d->n_stacks = n;
+  for (uint32_t i = 0; i < n; i++) {
     ms_dump_stack_t *s = &d->stacks[i];
     uint32_t depth;
+    at(r, 0, "stacks", i);
     if (!rd_array(r, &depth, 1)) return 0;
     if (depth > MS_DUMP_MAX_DEPTH)
       return fail(r, "depth %u exceeds the limit of %u frames", depth, MS_DUMP_MAX_DEPTH);
@@ -490,249 +511,65 @@ static int sec_stacks(rd_t *r, ms_dump_t *d) {
   return 1;
 }
 
-static int sec_tags(rd_t *r, ms_dump_t *d) {
-  TABLE("tags", 1, tags, n_tags)
-    if (!rd_str(r, &d->tags[i])) return 0;
+static int rd_section(rd_t *r, const ms_dump_section_t *s, ms_dump_t *d) {
+  void *member = MEMBER(char, d, s->off);
+  switch ((ms_dump_section_kind_t)s->kind) {
+  case MS_DS_MAP: return rd_record_map(r, s->rec, member, d->format_version);
+  case MS_DS_TABLE:
+    return rd_rows(r, s->rec, member, MEMBER(uint32_t, d, s->count_off), 0, s->name,
+                   d->format_version);
+  case MS_DS_STACKS: return rd_stacks(r, d);
+  case MS_DS_TAGS: return rd_strs(r, &d->tags, &d->n_tags, 0, s->name);
   }
-  return 1;
+  return fail(r, "unknown section kind %u", s->kind);  /* not reached */
 }
 
-static int sec_sites(rd_t *r, ms_dump_t *d) {
-  TABLE("sites", 1 + 11 + 1 + MS_DUMP_LIFETIME_BUCKETS, sites, n_sites)
-    ms_dump_site_t *s = &d->sites[i];
-    if (!rd_row(r, 12) || !F("stack", rd_index(r, &s->stack)) ||
-        !F("tag", rd_index(r, &s->tag)) || !F("live_bytes", rd_u64(r, &s->live_bytes)) ||
-        !F("live_count", rd_u64(r, &s->live_count)) ||
-        !F("total_bytes", rd_u64(r, &s->total_bytes)) ||
-        !F("total_count", rd_u64(r, &s->total_count)) ||
-        !F("peak_bytes", rd_u64(r, &s->peak_bytes)) ||
-        !F("peak_count", rd_u64(r, &s->peak_count)) ||
-        !F("temp_count", rd_u64(r, &s->temp_count)) ||
-        !F("temp_bytes", rd_u64(r, &s->temp_bytes)) ||
-        !F("realloc_count", rd_u64(r, &s->realloc_count)) ||
-        !F("lifetime", rd_row(r, MS_DUMP_LIFETIME_BUCKETS)))
-      return 0;
-    for (uint32_t b = 0; b < MS_DUMP_LIFETIME_BUCKETS; b++) {
-      at(r, 1, "lifetime", b);
-      if (!rd_u64(r, &s->lifetime[b])) return 0;
+/* ---------------------------------------------------------------- cross-checks
+ * Indexes into other tables are checked once the whole file is read (sections come in any
+ * order): every IDX field of every record, nested rows included. */
+
+static int check_record(rd_t *r, const ms_dump_t *d, const ms_dump_record_t *rec,
+                        const void *base, int level) {
+  for (uint32_t i = 0; i < rec->n_fields; i++) {
+    const ms_dump_field_t *f = &rec->fields[i];
+    const void *p = (const char *)base + f->off;
+    if (f->type == MS_DT_IDX) {
+      uint32_t idx = *(const uint32_t *)p;
+      uint32_t n = *(const uint32_t *)((const char *)d + f->aux_off);
+      if (idx == MS_DUMP_NONE || idx < n) continue;
+      at(r, level, f->name, MS_DUMP_NONE);
+      return fail(r, "index %u out of range (%u %s)", idx, n, f->aux_name);
+    }
+    if (f->type == MS_DT_ROWS) {
+      const char *rows = *(const char *const *)p;
+      uint32_t n = *(const uint32_t *)((const char *)base + f->aux_off);
+      for (uint32_t j = 0; j < n; j++) {
+        at(r, level, f->name, j);
+        if (!check_record(r, d, f->rows, rows + (size_t)j * f->rows->size, level + 1)) return 0;
+      }
     }
   }
   return 1;
 }
-
-static int sec_allocs(rd_t *r, ms_dump_t *d) {
-  TABLE("allocs", 8, allocs, n_allocs)
-    ms_dump_alloc_t *a = &d->allocs[i];
-    int v1 = d->format_version < 2; /* version 1 rows have no kind */
-    if (!rd_row(r, v1 ? 7 : 8) || !F("address", rd_u64(r, &a->address)) ||
-        !F("size", rd_u64(r, &a->size)) || !F("weight_bytes", rd_u64(r, &a->weight_bytes)) ||
-        !F("time_ns", rd_u64(r, &a->time_ns)) || !F("stack", rd_index(r, &a->stack)) ||
-        !F("thread", rd_index(r, &a->thread)) || !F("tag", rd_index(r, &a->tag)) ||
-        (!v1 && !F("kind", rd_u32(r, &a->kind))))
-      return 0;
-    if (a->kind >= MS_LEAK_KINDS) return fail(r, "leak kind %u is out of range", a->kind);
-  }
-  return 1;
-}
-
-static int sec_classes(rd_t *r, ms_dump_t *d) {
-  TABLE("classes", 7, classes, n_classes)
-    ms_dump_class_t *c = &d->classes[i];
-    if (!rd_row(r, 6) || !F("size", rd_u64(r, &c->size)) ||
-        !F("allocations", rd_u64(r, &c->allocations)) || !F("frees", rd_u64(r, &c->frees)) ||
-        !F("requested_bytes", rd_u64(r, &c->requested_bytes)) ||
-        !F("usable_bytes", rd_u64(r, &c->usable_bytes)) ||
-        !F("total_requested", rd_u64(r, &c->total_requested)))
-      return 0;
-  }
-  return 1;
-}
-
-static int rd_events(rd_t *r, ms_dump_variable_t *v) {
-  uint32_t n;
-  if (!rd_array(r, &n, 8)) return 0;
-  v->events = alloc_table(r, n, sizeof *v->events);
-  if (n && !v->events) return 0;
-  v->n_events = n;
-  for (uint32_t j = 0; j < n; j++) {
-    ms_dump_event_t *e = &v->events[j];
-    at(r, 1, "events", j);
-#define G(name, call) (at(r, 2, (name), MS_DUMP_NONE), (call))
-    if (!rd_row(r, 7) || !G("time_ns", rd_u64(r, &e->time_ns)) ||
-        !G("kind", rd_u32(r, &e->kind)) || !G("thread", rd_index(r, &e->thread)) ||
-        !G("count", rd_i64(r, &e->count)) || !G("address", rd_u64(r, &e->address)) ||
-        !G("size", rd_u64(r, &e->size)) || !G("stack", rd_index(r, &e->stack)))
-      return 0;
-#undef G
-  }
-  return 1;
-}
-
-static int sec_variables(rd_t *r, ms_dump_t *d) {
-  TABLE("variables", 13, variables, n_variables)
-    ms_dump_variable_t *v = &d->variables[i];
-    if (!rd_row(r, 12) || !F("name", rd_str(r, &v->name)) || !F("type", rd_str(r, &v->type)) ||
-        !F("file", rd_str(r, &v->file)) || !F("line", rd_u32(r, &v->line)) ||
-        !F("address", rd_u64(r, &v->address)) || !F("size", rd_u64(r, &v->size)) ||
-        !F("alloc_time_ns", rd_u64(r, &v->alloc_time_ns)))
-      return 0;
-    at(r, 1, "free_time_ns", MS_DUMP_NONE);
-    if (r->p < r->end && *r->p == 0xc0) {
-      r->p++;
-      v->freed = 0;
-      v->free_time_ns = 0;
-    } else {
-      if (!rd_u64(r, &v->free_time_ns)) return 0;
-      v->freed = 1;
-    }
-    if (!F("thread", rd_index(r, &v->thread)) ||
-        !F("alloc_stack", rd_index(r, &v->alloc_stack)) ||
-        !F("free_stack", rd_index(r, &v->free_stack)) || !F("events", rd_events(r, v)))
-      return 0;
-  }
-  return 1;
-}
-
-static int sec_timeline(rd_t *r, ms_dump_t *d) {
-  TABLE("timeline", 4, timeline, n_timeline)
-    ms_dump_point_t *p = &d->timeline[i];
-    if (!rd_row(r, 3) || !F("time_ns", rd_u64(r, &p->time_ns)) ||
-        !F("live_bytes", rd_u64(r, &p->live_bytes)) ||
-        !F("rss_bytes", rd_u64(r, &p->rss_bytes)))
-      return 0;
-  }
-  return 1;
-}
-
-static int sec_errors(rd_t *r, ms_dump_t *d) {
-  TABLE("errors", 10, errors, n_errors)
-    ms_dump_error_t *e = &d->errors[i];
-    if (!rd_row(r, 9) || !F("kind", rd_u32(r, &e->kind)) ||
-        !F("thread", rd_index(r, &e->thread)) || !F("address", rd_u64(r, &e->address)) ||
-        !F("size", rd_u64(r, &e->size)) || !F("time_ns", rd_u64(r, &e->time_ns)) ||
-        !F("stack", rd_index(r, &e->stack)) ||
-        !F("alloc_stack", rd_index(r, &e->alloc_stack)) ||
-        !F("free_stack", rd_index(r, &e->free_stack)) || !F("detail", rd_str(r, &e->detail)))
-      return 0;
-  }
-  return 1;
-}
-
-static int sec_threads(rd_t *r, ms_dump_t *d) {
-  TABLE("threads", 8, threads, n_threads)
-    ms_dump_thread_t *t = &d->threads[i];
-    if (!rd_row(r, 7) || !F("tid", rd_u64(r, &t->tid)) || !F("name", rd_str(r, &t->name)) ||
-        !F("alive", rd_bool(r, &t->alive)) || !F("allocations", rd_u64(r, &t->allocations)) ||
-        !F("frees", rd_u64(r, &t->frees)) ||
-        !F("allocated_bytes", rd_u64(r, &t->allocated_bytes)) ||
-        !F("freed_bytes", rd_u64(r, &t->freed_bytes)))
-      return 0;
-  }
-  return 1;
-}
-
-static int sec_crossings(rd_t *r, ms_dump_t *d) {
-  TABLE("crossings", 5, crossings, n_crossings)
-    ms_dump_crossing_t *c = &d->crossings[i];
-    if (!rd_row(r, 4) || !F("alloc_module", rd_index(r, &c->alloc_module)) ||
-        !F("free_module", rd_index(r, &c->free_module)) || !F("count", rd_u64(r, &c->count)) ||
-        !F("bytes", rd_u64(r, &c->bytes)))
-      return 0;
-  }
-  return 1;
-}
-#undef TABLE
-#undef F
-
-static const struct {
-  const char *name;
-  int (*read)(rd_t *, ms_dump_t *);
-} sections[] = {
-  {"process", sec_process}, {"options", sec_options}, {"summary", sec_summary},
-  {"modules", sec_modules}, {"stacks", sec_stacks}, {"tags", sec_tags},
-  {"sites", sec_sites}, {"allocs", sec_allocs}, {"classes", sec_classes},
-  {"variables", sec_variables}, {"timeline", sec_timeline}, {"errors", sec_errors},
-  {"threads", sec_threads}, {"crossings", sec_crossings},
-};
-
-/* ---------------------------------------------------------------- cross-checks */
-
-/* idx must be < n or MS_DUMP_NONE. The location is set by the caller's at() calls. */
-static int check_index(rd_t *r, uint32_t idx, uint32_t n, const char *what) {
-  if (idx == MS_DUMP_NONE || idx < n) return 1;
-  return fail(r, "index %u out of range (%u %s)", idx, n, what);
-}
-
-static int check_enum(rd_t *r, uint32_t v, uint32_t max) {
-  if (v <= max) return 1;
-  return fail(r, "unknown value %u (at most %u)", v, max);
-}
-
-#define CHK(level, name, idx, n, what) \
-  (at(r, (level), (name), MS_DUMP_NONE), check_index(r, (idx), (n), (what)))
 
 static int validate(rd_t *r, const ms_dump_t *d) {
-  at(r, 0, "process", MS_DUMP_NONE);
-  at(r, 1, "reason", MS_DUMP_NONE);
-  if (!check_enum(r, d->process.reason, MS_DUMP_REASON_SIGNAL)) return 0;
-  for (uint32_t i = 0; i < d->n_sites; i++) {
-    const ms_dump_site_t *s = &d->sites[i];
-    at(r, 0, "sites", i);
-    if (!CHK(1, "stack", s->stack, d->n_stacks, "stacks") ||
-        !CHK(1, "tag", s->tag, d->n_tags, "tags"))
-      return 0;
-  }
-  if (d->summary.leak_check > MS_LEAK_CHECK_FAILED) {
-    at(r, 0, "summary", MS_DUMP_NONE);
-    return fail(r, "leak_check %u is out of range", d->summary.leak_check);
-  }
-  for (uint32_t i = 0; i < d->n_allocs; i++) {
-    const ms_dump_alloc_t *a = &d->allocs[i];
-    at(r, 0, "allocs", i);
-    if (!CHK(1, "stack", a->stack, d->n_stacks, "stacks") ||
-        !CHK(1, "thread", a->thread, d->n_threads, "threads") ||
-        !CHK(1, "tag", a->tag, d->n_tags, "tags"))
-      return 0;
-  }
-  for (uint32_t i = 0; i < d->n_variables; i++) {
-    const ms_dump_variable_t *v = &d->variables[i];
-    at(r, 0, "variables", i);
-    if (!CHK(1, "thread", v->thread, d->n_threads, "threads") ||
-        !CHK(1, "alloc_stack", v->alloc_stack, d->n_stacks, "stacks") ||
-        !CHK(1, "free_stack", v->free_stack, d->n_stacks, "stacks"))
-      return 0;
-    for (uint32_t j = 0; j < v->n_events; j++) {
-      const ms_dump_event_t *e = &v->events[j];
-      at(r, 0, "variables", i);
-      at(r, 1, "events", j);
-      if (!CHK(2, "thread", e->thread, d->n_threads, "threads") ||
-          !CHK(2, "stack", e->stack, d->n_stacks, "stacks"))
-        return 0;
-      at(r, 2, "kind", MS_DUMP_NONE);
-      if (!check_enum(r, e->kind, MS_EV_REFSET)) return 0;
+  for (uint32_t s = 0; s < ms_dump_n_sections; s++) {
+    const ms_dump_section_t *sec = &ms_dump_sections[s];
+    const char *member = (const char *)d + sec->off;
+    if (sec->kind == MS_DS_MAP) {
+      at(r, 0, sec->name, MS_DUMP_NONE);
+      if (!check_record(r, d, sec->rec, member, 1)) return 0;
+    } else if (sec->kind == MS_DS_TABLE) {
+      const char *rows = *(const char *const *)member;
+      uint32_t n = *(const uint32_t *)((const char *)d + sec->count_off);
+      for (uint32_t i = 0; i < n; i++) {
+        at(r, 0, sec->name, i);
+        if (!check_record(r, d, sec->rec, rows + (size_t)i * sec->rec->size, 1)) return 0;
+      }
     }
-  }
-  for (uint32_t i = 0; i < d->n_errors; i++) {
-    const ms_dump_error_t *e = &d->errors[i];
-    at(r, 0, "errors", i);
-    if (!CHK(1, "thread", e->thread, d->n_threads, "threads") ||
-        !CHK(1, "stack", e->stack, d->n_stacks, "stacks") ||
-        !CHK(1, "alloc_stack", e->alloc_stack, d->n_stacks, "stacks") ||
-        !CHK(1, "free_stack", e->free_stack, d->n_stacks, "stacks"))
-      return 0;
-    at(r, 1, "kind", MS_DUMP_NONE);
-    if (!check_enum(r, e->kind, MS_ERR_BUFFER_UNDERFLOW)) return 0;
-  }
-  for (uint32_t i = 0; i < d->n_crossings; i++) {
-    const ms_dump_crossing_t *c = &d->crossings[i];
-    at(r, 0, "crossings", i);
-    if (!CHK(1, "alloc_module", c->alloc_module, d->n_modules, "modules") ||
-        !CHK(1, "free_module", c->free_module, d->n_modules, "modules"))
-      return 0;
   }
   return 1;
 }
-#undef CHK
 
 /* ---------------------------------------------------------------- entry points */
 
@@ -770,23 +607,23 @@ static int parse_sections(rd_t *r, ms_dump_t *d, uint64_t top_len) {
   uint64_t n;
   if (!head(r, &k, &n)) return 0;
   if (k != K_MAP) return fail(r, "sections: expected map, got %s", kind_names[k]);
-  uint32_t seen = 0;
+  uint64_t seen = 0;
   for (uint64_t i = 0; i < n; i++) {
     const char *key;
     size_t klen;
     r->nloc = 0;
     if (!rd_key(r, &key, &klen)) return 0;
-    size_t j = 0, ns = sizeof sections / sizeof *sections;
-    while (j < ns && !key_is(key, klen, sections[j].name)) j++;
-    if (j == ns) {  /* unknown section: skipped (FORMAT.md "Versioning") */
+    uint32_t j = 0;
+    while (j < ms_dump_n_sections && !key_is(key, klen, ms_dump_sections[j].name)) j++;
+    if (j == ms_dump_n_sections) {  /* unknown section: skipped (FORMAT.md "Versioning") */
       at(r, 0, key_copy(r, 0, key, klen), MS_DUMP_NONE);
       if (!skip(r, 0)) return 0;
       continue;
     }
-    at(r, 0, sections[j].name, MS_DUMP_NONE);
-    if (seen & (1u << j)) return fail(r, "duplicate section");
-    seen |= 1u << j;
-    if (!sections[j].read(r, d)) return 0;
+    at(r, 0, ms_dump_sections[j].name, MS_DUMP_NONE);
+    if (seen & (1ull << j)) return fail(r, "duplicate section");
+    seen |= 1ull << j;
+    if (!rd_section(r, &ms_dump_sections[j], d)) return 0;
   }
   r->nloc = 0;
   if (r->p != r->end)

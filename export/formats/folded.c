@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "sbuf.h"
 
 enum { V_LIVE, V_BYTES, V_COUNT, V_PEAK, V_LEAKED, V_LIVE_COUNT, V_TEMP };
 
@@ -28,30 +29,6 @@ int ms_folded_value(const char *name) {
   for (size_t i = 0; i < sizeof value_names / sizeof value_names[0]; i++)
     if (!strcmp(name, value_names[i].name)) return value_names[i].v;
   return -1;
-}
-
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  int failed;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n) {
-  if (b->failed) return;
-  if (b->cap - b->len < n + 1) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < n + 1) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) {
-      b->failed = 1;
-      return;
-    }
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
 }
 
 static void put_frame(sbuf_t *b, const ms_frame_t *f) {

@@ -23,30 +23,12 @@
 #include <string.h>
 
 #include "memscope.h"
+#include "sbuf.h"
 #include "utf8.h"
 
 /* ------------------------------------------------------------------ strings */
 
-/* Escaped form of s (with quotes) into a growing buffer. */
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (b->n + n + 1 > cap) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) return;   /* output truncated: the caller checks ferror on the file instead */
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
-
+/* Escaped form of s (with quotes) into a growing buffer (sbuf.h). */
 static void sb_str(sbuf_t *b, const char *s) {
   if (!s) {
     sb_put(b, "null", 4);
@@ -93,7 +75,7 @@ static void sb_str(sbuf_t *b, const char *s) {
 void ms_json_string(FILE *out, const char *s) {
   sbuf_t b = {0};
   sb_str(&b, s);
-  if (b.p) fwrite(b.p, 1, b.n, out);
+  if (b.p) fwrite(b.p, 1, b.len, out);
   free(b.p);
 }
 
@@ -679,6 +661,16 @@ static void threads(jw_t *w) {
   close_(w, ']');
 }
 
+/* The per-module and per-tag sums over their sites (model.c adds them up the same way). */
+static void site_totals(jw_t *w, uint32_t sites, uint64_t live_bytes, uint64_t live_count,
+                        uint64_t total_bytes, uint64_t total_count) {
+  kv_u(w, "sites", sites);
+  kv_u(w, "live_bytes", live_bytes);
+  kv_u(w, "live_count", live_count);
+  kv_u(w, "total_bytes", total_bytes);
+  kv_u(w, "total_count", total_count);
+}
+
 static void modules(jw_t *w) {
   const ms_model_t *m = w->m;
   key(w, "modules");
@@ -698,11 +690,7 @@ static void modules(jw_t *w) {
     put(w, mm->build_id_mismatch ? "true" : "false");
     key(w, "internal");
     put(w, mm->internal ? "true" : "false");
-    kv_u(w, "sites", mm->n_sites);
-    kv_u(w, "live_bytes", mm->live_bytes);
-    kv_u(w, "live_count", mm->live_count);
-    kv_u(w, "total_bytes", mm->total_bytes);
-    kv_u(w, "total_count", mm->total_count);
+    site_totals(w, mm->n_sites, mm->live_bytes, mm->live_count, mm->total_bytes, mm->total_count);
     close_(w, '}');
   }
   close_(w, ']');
@@ -731,11 +719,7 @@ static void tags(jw_t *w) {
     item(w);
     open_(w, '{');
     kv_s(w, "name", t->name);
-    kv_u(w, "sites", t->n_sites);
-    kv_u(w, "live_bytes", t->live_bytes);
-    kv_u(w, "live_count", t->live_count);
-    kv_u(w, "total_bytes", t->total_bytes);
-    kv_u(w, "total_count", t->total_count);
+    site_totals(w, t->n_sites, t->live_bytes, t->live_count, t->total_bytes, t->total_count);
     close_(w, '}');
   }
   close_(w, ']');

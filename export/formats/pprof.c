@@ -80,13 +80,7 @@ static uint64_t str_id(strtab_t *t, const char *s) {
     if (!strcmp(t->strs[t->slots[k] - 1], s)) return t->slots[k] - 1;
     k = (k + 1) & t->mask;
   }
-  if (t->n == t->cap) {
-    uint32_t cap = t->cap ? t->cap * 2 : 1024;
-    const char **ns = realloc(t->strs, cap * sizeof *ns);
-    if (!ns) goto fail;
-    t->strs = ns;
-    t->cap = cap;
-  }
+  if (ms_grow(&t->strs, t->n, &t->cap, sizeof *t->strs, 1024) != 0) goto fail;
   t->strs[t->n] = s;
   t->slots[k] = ++t->n;
   return t->n - 1;
@@ -208,13 +202,11 @@ static void value_type(ms_pb_t *out, ms_pb_t *tmp, uint32_t field, strtab_t *st,
 /* One Line message per inline level (innermost first), or one for the frame itself. */
 static void location_lines(ms_pb_t *loc, ms_pb_t *tmp, const ms_frame_t *f, strtab_t *st,
                            functab_t *ft, ms_symbolizer_t *sym) {
-  ms_inline_frame_t chain[16];
-  uint32_t n = sym ? ms_symbolize_inlines(sym, f->address, chain, 16) : 0;
-  if (n == 0) {
+  ms_frame_t chain[MS_MAX_INLINE + 1];
+  uint32_t n = sym ? ms_symbolize_all(sym, f->address, chain, MS_MAX_INLINE + 1) : 0;
+  if (n <= 1) {   /* nothing inlined there: the frame itself */
     if (!f->function) return;
-    chain[0].function = f->function;
-    chain[0].file = f->file;
-    chain[0].line = f->line;
+    chain[0] = *f;
     n = 1;
   }
   for (uint32_t i = 0; i < n; i++) {

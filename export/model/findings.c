@@ -21,13 +21,7 @@ typedef struct finding_list {
 static ms_finding_t *add_finding(finding_list_t *fl, uint32_t kind, uint32_t sev) {
   static const char *names[] = {"temporary", "realloc_growth", "tiny", "only_grows", "leak",
                                 "fragmentation", "refcount", "memory_error"};
-  if (fl->n == fl->cap) {
-    uint32_t cap = fl->cap ? fl->cap * 2 : 32;
-    ms_finding_t *nv = realloc(fl->v, cap * sizeof *nv);
-    if (!nv) return NULL;
-    fl->v = nv;
-    fl->cap = cap;
-  }
+  if (ms_grow(&fl->v, fl->n, &fl->cap, sizeof *fl->v, 32) != 0) return NULL;
   ms_finding_t *f = &fl->v[fl->n++];
   memset(f, 0, sizeof *f);
   f->kind = kind;

@@ -73,6 +73,31 @@ const char *_ms_model_printf(ms_model_t *m, const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ small helpers */
 
+/* Copy every column of a dump record into the same-named member of its model struct
+ * (sites, threads, errors, classes, crossings), from the record's table in dump_schema.h:
+ * a column added there reaches the model without another line here (the model struct needs
+ * the member; the compiler says so). Expects `in` (the dump row), `out` (the model row) and
+ * `m`; an index is kept only when the model's table of that name has it, else NONE (the
+ * reader refuses such dumps already; a hand-built one in a test may have them). */
+#define COPY_PLAIN_(name) out->name = in->name;
+#define COPY_U64(name, aux) COPY_PLAIN_(name)
+#define COPY_U32(name, aux) COPY_PLAIN_(name)
+#define COPY_I64(name, aux) COPY_PLAIN_(name)
+#define COPY_BOOL(name, aux) COPY_PLAIN_(name)
+#define COPY_STR(name, aux) COPY_PLAIN_(name)
+#define COPY_ENUM(name, aux) COPY_PLAIN_(name)
+#define COPY_IDX(name, aux) out->name = in->name < m->n_##aux ? in->name : MS_DUMP_NONE;
+#define COPY_U64S(name, aux) memcpy(out->name, in->name, sizeof out->name);
+#define COPY_OPT_U64(name, aux) out->name = in->aux ? in->name : 0;
+#define COPY_ROWS(name, aux) out->n_##name = in->n_##name; out->name = in->name;
+#define COPY_COLUMN(since, type, name, aux, doc) COPY_##type(name, aux)
+
+/* The model's table `name`, numbered like the dump's: n_name set, name calloc'd (one element
+ * at least, so that NULL means out of memory even for an empty dump). Non-zero on success. */
+#define MODEL_TABLE(m, d, name) \
+  ((m)->n_##name = (d)->n_##name, \
+   ((m)->name = calloc((d)->n_##name ? (d)->n_##name : 1, sizeof *(m)->name)) != NULL)
+
 static uint64_t mix64(uint64_t x) {  /* splitmix64 finaliser */
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -117,6 +142,19 @@ static int is_plumbing_module(const char *path) {
   return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
          strncmp(b, "libstdc++", 9) == 0 || strncmp(b, "libgcc_s", 8) == 0 ||
          strncmp(b, "ld-linux", 8) == 0;
+}
+
+int ms_grow(void *pv, uint32_t n, uint32_t *cap, size_t elem, uint32_t first) {
+  if (n < *cap) return 0;
+  uint32_t nc = *cap ? *cap * 2 : first;
+  if (nc <= *cap) return -1;  /* the capacity would wrap */
+  void *old, *nv;
+  memcpy(&old, pv, sizeof old);  /* pv is a T **: read and write it as bytes, whatever T is */
+  nv = realloc(old, (size_t)nc * elem);
+  if (!nv) return -1;
+  memcpy(pv, &nv, sizeof nv);
+  *cap = nc;
+  return 0;
 }
 
 const char *ms_fmt_bytes(uint64_t b, char *buf, size_t len) {
@@ -189,9 +227,9 @@ static uint32_t first_user_frame(const ms_model_t *m, uint32_t stack) {
 static int user_inline_label(const ms_model_t *m, const ms_frame_t *f, char *buf, size_t len) {
   const model_priv_t *p = m->priv_;
   if (!p || !p->sym || !is_std_file(f->file)) return -1;
-  ms_inline_frame_t chain[32];
-  uint32_t n = ms_symbolize_inlines(p->sym, f->address, chain, 32);
-  for (uint32_t k = 0; k < n; k++)
+  ms_frame_t chain[MS_MAX_INLINE + 1];
+  uint32_t n = ms_symbolize_all(p->sym, f->address, chain, MS_MAX_INLINE + 1);
+  for (uint32_t k = 0; n > 1 && k < n; k++)   /* n == 1: nothing inlined there */
     if (chain[k].function && !is_std_name(chain[k].function) && chain[k].file &&
         !is_std_file(chain[k].file) && chain[k].line)
       return snprintf(buf, len, "%s (%s:%u)", chain[k].function, chain[k].file, chain[k].line);
@@ -264,12 +302,11 @@ static int build_frames_and_stacks(ms_model_t *m, const ms_model_options_t *opt)
    * (ms_symbolize_all): those are kept next to each other, innermost first, and span[first]
    * says how many. raw[pos] is the first frame of the address at each raw stack position. */
   uint32_t *raw = malloc((total ? total : 1) * sizeof *raw);   /* frame per raw position */
-  m->stacks = calloc(d->n_stacks ? d->n_stacks : 1, sizeof *m->stacks);
-  m->n_stacks = d->n_stacks;
+  int have_stacks = MODEL_TABLE(m, d, stacks);
   uint32_t cap = 1024;
   m->frames = malloc(cap * sizeof *m->frames);
   uint8_t *span = malloc(cap);
-  if (!raw || !m->stacks || !m->frames || !span) goto oom;
+  if (!raw || !have_stacks || !m->frames || !span) goto oom;
 
   /* Pass 1: distinct addresses, symbolised once each. */
   size_t pos = 0, expanded = 0;
@@ -358,9 +395,7 @@ oom:
 static int build_modules(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   model_priv_t *p = m->priv_;
-  m->n_modules = d->n_modules;
-  m->modules = calloc(d->n_modules ? d->n_modules : 1, sizeof *m->modules);
-  if (!m->modules) return MS_ENOMEM;
+  if (!MODEL_TABLE(m, d, modules)) return MS_ENOMEM;
   for (uint32_t i = 0; i < d->n_modules; i++) {
     const ms_dump_module_t *dm = &d->modules[i];
     ms_mmodule_t *mm = &m->modules[i];
@@ -411,48 +446,32 @@ static int build_sites(ms_model_t *m) {
   m->by_total = malloc(n * sizeof(uint32_t));
   m->by_count = malloc(n * sizeof(uint32_t));
   m->by_temp = malloc(n * sizeof(uint32_t));
-  m->n_tags = d->n_tags;
-  m->tags = calloc(d->n_tags ? d->n_tags : 1, sizeof *m->tags);
-  if (!m->sites || !m->by_peak || !m->by_total || !m->by_count || !m->by_temp || !m->tags)
+  if (!MODEL_TABLE(m, d, tags) || !m->sites || !m->by_peak || !m->by_total || !m->by_count ||
+      !m->by_temp)
     return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_tags; t++) m->tags[t].name = d->tags[t] ? d->tags[t] : "?";
   for (uint32_t i = 0; i < d->n_sites; i++) {
-    const ms_dump_site_t *ds = &d->sites[i];
-    ms_msite_t *s = &m->sites[i];
+    const ms_dump_site_t *in = &d->sites[i];
+    ms_msite_t *s = &m->sites[i], *out = s;
+    MS_DUMP_SITE_FIELDS(COPY_COLUMN)
     s->dump_index = i;
-    s->stack = ds->stack < m->n_stacks ? ds->stack : MS_DUMP_NONE;
-    s->tag = ds->tag < d->n_tags ? ds->tag : MS_DUMP_NONE;
     s->module = s->stack != MS_DUMP_NONE ? site_module(m, s->stack) : MS_DUMP_NONE;
-    s->live_bytes = ds->live_bytes;
-    s->live_count = ds->live_count;
-    s->total_bytes = ds->total_bytes;
-    s->total_count = ds->total_count;
-    s->peak_bytes = ds->peak_bytes;
-    s->peak_count = ds->peak_count;
-    s->temp_bytes = ds->temp_bytes;
-    s->temp_count = ds->temp_count;
-    s->realloc_count = ds->realloc_count;
-    memcpy(s->lifetime, ds->lifetime, sizeof s->lifetime);
     s->avg_size = s->total_count ? (double)s->total_bytes / (double)s->total_count : 0.0;
     m->temp_bytes += s->temp_bytes;
     m->temp_count += s->temp_count;
     m->peak_site_bytes += s->peak_bytes;
-    if (s->module != MS_DUMP_NONE && s->module < m->n_modules) {
-      ms_mmodule_t *mm = &m->modules[s->module];
-      mm->live_bytes += s->live_bytes;
-      mm->live_count += s->live_count;
-      mm->total_bytes += s->total_bytes;
-      mm->total_count += s->total_count;
-      mm->n_sites++;
-    }
-    if (s->tag != MS_DUMP_NONE) {
-      ms_mtag_t *t = &m->tags[s->tag];
-      t->live_bytes += s->live_bytes;
-      t->live_count += s->live_count;
-      t->total_bytes += s->total_bytes;
-      t->total_count += s->total_count;
-      t->n_sites++;
-    }
+    /* the per-module and per-tag views: sums over their sites */
+#define ADD_SITE(agg)                     \
+  do {                                    \
+    (agg)->live_bytes += s->live_bytes;   \
+    (agg)->live_count += s->live_count;   \
+    (agg)->total_bytes += s->total_bytes; \
+    (agg)->total_count += s->total_count; \
+    (agg)->n_sites++;                     \
+  } while (0)
+    if (s->module != MS_DUMP_NONE && s->module < m->n_modules) ADD_SITE(&m->modules[s->module]);
+    if (s->tag != MS_DUMP_NONE) ADD_SITE(&m->tags[s->tag]);
+#undef ADD_SITE
   }
   qsort(m->sites, m->n_sites, sizeof *m->sites, cmp_site_live);
   for (uint32_t i = 0; i < m->n_sites; i++)
@@ -485,20 +504,12 @@ static int cmp_leak(const void *a, const void *b) {
 static int build_leaks_threads(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->is_exit = d->process.reason == MS_DUMP_REASON_EXIT;
-  m->n_threads = d->n_threads;
-  m->threads = calloc(d->n_threads ? d->n_threads : 1, sizeof *m->threads);
-  if (!m->threads) return MS_ENOMEM;
+  if (!MODEL_TABLE(m, d, threads)) return MS_ENOMEM;
   for (uint32_t t = 0; t < d->n_threads; t++) {
-    const ms_dump_thread_t *dt = &d->threads[t];
-    ms_mthread_t *mt = &m->threads[t];
-    mt->tid = dt->tid;
-    mt->name = dt->name;
-    mt->alive = dt->alive;
-    mt->allocations = dt->allocations;
-    mt->frees = dt->frees;
-    mt->allocated_bytes = dt->allocated_bytes;
-    mt->freed_bytes = dt->freed_bytes;
-    mt->top_stack = MS_DUMP_NONE;
+    const ms_dump_thread_t *in = &d->threads[t];
+    ms_mthread_t *out = &m->threads[t];
+    MS_DUMP_THREAD_FIELDS(COPY_COLUMN)
+    out->top_stack = MS_DUMP_NONE;
   }
 
   /* one group per (symbolic stack, leak kind) */
@@ -620,10 +631,6 @@ static int cmp_crossing(const void *a, const void *b) {
   return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-static uint32_t stack_or_none(const ms_model_t *m, uint32_t s) {
-  return s < m->n_stacks ? s : MS_DUMP_NONE;
-}
-
 /* MS_TRACK on a pointer whose type the compiler could not name ("?"): the pointee type from
  * DWARF, looked up from a frame of the variable's stacks in the file that named it (the
  * frame of the MS_TRACK call, or the allocation in the same function). NULL when unknown. */
@@ -648,47 +655,32 @@ static const char *dwarf_var_type(ms_model_t *m, const ms_dump_variable_t *dv) {
 static int build_misc(ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   m->crossings = calloc(d->n_crossings ? d->n_crossings : 1, sizeof *m->crossings);
-  m->variables = calloc(d->n_variables ? d->n_variables : 1, sizeof *m->variables);
-  m->errors = calloc(d->n_errors ? d->n_errors : 1, sizeof *m->errors);
-  m->classes = calloc(d->n_classes ? d->n_classes : 1, sizeof *m->classes);
-  if (!m->crossings || !m->variables || !m->errors || !m->classes) return MS_ENOMEM;
+  if (!m->crossings || !MODEL_TABLE(m, d, variables) || !MODEL_TABLE(m, d, errors) ||
+      !MODEL_TABLE(m, d, classes))
+    return MS_ENOMEM;
 
   for (uint32_t i = 0; i < d->n_crossings; i++) {
-    const ms_dump_crossing_t *c = &d->crossings[i];
-    if (c->alloc_module >= m->n_modules || c->free_module >= m->n_modules) continue;
-    ms_mcrossing_t *o = &m->crossings[m->n_crossings++];
-    o->alloc_module = c->alloc_module;
-    o->free_module = c->free_module;
-    o->count = c->count;
-    o->bytes = c->bytes;
+    const ms_dump_crossing_t *in = &d->crossings[i];
+    if (in->alloc_module >= m->n_modules || in->free_module >= m->n_modules) continue;
+    ms_mcrossing_t *out = &m->crossings[m->n_crossings++];
+    MS_DUMP_CROSSING_FIELDS(COPY_COLUMN)
   }
   qsort(m->crossings, m->n_crossings, sizeof *m->crossings, cmp_crossing);
 
   uint64_t now = d->process.dump_time_ns;
-  m->n_variables = d->n_variables;
   for (uint32_t i = 0; i < d->n_variables; i++) {
-    const ms_dump_variable_t *dv = &d->variables[i];
-    ms_mvariable_t *v = &m->variables[i];
-    v->name = dv->name ? dv->name : "?";
-    v->type = dv->type ? dv->type : "?";
-    if (!strcmp(v->type, "?")) {
+    const ms_dump_variable_t *dv = &d->variables[i], *in = dv;
+    ms_mvariable_t *v = &m->variables[i], *out = v;
+    MS_DUMP_VARIABLE_FIELDS(COPY_COLUMN)
+    if (!v->name) v->name = "?";
+    if (!v->file) v->file = "?";
+    if (!v->type || !strcmp(v->type, "?")) {
       const char *t = dwarf_var_type(m, dv);
-      if (t) v->type = t;
+      v->type = t ? t : "?";
     }
-    v->file = dv->file ? dv->file : "?";
-    v->line = dv->line;
-    v->address = dv->address;
-    v->size = dv->size;
-    v->alloc_time_ns = dv->alloc_time_ns;
-    v->free_time_ns = dv->freed ? dv->free_time_ns : 0;
     v->state = dv->freed ? MS_VAR_FREED : m->is_exit ? MS_VAR_LEAKED : MS_VAR_LIVE;
     uint64_t end = dv->freed ? dv->free_time_ns : now;
     v->lifetime_ns = end > dv->alloc_time_ns ? end - dv->alloc_time_ns : 0;
-    v->thread = dv->thread < m->n_threads ? dv->thread : MS_DUMP_NONE;
-    v->alloc_stack = stack_or_none(m, dv->alloc_stack);
-    v->free_stack = stack_or_none(m, dv->free_stack);
-    v->n_events = dv->n_events;
-    v->events = dv->events;
     int have_ref = 0;
     for (uint32_t e = 0; e < dv->n_events; e++) {
       const ms_dump_event_t *ev = &dv->events[e];
@@ -703,36 +695,21 @@ static int build_misc(ms_model_t *m) {
     if (have_ref && dv->freed && v->final_refcount > 0) v->refcount_unbalanced = 1;
   }
 
-  m->n_errors = d->n_errors;
   for (uint32_t i = 0; i < d->n_errors; i++) {
-    const ms_dump_error_t *de = &d->errors[i];
-    ms_merror_t *e = &m->errors[i];
-    e->kind = de->kind;
-    e->kind_name = ms_dump_error_kind_name(de->kind);
-    e->thread = de->thread < m->n_threads ? de->thread : MS_DUMP_NONE;
-    e->address = de->address;
-    e->size = de->size;
-    e->time_ns = de->time_ns;
-    e->stack = stack_or_none(m, de->stack);
-    e->alloc_stack = stack_or_none(m, de->alloc_stack);
-    e->free_stack = stack_or_none(m, de->free_stack);
-    e->detail = de->detail;
+    const ms_dump_error_t *in = &d->errors[i];
+    ms_merror_t *out = &m->errors[i];
+    MS_DUMP_ERROR_FIELDS(COPY_COLUMN)
+    out->kind_name = ms_dump_error_kind_name(in->kind);
   }
 
-  m->n_classes = d->n_classes;
   ms_fragmentation_t *fr = &m->fragmentation;
   fr->worst_class = MS_DUMP_NONE;
   uint64_t worst = 0;
   for (uint32_t i = 0; i < d->n_classes; i++) {
-    const ms_dump_class_t *dc = &d->classes[i];
-    ms_mclass_t *c = &m->classes[i];
-    c->size = dc->size;
-    c->allocations = dc->allocations;
-    c->frees = dc->frees;
+    const ms_dump_class_t *dc = &d->classes[i], *in = dc;
+    ms_mclass_t *c = &m->classes[i], *out = c;
+    MS_DUMP_CLASS_FIELDS(COPY_COLUMN)
     c->live_count = dc->allocations > dc->frees ? dc->allocations - dc->frees : 0;
-    c->requested_bytes = dc->requested_bytes;
-    c->usable_bytes = dc->usable_bytes;
-    c->total_requested = dc->total_requested;
     c->waste_bytes = dc->usable_bytes > dc->requested_bytes ? dc->usable_bytes - dc->requested_bytes : 0;
     c->waste_ratio = dc->usable_bytes ? (double)c->waste_bytes / (double)dc->usable_bytes : 0.0;
     if (c->waste_bytes > worst) {

@@ -13,6 +13,11 @@
  *
  * Stability: this header is shared with the reports (export/report/). Fields are only ever
  * added, never renamed or removed.
+ *
+ * Sites, threads, crossings, variables, errors and classes keep every column of their dump
+ * record under the same name: model.c copies them by walking the record's table in
+ * export/dump/dump_schema.h, so a column added there needs its member here (the build says
+ * so) and nothing else.
  */
 #ifndef MEMSCOPE_CLI_MODEL_H
 #define MEMSCOPE_CLI_MODEL_H
@@ -294,6 +299,12 @@ int ms_frame_label(const ms_frame_t *f, char *buf, size_t len);
 /* Label of a stack: its first frame outside the C library's allocation wrappers
  * (e.g. strdup), "(no stack)" when empty. */
 int ms_stack_label(const ms_model_t *m, uint32_t stack, char *buf, size_t len);
+
+/* Room for element n of a growing array: when n has reached *cap, the array whose pointer is
+ * at pv (elements of elem bytes) is reallocated to twice the capacity (first when empty) and
+ * *cap updated. 0, or -1 when out of memory (array and *cap unchanged). For the growing tables
+ * of the model and of the outputs. */
+int ms_grow(void *pv, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
 
 /* Human-readable byte count ("1.5 MiB") into buf; returns buf. */
 const char *ms_fmt_bytes(uint64_t bytes, char *buf, size_t len);

@@ -14,8 +14,6 @@
  */
 #include "symbolize.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include "symbolize_inline.h"
 #include <fcntl.h>
@@ -250,68 +248,6 @@ void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f) {
     }
   }
   if (f->quality > sm->quality) sm->quality = f->quality;
-}
-
-/* Name of a subprogram or inlined-subroutine DIE: the demangled linkage name (qualified C++
- * name, as the symbol table gives it) when there is one, else DW_AT_name. Both follow
- * DW_AT_abstract_origin / DW_AT_specification (dwarf_attr_integrate). */
-static const char *die_function_name(ms_symbolizer_t *s, Dwarf_Die *die) {
-  Dwarf_Attribute a;
-  const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-  if (!link) link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-  if (link) return demangle(s, link);
-  return dwarf_diename(die);
-}
-
-uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_frame_t *out,
-                              uint32_t max) {
-  uint32_t mi = ms_symbolizer_module_of(s, address);
-  if (mi == MS_DUMP_NONE || max == 0) return 0;
-  sym_module_t *sm = &s->mods[mi];
-  if (sm->state == 0) load_module(s, sm);
-  if (sm->state != 1) return 0;
-  Dwarf_Addr pc = address > 0 ? address - 1 : address, bias = 0;
-  Dwarf_Die *cu = dwfl_module_addrdie(sm->mod, pc, &bias);
-  if (!cu) return 0;
-  /* dwarf_getscopes follows an inlined subroutine into its abstract definition; the concrete
-   * nesting (inlined instance inside its caller) comes from dwarf_getscopes_die on the
-   * innermost scope, as eu-addr2line -i does. */
-  Dwarf_Die *scopes = NULL, inner;
-  int n = dwarf_getscopes(cu, pc - bias, &scopes);
-  if (n <= 0) return 0;
-  inner = scopes[0];
-  free(scopes);
-  scopes = NULL;
-  n = dwarf_getscopes_die(&inner, &scopes);
-  if (n <= 0) return 0;
-  Dwarf_Files *files = NULL;
-  size_t n_files = 0;
-  if (dwarf_getsrcfiles(cu, &files, &n_files) != 0) files = NULL;
-  const char *file = NULL;
-  int line = 0;
-  Dwfl_Line *dl = dwfl_module_getsrc(sm->mod, pc);
-  if (dl) file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
-  uint32_t k = 0, inlined = 0;
-  for (int i = 0; i < n && k < max; i++) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
-    out[k].function = die_function_name(s, &scopes[i]);
-    out[k].file = file;
-    out[k].line = line > 0 ? (uint32_t)line : 0;
-    k++;
-    if (tag == DW_TAG_subprogram) break;
-    inlined = 1;
-    /* The next level out is positioned at this inlined call. */
-    Dwarf_Attribute a;
-    Dwarf_Word v;
-    file = NULL;
-    line = 0;
-    if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 && v < n_files)
-      file = dwarf_filesrc(files, v, NULL, NULL);
-    if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0) line = (int)v;
-  }
-  free(scopes);
-  return inlined ? k : 0;
 }
 
 Dwfl_Module *ms_symbolizer_dwfl_module(ms_symbolizer_t *s, uint64_t address) {

@@ -29,7 +29,9 @@ void ms_symbolize(ms_symbolizer_t *s, uint64_t address, ms_frame_t *f);
 /* Like ms_symbolize, with the functions the compiler inlined at address as frames of their
  * own (model.h ms_frame_t.inlined): out[0..n-2] the inlined calls, innermost first, out[n-1]
  * the function that holds the code, file:line of each being where the next inner one was
- * called. Returns n (1..max; 1 when nothing is inlined there). max >= 1. */
+ * called. Returns n (1..max; 1 when nothing is inlined there). max >= 1. The one inline
+ * reader (symbolize_inline.c): the model's frames, pprof's lines and the std-header labels
+ * all come from here. */
 #define MS_MAX_INLINE 16
 uint32_t ms_symbolize_all(ms_symbolizer_t *s, uint64_t address, ms_frame_t *out, uint32_t max);
 
@@ -42,20 +44,6 @@ uint32_t ms_symbolizer_module_quality(const ms_symbolizer_t *s, uint32_t i, uint
 
 /* 1 when the module is memscope's own library or mimalloc (frames hidden from stack tops). */
 int ms_symbolizer_module_internal(const ms_symbolizer_t *s, uint32_t i);
-
-/* One level of a return address's inline chain. */
-typedef struct ms_inline_frame {
-  const char *function;   /* demangled; owned by the symboliser */
-  const char *file;       /* owned by libdw (valid while the symboliser lives) */
-  uint32_t line;
-} ms_inline_frame_t;
-
-/* The inline chain at address from DWARF, innermost first (out[0] is the inlined callee's
- * own line, the last entry the real, out-of-line function at its call of the next level).
- * Returns how many entries were written, 0 when DWARF has no inlining at that address (the
- * caller then uses the plain ms_symbolize() frame). */
-uint32_t ms_symbolize_inlines(ms_symbolizer_t *s, uint64_t address, ms_inline_frame_t *out,
-                              uint32_t max);
 
 /* The pointee type's name of variable `var` as seen from the code at return address `address`
  * (e.g. "struct point" for `struct point *p`, "std::vector<int>" for a vector pointer), from

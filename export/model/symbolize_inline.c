@@ -16,6 +16,8 @@
  */
 #include "symbolize_inline.h"
 
+#include "model.h"  /* ms_grow */
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <stdlib.h>
@@ -29,18 +31,13 @@ typedef struct fn_range {
 struct ms_inline_index {
   Dwarf_Addr bias;
   fn_range_t *v;
-  size_t n, cap;
+  uint32_t n, cap;
 };
 
 static void add_range(ms_inline_index_t *ix, uint64_t lo, uint64_t hi, const Dwarf_Die *die) {
   if (hi <= lo) return;
-  if (ix->n == ix->cap) {
-    size_t cap = ix->cap ? ix->cap * 2 : 1024;
-    fn_range_t *nv = realloc(ix->v, cap * sizeof *nv);
-    if (!nv) return;   /* fewer functions indexed: their inlined frames are not shown */
-    ix->v = nv;
-    ix->cap = cap;
-  }
+  /* out of memory: fewer functions indexed, their inlined frames are not shown */
+  if (ms_grow(&ix->v, ix->n, &ix->cap, sizeof *ix->v, 1024) != 0) return;
   ix->v[ix->n++] = (fn_range_t){lo, hi, *die};
 }
 

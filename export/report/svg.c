@@ -272,13 +272,7 @@ static uint32_t ftree_child(ftree_t *t, uint32_t parent, uint64_t ident, uint32_
     if (c->parent == parent && c->ident == ident) return t->slots[k] - 1;
     k = (k + 1) & (t->nslots - 1);
   }
-  if (t->len == t->cap) {
-    uint32_t nc = t->cap ? t->cap * 2 : 1024;
-    fnode_t *nn = realloc(t->n, nc * sizeof *nn);
-    if (!nn) return UINT32_MAX;
-    t->n = nn;
-    t->cap = nc;
-  }
+  if (ms_grow(&t->n, t->len, &t->cap, sizeof *t->n, 1024) != 0) return UINT32_MAX;
   uint32_t i = t->len++;
   fnode_t *c = &t->n[i];
   *c = (fnode_t){parent, UINT32_MAX, t->n[parent].child, frame, t->n[parent].depth + 1, ident, 0, NULL};

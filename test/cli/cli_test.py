@@ -108,10 +108,20 @@ def errors(ms, gen, work, cdir=None):
                        (["convert", good, "-o", "x.folded", "--weight", "mass"], "unknown weight"),
                        (["report"], "report without DUMP"), (["report", good, good], "report with 2 dumps"),
                        (["diff", good], "diff with one dump"), (["run"], "run without CMD"),
-                       (["run", "--sample-rate", "lots", "--", "true"], "bad sample rate")]:
+                       (["run", "--sample-rate", "lots", "--", "true"], "bad sample rate"),
+                       (["report", good, "--top"], "report --top without a value"),
+                       (["diff", good, good, "--top", "0"], "diff --top 0"),
+                       (["diff", "-f", "xml", good, good], "diff unknown format"),
+                       (["run", "--bogus", "true"], "run unknown option"),
+                       (["convert", good, "-o", "x.json", "--top", "lots"], "convert bad --top")]:
         r = run([ms] + args)
         check(f"usage: {what}: exit 2", r.returncode == 2, f"got {r.returncode} {r.stderr!r}")
         check(f"usage: {what}: message", r.stderr.startswith("memscope:") or "usage" in r.stderr, r.stderr)
+        # Every command's usage errors are one line naming the command (cli_common.c's
+        # _ms_cli_options); only a bare `memscope` prints the whole usage.
+        if args and args[0] in ("convert", "report", "diff", "run"):
+            check(f"usage: {what}: one line naming the command",
+                  r.stderr.startswith(f"memscope: {args[0]}: ") and r.stderr.count("\n") == 1, r.stderr)
 
     # --- --help everywhere: exit 0, usage on stdout
     for cmd in [[], ["run"], ["convert"], ["report"], ["diff"]]:

@@ -40,15 +40,20 @@ static void read_file(const char *p, char *buf, size_t cap) {
   fclose(f);
 }
 
+/* A file an attacker would like memscope to overwrite: it must still say "victim" after. */
+static void write_victim(const char *path) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("victim", f);
+  fclose(f);
+}
+
 static void test_outfile_planted_symlink_not_followed(void **state) {
   (void)state;
   char target[128], sentinel[128], planted[256], err[512], buf[64];
   snprintf(target, sizeof target, "%s/dump.msp", dir);
   snprintf(sentinel, sizeof sentinel, "%s/victim", dir);
-  FILE *f = fopen(sentinel, "w");
-  assert_non_null(f);
-  fputs("victim", f);
-  fclose(f);
+  write_victim(sentinel);
   /* plant links at the first temporary names this process would use */
   for (int n = 0; n < 4; n++) {
     snprintf(planted, sizeof planted, "%s.tmp.%d.%d", target, (int)getpid(), n);
@@ -72,10 +77,7 @@ static void test_outfile_refuses_symlink_target(void **state) {
   char target[128], sentinel[128], err[512], buf[64];
   snprintf(target, sizeof target, "%s/link.msp", dir);
   snprintf(sentinel, sizeof sentinel, "%s/victim2", dir);
-  FILE *f = fopen(sentinel, "w");
-  assert_non_null(f);
-  fputs("victim", f);
-  fclose(f);
+  write_victim(sentinel);
   assert_int_equal(symlink(sentinel, target), 0);
   ms_outfile_t o;
   assert_int_equal(_ms_outfile_open(&o, target, 0644, err, sizeof err), -1);

@@ -14,12 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__clang__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE __attribute__((noinline, noclone)) /* no .isra/.constprop copies either */
-#endif
-#define NO_TAIL() __asm__ volatile("" ::: "memory")
+#include "../test_compiler.h"
 
 static void *sink[64]; /* keeps nothing alive: the leaks are truly unreachable after return */
 

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "../child_stderr.h"
 #include "dump.h"
 #include "memscope.h"
 
@@ -141,13 +142,7 @@ static pid_t run_leaky(const char *exe, const char *arg, const char *rate, int o
     _exit(127);
   }
   close(fds[1]);
-  size_t n = 0;
-  ssize_t r;
-  while ((r = read(fds[0], err_text + n, sizeof err_text - 1 - n)) > 0) n += (size_t)r;
-  err_text[n] = 0;
-  close(fds[0]);
-  int st;
-  waitpid(pid, &st, 0);
+  int st = drain_and_wait(fds[0], pid, err_text, sizeof err_text);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     fail_msg("%s exited with status %#x; stderr:\n%s", exe, st, err_text);
   return pid;
@@ -184,6 +179,18 @@ static leak_figures_t figures(const ms_dump_t *d, const char *exe, const char *c
   return f;
 }
 
+/* At rate 1 the figures are exact: the chain's live samples and its sites agree, in blocks
+ * and in bytes. */
+static leak_figures_t expect_exact(const ms_dump_t *d, const char *exe, const char *const *chain,
+                                   unsigned n, uint64_t allocs, uint64_t bytes) {
+  leak_figures_t f = figures(d, exe, chain, n);
+  assert_int_equal(f.allocs, allocs);
+  assert_int_equal(f.bytes, bytes);
+  assert_int_equal(f.site_bytes, bytes);
+  assert_int_equal(f.site_count, allocs);
+  return f;
+}
+
 static const char *const chain_leak[] = {"leak_leaf", "leak_mid", "leak_root", "main"};
 static const char *const chain_other[] = {"other_leak", "other_root", "main"};
 static const char *const chain_grow[] = {"grow_buffer", "grow_root", "main"};
@@ -216,31 +223,13 @@ static void test_tracking_exact_leaks_at_rate_1(void **state) {
   read_exit_dump(pid, &d);
   assert_int_equal(d.options.sample_rate, 1);
 
-  leak_figures_t f = figures(&d, exe, chain_leak, 4);
-  assert_int_equal(f.allocs, 100);
-  assert_int_equal(f.bytes, 100000);
+  leak_figures_t f = expect_exact(&d, exe, chain_leak, 4, 100, 100000);
   assert_int_equal(f.weight, 100000);
-  assert_int_equal(f.site_bytes, 100000);
-  assert_int_equal(f.site_count, 100);
-
-  f = figures(&d, exe, chain_other, 3);
-  assert_int_equal(f.allocs, 7);
-  assert_int_equal(f.bytes, 7 * 4096);
-  assert_int_equal(f.site_bytes, 7 * 4096);
-  assert_int_equal(f.site_count, 7);
-
+  expect_exact(&d, exe, chain_other, 3, 7, 7 * 4096);
   /* the realloc chain ends in one 50000-byte block, attributed to the realloc call site */
-  f = figures(&d, exe, chain_grow, 3);
-  assert_int_equal(f.allocs, 1);
-  assert_int_equal(f.bytes, 50000);
-  assert_int_equal(f.site_bytes, 50000);
-  assert_int_equal(f.site_count, 1);
-
+  expect_exact(&d, exe, chain_grow, 3, 1, 50000);
   /* churn freed everything it made */
-  f = figures(&d, exe, chain_churn, 2);
-  assert_int_equal(f.allocs, 0);
-  assert_int_equal(f.site_bytes, 0);
-  assert_int_equal(f.site_count, 0);
+  f = expect_exact(&d, exe, chain_churn, 2, 0, 0);
   assert_int_equal(f.site_total_count, 10000);
 
   assert_true(d.summary.live_bytes >= 100000 + 7 * 4096 + 50000);
