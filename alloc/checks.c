@@ -175,7 +175,7 @@ const char *_ms_checks_describe(void) {
 static uint32_t alloc_stack_of(const void *p, uint64_t tag, uint32_t *free_stack) {
   uint32_t a = 0, f = 0;
   if (tag & MS_TAG_GUARDED) _ms_guarded_stacks(p, &a, &f);
-  if (_ms_tag_kind(tag) == MS_HDR_SAMPLED) a = ((const ms_sample_t *)_ms_block_of(p, MS_HDR_SAMPLED))->stack;
+  if (_ms_kind_sampled(_ms_tag_kind(tag))) a = _ms_block_stack(p, tag);
   if (free_stack) *free_stack = f;
   return a;
 }
@@ -340,9 +340,9 @@ typedef struct snap_bad {
   unsigned n;
 } snap_bad_t;
 
-static void snap_visit(ms_sample_t *r, void *arg) {
+static void snap_visit(const ms_block_info_t *r, void *arg) {
   snap_bad_t *b = arg;
-  const void *p = _ms_sample_ptr(r);
+  const void *p = r->p;
   uint64_t tag = *_ms_tag_ptr(p);
   if (!(tag & MS_TAG_CANARIES) || b->n == SNAP_BAD_MAX) return;
   if (!_ms_canary_intact(p, tag, _ms_tag_size(tag)))

@@ -197,7 +197,7 @@ void *_ms_guarded_realloc(void *p, uint64_t tag, size_t n, void *caller) {
   uint64_t keep = _ms_guarded_usable(p, tag); /* every usable byte is the program's */
   memcpy(q, p, keep < n ? keep : n);
   uint64_t qtag = *_ms_tag_ptr(q);
-  if (_ms_tag_kind(tag) == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED ||
+  if (_ms_kind_sampled(_ms_tag_kind(tag)) || _ms_kind_sampled(_ms_tag_kind(qtag)) ||
       (tag & MS_TAG_NAMED)) {
     _ms_guard++;
     _ms_track_realloc(p, tag, q, n);

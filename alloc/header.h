@@ -31,6 +31,14 @@
  *       | ms_sample_t (32 bytes)     | guard word  | tag word  | user data |
  *       +----------------------------+-------------+-----------+-----------+
  *
+ *   EXACT (16 bytes), sampled blocks of lean mode at rate 1 (exact mode), where every block is
+ *   sampled and the weight of a sample is its size: the record is one word, no guard word (lean
+ *   mode runs no checks that would look at it), so a live block costs 16 bytes, not 48:
+ *
+ *       +----------------------------------------------+-----------+-----------+
+ *       | stack id (20 bits) | live | time / 128 ns (43) | tag word  | user data |
+ *       +----------------------------------------------+-----------+-----------+
+ *
  *   Alignments above 16 use mi_malloc_aligned_at(hdr + n, align, hdr), which aligns block + hdr,
  *   so the header still sits right before p; the ALIGNED bit tells realloc not to hand the block
  *   to mi_realloc (which would not keep the alignment).
@@ -38,7 +46,7 @@
  * Tag word bits:
  *     0..39  requested size (requests of 1 TiB or more fail with ENOMEM)
  *    40..47  size class (alloc/size_class.c)
- *    48..49  header kind (SHORT, NORMAL, SAMPLED)
+ *    48..49  header kind (SHORT, NORMAL, SAMPLED, EXACT)
  *    50      ALIGNED
  *    51      NAMED: a named variable or reference-counted block (track/variables.c)
  *    52      UNCOUNTED: allocated by memscope's own helpers (unwinder, dump writer) while the
@@ -61,6 +69,7 @@
 #define MS_HDR_SHORT 0u
 #define MS_HDR_NORMAL 1u
 #define MS_HDR_SAMPLED 2u
+#define MS_HDR_EXACT 3u /* a sampled block of lean mode at rate 1: 16-byte header */
 
 #define MS_SIZE_BITS 40
 #define MS_SIZE_MAX ((((uint64_t)1) << MS_SIZE_BITS) - 1)
@@ -73,9 +82,13 @@
 #define MS_SAMPLE_RECORD_SIZE 32
 
 static inline size_t _ms_hdr_len(unsigned kind) {
-  /* 8, 16, 48 */
-  return kind == MS_HDR_SHORT ? 8 : (kind == MS_HDR_NORMAL ? 16 : 16 + MS_SAMPLE_RECORD_SIZE);
+  /* 8, 16, 48, 16 */
+  return kind == MS_HDR_SAMPLED ? 16 + MS_SAMPLE_RECORD_SIZE : (kind == MS_HDR_SHORT ? 8 : 16);
 }
+/* SAMPLED and EXACT blocks are the tracker's: a record in the header, a bit in the block map. */
+static inline int _ms_kind_sampled(unsigned kind) { return kind >= MS_HDR_SAMPLED; }
+/* NORMAL and SAMPLED headers have a guard word in front of the tag word. */
+static inline int _ms_kind_guarded(unsigned kind) { return kind == MS_HDR_NORMAL || kind == MS_HDR_SAMPLED; }
 
 static inline uint64_t _ms_tag_make(uint64_t size, unsigned cls, unsigned kind, int aligned) {
   return size | ((uint64_t)cls << 40) | ((uint64_t)kind << 48) | (aligned ? MS_TAG_ALIGNED : 0) |

@@ -83,16 +83,16 @@ static inline void countdown_set(ms_thread_t *t, int64_t v) {
 
 /* Counters for an allocation of n bytes in class cls with header h. Blocks of an exact class
  * need no usable-size bookkeeping; odd ones (large, over-aligned) ask mimalloc. */
-static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
+/* sampled: a sampled block flushes after the tracker has booked it at its site (_ms_alloc), so
+ * that a peak it sets is copied with the block in it. */
+static inline void count_alloc_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h,
+                                       int sampled) {
   ms_class_counters_t *c = &t->cls[cls];
   MS_CNT_ADD(c->allocs, 1);
   MS_CNT_ADD(c->req_alloc, n);
   MS_CNT_ADD(t->header_alloc, h);
   t->live_delta += (int64_t)n;
-  /* A sampled block flushes after the tracker has booked it at its site (_ms_alloc), so that
-   * a peak it sets is copied with the block in it. */
-  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH) && h != _ms_hdr_len(MS_HDR_SAMPLED))
-    _ms_live_flush(t);
+  if (MS_UNLIKELY(t->live_delta >= MS_LIVE_FLUSH) && !sampled) _ms_live_flush(t);
 }
 
 static inline void count_free_regular(ms_thread_t *t, unsigned cls, uint64_t n, size_t h) {
@@ -109,8 +109,8 @@ static inline int is_odd(unsigned cls, int aligned) {
 }
 
 static inline void count_alloc(ms_thread_t *t, unsigned cls, uint64_t n, void *block,
-                               int aligned, size_t h) {
-  count_alloc_regular(t, cls, n, h);
+                               int aligned, size_t h, int sampled) {
+  count_alloc_regular(t, cls, n, h, sampled);
   if (MS_UNLIKELY(is_odd(cls, aligned))) {
     MS_CNT_ADD(t->cls[cls].odd_allocs, 1);
     MS_CNT_ADD(t->cls[cls].usable_alloc, mi_usable_size(block));
@@ -220,6 +220,11 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
     thread_leave(locked);
     return p;
   }
+  /* exact mode (lean, rate 1): every block is sampled and weighs its size, so the record fits
+   * in one word (alloc/header.h, EXACT) */
+  if (kind == MS_HDR_SAMPLED && _ms_lean_mode &&
+      atomic_load_explicit(&_ms_sample_rate, memory_order_relaxed) == 1)
+    kind = MS_HDR_EXACT;
   size_t h = _ms_hdr_len(kind);
   int aligned = align > 16;
   void *block = NULL;
@@ -242,8 +247,8 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   char *p = (char *)block + h;
   unsigned cls = _ms_class_of(n + h + (n == 0 && _ms_lean_mode));
   uint64_t tag = _ms_tag_make(n, cls, kind, aligned);
-  if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
-  if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, block, aligned, h);
+  if (_ms_kind_guarded(kind)) *_ms_guard_ptr(p) = _ms_guard_value(p);
+  if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, block, aligned, h, _ms_kind_sampled(kind));
   else tag |= MS_TAG_UNCOUNTED; /* memscope's own helpers: not the program's memory */
   /* CHECKS: canary after the requested size; GUARDED bit for guard-page blocks */
   if (_ms_check_flags & (MS_CHK_OVERFLOW | MS_CHK_UAF)) tag = _ms_checks_on_alloc(p, block, tag, n, h, cls);
@@ -260,9 +265,9 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
     }
     if (MS_UNLIKELY(n + h >= MS_HUGE_MIN)) _ms_blockmap_huge(block, mi_usable_size(block), 1);
   }
-  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) {
+  if (MS_UNLIKELY(_ms_kind_sampled(kind))) {
     _ms_guard++;
-    _ms_track_alloc(t, p, n, block);
+    _ms_track_alloc(t, p, n, kind);
     _ms_guard--;
     /* a sample costs a stack capture anyway: also publish the live delta, so the global peak
      * is as fine-grained as the sampling (exact at rate 1), not just the 64 KiB batches */
@@ -302,7 +307,7 @@ static uint64_t live_tag(const void *p, int report) {
   /* Live state and a valid kind; for NORMAL and SAMPLED blocks the guard word below is the
    * strong check (random data matches p ^ secret with probability 2^-64). The class is not
    * recomputed: an in-place realloc keeps the block's class while its size changes. */
-  if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || kind > MS_HDR_SAMPLED ||
+  if (MS_UNLIKELY(_ms_tag_state(tag) != MS_STATE_LIVE || (kind == MS_HDR_EXACT && !_ms_lean_mode) ||
                   _ms_tag_class(tag) >= MS_CLASS_COUNT)) {
     if (report) {
       /* the guard word below still matches p: the tag itself was overwritten (underflow) */
@@ -314,7 +319,7 @@ static uint64_t live_tag(const void *p, int report) {
     }
     return 0;
   }
-  if (MS_UNLIKELY(kind != MS_HDR_SHORT && *_ms_guard_ptr(p) != _ms_guard_value(p))) {
+  if (MS_UNLIKELY(_ms_kind_guarded(kind) && *_ms_guard_ptr(p) != _ms_guard_value(p))) {
     /* The tag looks live but the word before it was overwritten: a buffer underflow (or an
      * overflow of the block below), or p is not a block at all and its "tag" is user data.
      * Either way the header cannot be trusted: report, and never hand the block to mimalloc
@@ -334,9 +339,9 @@ static void hold_freed_sample(ms_thread_t *t, void *p, uint64_t usable) {
     void *q = t->held[t->held_head];
     t->held_head = (t->held_head + 1) % MS_HELD_MAX;
     t->held_count--;
-    void *qb = _ms_block_of(q, MS_HDR_SAMPLED);
+    void *qb = _ms_block_of(q, _ms_tag_kind(*_ms_tag_ptr(q)));
     t->held_bytes -= mi_usable_size(qb);
-    _ms_track_forget(qb);
+    _ms_track_forget(q);
     mi_free(qb);
   }
   t->held[(t->held_head + t->held_count) % MS_HELD_MAX] = p;
@@ -349,7 +354,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   uint64_t n = _ms_tag_size(tag);
   void *block = _ms_block_of(p, kind);
   if (tag & MS_TAG_CANARIES) _ms_canary_check_of(p, tag, n, "at free"); /* CHECKS: overflow */
-  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED))) {
+  if (MS_UNLIKELY(_ms_kind_sampled(kind) || (tag & MS_TAG_NAMED))) {
     _ms_guard++;
     _ms_track_free(t, p, tag, block, caller);
     _ms_guard--;
@@ -357,7 +362,7 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
   if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
     count_free(t, cls, n, block, _ms_tag_aligned(tag), _ms_hdr_len(kind));
-  if (MS_UNLIKELY(kind == MS_HDR_SAMPLED)) _ms_live_flush(t);
+  if (MS_UNLIKELY(_ms_kind_sampled(kind))) _ms_live_flush(t);
   if (_ms_lean_mode) { /* (only sampled blocks have a header in lean mode) */
     uint64_t bu = mi_usable_size(block);
     if (MS_UNLIKELY(bu >= MS_HUGE_MIN)) _ms_blockmap_huge(block, bu, 0);
@@ -365,11 +370,11 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
       hold_freed_sample(t, p, bu);
       return;
     }
-    _ms_track_forget(block); /* before mimalloc may give the address to another block */
+    _ms_track_forget(p); /* before mimalloc may give the address to another block */
     mi_free(block);
     return;
   }
-  if (kind == MS_HDR_SAMPLED) _ms_track_forget(block); /* header mode holds nothing back */
+  if (_ms_kind_sampled(kind)) _ms_track_forget(p); /* header mode holds nothing back */
   /* CHECKS: guard-page blocks go back to their pool; quarantine holds freed blocks back */
   if (MS_UNLIKELY((tag & MS_TAG_GUARDED) || (_ms_check_flags & MS_CHK_QUARANTINE)) &&
       _ms_checks_release(p, tag, block))
@@ -548,24 +553,24 @@ static void *header_realloc(void *p, size_t n, void *caller, uint64_t tag) {
    * block is not over-aligned, named or memscope's own. A sampled block stays sampled and keeps
    * its record. The sampler is charged for the growth only: charging the whole new size would
    * make every step of a growing buffer "run out" the countdown and move (a copy per step). */
-  unsigned want = kind == MS_HDR_SAMPLED ? MS_HDR_SAMPLED
+  unsigned want = _ms_kind_sampled(kind) ? kind
                                          : (n <= MS_SHORT_MAX ? MS_HDR_SHORT : MS_HDR_NORMAL);
   if (kind == want && !_ms_tag_aligned(tag) && !(tag & (MS_TAG_NAMED | MS_TAG_UNCOUNTED))) {
     int64_t cd = countdown_get(t);
     int64_t growth = n > old ? (int64_t)(n - old) : 0;
     uint64_t usable = usable_of(block, cls, 0);
     if (n + h <= usable && n + h >= usable / 2 &&
-        (cd - growth > 0 || locked || _ms_guard || kind == MS_HDR_SAMPLED)) {
+        (cd - growth > 0 || locked || _ms_guard || _ms_kind_sampled(kind))) {
       if (!locked) countdown_set(t, cd - growth);
       /* the block stays in its mimalloc bin: keep its class, so usable bytes stay exact */
       unsigned ncls = cls;
       count_free(t, cls, old, block, 0, h);
       *_ms_tag_ptr(p) = _ms_tag_make(n, ncls, kind, 0);
       if (_ms_check_flags & MS_CHK_OVERFLOW) *_ms_tag_ptr(p) = _ms_checks_on_alloc(p, block, *_ms_tag_ptr(p), n, h, ncls); /* CHECKS */
-      count_alloc(t, ncls, n, block, 0, h);
-      if (kind == MS_HDR_SAMPLED) {
+      count_alloc(t, ncls, n, block, 0, h, _ms_kind_sampled(kind));
+      if (_ms_kind_sampled(kind)) {
         _ms_guard++;
-        _ms_track_resize(block, old, n);
+        _ms_track_resize(p, kind, old, n);
         _ms_guard--;
       }
       thread_leave(locked);
@@ -582,7 +587,7 @@ static void *header_realloc(void *p, size_t n, void *caller, uint64_t tag) {
   uint64_t keep = _ms_block_usable(p, tag);
   memcpy(q, p, keep < n ? keep : n);
   uint64_t qtag = new_block_tag(q, n);
-  if (kind == MS_HDR_SAMPLED || _ms_tag_kind(qtag) == MS_HDR_SAMPLED || (tag & MS_TAG_NAMED)) {
+  if (_ms_kind_sampled(kind) || _ms_kind_sampled(_ms_tag_kind(qtag)) || (tag & MS_TAG_NAMED)) {
     _ms_guard++;
     _ms_track_realloc(p, tag, q, n);
     _ms_guard--;
@@ -636,7 +641,7 @@ static __attribute__((noinline)) void *header_malloc(size_t n) {
         unsigned cls = _ms_class_of(n + h);
         if (kind != MS_HDR_SHORT) *_ms_guard_ptr(p) = _ms_guard_value(p);
         *_ms_tag_ptr(p) = _ms_tag_make(n, cls, kind, 0);
-        count_alloc_regular(t, cls, n, h);
+        count_alloc_regular(t, cls, n, h, 0);
         return p;
       }
     }

@@ -273,8 +273,8 @@ void _ms_report_error(unsigned kind, const void *p, uint64_t size, const void *r
   if (!r && (kind == MS_ERR_DOUBLE_FREE || kind == MS_ERR_BUFFER_UNDERFLOW) && p &&
       ((uintptr_t)p & 7) == 0) {
     uint64_t tag = *_ms_tag_ptr(p);
-    if (_ms_tag_kind(tag) == MS_HDR_SAMPLED) {
-      uint32_t id = ((const ms_sample_t *)_ms_block_of(p, MS_HDR_SAMPLED))->stack;
+    if (_ms_kind_sampled(_ms_tag_kind(tag))) {
+      uint32_t id = _ms_block_stack(p, tag);
       if (_ms_stack_valid(id)) alloc_stack = id;
     }
   }

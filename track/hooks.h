@@ -13,16 +13,16 @@ struct ms_thread;
 int64_t _ms_sampler_next(struct ms_thread *t);    /* a fresh countdown */
 void _ms_sampler_reset_all(void);            /* after ms_set_sample_rate */
 
-/* Tracker hooks (track/). The sampled block's record is the 32 bytes in front of its guard word.
- * Called with the re-entrancy guard held. */
-void _ms_track_alloc(struct ms_thread *t, void *p, uint64_t size, void *record);
+/* Tracker hooks (track/). A sampled block's record is in its header (alloc/header.h: SAMPLED
+ * or EXACT, the kind). Called with the re-entrancy guard held. */
+void _ms_track_alloc(struct ms_thread *t, void *p, uint64_t size, unsigned kind);
 void _ms_track_free(struct ms_thread *t, void *p, uint64_t tag, void *block, void *caller);
 /* realloc moved old (tag otag, still live) to q (n bytes); called before old is released */
 void _ms_track_realloc(void *old, uint64_t otag, void *q, uint64_t n);
 /* a sampled block was resized in place from old to n bytes */
-void _ms_track_resize(void *block, uint64_t old, uint64_t n);
-/* a freed sampled block (its record) goes back to mimalloc: drop its block-map bit first */
-void _ms_track_forget(void *record);
+void _ms_track_resize(void *p, unsigned kind, uint64_t old, uint64_t n);
+/* a freed sampled block goes back to mimalloc: drop its block-map bit first */
+void _ms_track_forget(void *p);
 void _ms_track_init(void);
 void _ms_track_atfork_prepare(void);
 void _ms_track_atfork_parent(void);

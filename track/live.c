@@ -4,9 +4,9 @@
  * list made every free touch its two neighbours' headers: two cache misses in a large heap, a
  * fifth of a rate-1 churn run).
  *
- * 64 small locks, one per shard of allocating threads, keep snapshots consistent: insert, remove
- * and forgetting a block's bit take the lock of the record's shard (the owning thread's, so
- * uncontended but for frees on other threads); a visit holds every lock while it walks the
+ * 64 small locks, one per shard of the address space, keep snapshots consistent: insert, remove
+ * and forgetting a block's bit take the lock of the block's shard (its 64 KiB region's: mostly
+ * one thread's pages, so rarely contended); a visit holds every lock while it walks the
  * bitmaps, so no block can join, leave or go back to mimalloc under it. Visits are rare
  * (snapshots, the leak check) and cost a scan of 1 bit per 16 bytes of the chunks that ever
  * held a sampled block.
@@ -17,7 +17,8 @@
 #include "checks.h"
 #include "track.h"
 
-/* ms_sample_t.time_flags: in the live set (set at insert, cleared at free, under the lock) */
+/* The live flag: ms_sample_t.time_flags' top bits (SAMPLED), MS_EXACT_LIVE (EXACT); set at
+ * insert, cleared at free, under the shard lock. */
 #define REC_LIVE (((uint64_t)1) << 56)
 
 typedef struct live_shard {
@@ -35,62 +36,86 @@ static inline void shard_unlock(live_shard_t *s) {
   atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
+/* A block's shard: by its 64 KiB region, so a thread's blocks (in its own mimalloc pages)
+ * mostly share a few locks that no other thread touches. */
+static inline live_shard_t *shard_of(const void *p) {
+  return &shards[((uintptr_t)p >> 16) % MS_LIVE_SHARDS];
+}
+
+static inline uint64_t *live_word(void *p, unsigned kind, uint64_t *bit) {
+  if (kind == MS_HDR_EXACT) {
+    *bit = MS_EXACT_LIVE;
+    return _ms_exact_word(p);
+  }
+  *bit = REC_LIVE;
+  return &_ms_sample_of(p)->time_flags;
+}
+
 /* The record has been filled: publish it (its bit makes it visible to visits). */
-void _ms_live_insert(ms_sample_t *r) {
-  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
+void _ms_live_insert(void *p, unsigned kind) {
+  live_shard_t *s = shard_of(p);
+  uint64_t bit, *w = live_word(p, kind, &bit);
   shard_lock(s);
-  r->time_flags |= REC_LIVE;
-  if (_ms_sampled_set(_ms_sample_ptr(r), 1) == 0) s->count++;
-  else r->time_flags &= ~REC_LIVE; /* no map (reserved by the caller, so not expected) */
+  if (_ms_sampled_set(p, 1) == 0) {
+    *w |= bit;
+    s->count++;
+  } /* else no map (reserved by the caller, so not expected): the block stays out of the set */
   shard_unlock(s);
 }
 
 /* A free: the block leaves the live set. Its bit stays while the allocator holds the freed
- * block back (double-free detection); _ms_live_forget() clears it. */
-void _ms_live_remove(ms_sample_t *r) {
-  if (r->check != _ms_record_check(_ms_sample_ptr(r))) {
+ * block back (double-free detection); _ms_track_forget() clears it. */
+int _ms_live_remove(void *p, unsigned kind) {
+  if (kind == MS_HDR_SAMPLED ? _ms_sample_of(p)->check != _ms_record_check(p)
+                             : !_ms_exact_intact(p, *_ms_exact_word(p))) {
     /* the program's error, found from inside the tracker (guard held): report it anyway */
     int guard = _ms_guard;
     _ms_guard = 0;
-    _ms_report_error(4 /* buffer_underflow */, _ms_sample_ptr(r), 0, NULL);
+    _ms_report_error(4 /* buffer_underflow */, p, 0, NULL);
     _ms_guard = guard;
-    return; /* the record cannot be trusted: leave it (and its site's figures) as they are */
+    return 0; /* the record cannot be trusted: leave it (and its site's figures) as they are */
   }
-  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
+  live_shard_t *s = shard_of(p);
+  uint64_t bit, *w = live_word(p, kind, &bit);
   shard_lock(s);
-  if (r->time_flags & REC_LIVE) {
-    r->time_flags &= ~REC_LIVE;
+  if (*w & bit) {
+    *w &= ~bit;
     s->count--;
   }
   shard_unlock(s);
+  return 1;
 }
 
 /* The block goes back to mimalloc: clear its bit first, under the lock, so a visit never reads
  * a record whose memory may already be someone else's. */
-void _ms_track_forget(void *record) {
-  ms_sample_t *r = record;
-  live_shard_t *s = &shards[r->thread % MS_LIVE_SHARDS];
+void _ms_track_forget(void *p) {
+  live_shard_t *s = shard_of(p);
   shard_lock(s);
-  _ms_sampled_set(_ms_sample_ptr(r), 0);
+  _ms_sampled_set(p, 0);
   shard_unlock(s);
 }
 
 typedef struct visit {
-  void (*fn)(ms_sample_t *r, void *arg);
+  void (*fn)(const ms_block_info_t *b, void *arg);
   void *arg;
-  uint64_t n;
+  uint64_t n, now;
 } visit_t;
 
 static void visit_bit(void *p, void *arg) {
   visit_t *v = arg;
-  ms_sample_t *r = _ms_block_of(p, MS_HDR_SAMPLED);
-  if (!(r->time_flags & REC_LIVE)) return; /* freed, held back */
-  v->fn(r, v->arg);
+  uint64_t tag = *_ms_tag_ptr(p);
+  unsigned kind = _ms_tag_kind(tag);
+  if (!_ms_kind_sampled(kind)) return; /* (cannot be: the bit is only set on sampled blocks) */
+  uint64_t bit, *w = live_word(p, kind, &bit);
+  if (!(*w & bit)) return; /* freed, held back */
+  ms_block_info_t b;
+  _ms_block_info(p, tag, v->now, &b);
+  v->fn(&b, v->arg);
   v->n++;
 }
 
-uint64_t _ms_live_visit(void (*fn)(ms_sample_t *r, void *arg), void *arg) {
-  visit_t v = {fn, arg, 0};
+uint64_t _ms_live_visit(void (*fn)(const ms_block_info_t *b, void *arg), void *arg) {
+  visit_t v = {fn, arg, 0, _ms_now_ns()};
   _ms_live_lock_all();
   _ms_sampled_each(visit_bit, &v);
   _ms_live_unlock_all();

@@ -291,14 +291,14 @@ typedef struct scan {
   uint64_t root_words;
 } scan_t;
 
-static void copy_block(ms_sample_t *r, void *arg) {
+static void copy_block(const ms_block_info_t *r, void *arg) {
   scan_t *s = arg;
   if (s->n >= s->cap) return;
-  s->blk[s->n].addr = (uint64_t)(uintptr_t)_ms_sample_addr(r);
-  s->blk[s->n].size = _ms_sample_size(r);
+  s->blk[s->n].addr = (uint64_t)(uintptr_t)r->p;
+  s->blk[s->n].size = r->size;
   s->n++;
 }
-static void count_block(ms_sample_t *r, void *arg) {
+static void count_block(const ms_block_info_t *r, void *arg) {
   (void)r;
   (*(uint64_t *)arg)++;
 }

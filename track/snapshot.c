@@ -47,7 +47,7 @@ static uint32_t map_stack(const uint32_t *map, uint32_t limit, uint32_t id) {
   return (id && id < limit) ? map[id] : MS_DUMP_NONE;
 }
 
-static void collect_alloc(ms_sample_t *r, void *arg) {
+static void collect_alloc(const ms_block_info_t *r, void *arg) {
   collect_t *c = arg;
   if (c->n == c->cap) {
     uint32_t cap = c->cap ? c->cap * 2 : 1024;
@@ -55,12 +55,11 @@ static void collect_alloc(ms_sample_t *r, void *arg) {
     if (!a) return;
     c->allocs = a, c->cap = cap;
   }
-  const void *p = _ms_sample_ptr(r);
   ms_dump_alloc_t *a = &c->allocs[c->n++];
-  a->address = (uint64_t)(uintptr_t)p;
-  a->size = _ms_tag_size(*_ms_tag_ptr(p));
+  a->address = (uint64_t)(uintptr_t)r->p;
+  a->size = r->size;
   a->weight_bytes = r->weight_bytes;
-  a->time_ns = _ms_sample_time(r);
+  a->time_ns = r->time_ns;
   a->stack = map_stack(c->stack_map, c->stack_limit, r->stack);
   a->thread = r->thread; /* thread serial; mapped to threads[] after */
   a->kind = MS_LEAK_UNKNOWN; /* the leak check (reach.c) fills it in later */

@@ -28,16 +28,75 @@ static inline uint64_t _ms_sample_time(const ms_sample_t *r) { return r->time_fl
 
 static inline uint64_t _ms_record_check(const void *p) { return ~_ms_guard_value(p); }
 
-static inline void *_ms_sample_ptr(const ms_sample_t *r) {
-  return (char *)r + 16 + MS_SAMPLE_RECORD_SIZE;
+/* EXACT records (lean mode at rate 1): one word in front of the tag word, alloc/header.h:
+ *   bits 0-19 stack id (ids are < MS_STACK_CAP = 2^20), bit 20 live, bits 21-28 check,
+ *   bits 29-63 allocation time in microseconds since start (35 bits: 9.5 hours, then it wraps)
+ * The check byte folds the word's other bits with the block's address and a secret: a write
+ * into the word from before the block (or past the end of the block below) changes it, and any
+ * one damaged byte is always caught. */
+#define MS_EXACT_STACK_MASK 0xfffffu
+#define MS_EXACT_LIVE (((uint64_t)1) << 20)
+#define MS_EXACT_CHECK_SHIFT 21
+#define MS_EXACT_CHECK_MASK (((uint64_t)0xff) << MS_EXACT_CHECK_SHIFT)
+#define MS_EXACT_TIME_SHIFT 29
+#define MS_EXACT_TICK_NS 1000u
+#define MS_EXACT_TICK_MASK ((((uint64_t)1) << 35) - 1)
+static inline uint64_t *_ms_exact_word(const void *p) { return (uint64_t *)p - 2; }
+static inline uint64_t _ms_exact_ticks(uint64_t ns) { return (ns / MS_EXACT_TICK_NS) & MS_EXACT_TICK_MASK; }
+static inline uint64_t _ms_exact_check(const void *p, uint64_t w) {
+  uint64_t x = (w & ~(MS_EXACT_LIVE | MS_EXACT_CHECK_MASK)) ^ _ms_guard_value(p);
+  x ^= x >> 32;
+  x ^= x >> 16;
+  x ^= x >> 8;
+  return (x & 0xff) << MS_EXACT_CHECK_SHIFT;
+}
+static inline uint64_t _ms_exact_make(const void *p, uint32_t stack, uint64_t now) {
+  uint64_t w = (stack & MS_EXACT_STACK_MASK) | (_ms_exact_ticks(now) << MS_EXACT_TIME_SHIFT);
+  return w | _ms_exact_check(p, w);
+}
+static inline int _ms_exact_intact(const void *p, uint64_t w) {
+  return (w & MS_EXACT_CHECK_MASK) == _ms_exact_check(p, w);
+}
+/* Age of an EXACT block at time now (ns, to the microsecond; modulo 9.5 hours). */
+static inline uint64_t _ms_exact_age_ns(uint64_t w, uint64_t now) {
+  return ((_ms_exact_ticks(now) - (w >> MS_EXACT_TIME_SHIFT)) & MS_EXACT_TICK_MASK) * MS_EXACT_TICK_NS;
 }
 
-/* The block a live sample describes and its requested size: the only way code outside the
- * live set (snapshots, checks, the reachability scan) should read a record, so the record's
- * place (today the block's header) can change without touching them. */
-static inline void *_ms_sample_addr(const ms_sample_t *r) { return _ms_sample_ptr(r); }
-static inline uint64_t _ms_sample_size(const ms_sample_t *r) {
-  return _ms_tag_size(*_ms_tag_ptr(_ms_sample_ptr(r)));
+static inline ms_sample_t *_ms_sample_of(const void *p) { return _ms_block_of(p, MS_HDR_SAMPLED); }
+
+/* A sampled block as the tracker's readers see it, whichever its record's kind. */
+typedef struct ms_block_info {
+  void *p;
+  uint64_t size;         /* requested */
+  uint64_t weight_bytes; /* bytes it stands for (its size at rate 1) */
+  uint64_t time_ns;      /* allocation time since start */
+  uint32_t stack;
+  uint32_t thread;       /* allocating thread's serial; 0 (unknown) for EXACT records */
+} ms_block_info_t;
+
+static inline void _ms_block_info(void *p, uint64_t tag, uint64_t now, ms_block_info_t *b) {
+  b->p = p;
+  b->size = _ms_tag_size(tag);
+  if (_ms_tag_kind(tag) == MS_HDR_EXACT) {
+    uint64_t w = *_ms_exact_word(p);
+    uint64_t age = _ms_exact_age_ns(w, now);
+    b->weight_bytes = b->size;
+    b->time_ns = now > age ? now - age : 0;
+    b->stack = (uint32_t)(w & MS_EXACT_STACK_MASK);
+    b->thread = 0;
+  } else {
+    const ms_sample_t *r = _ms_sample_of(p);
+    b->weight_bytes = r->weight_bytes;
+    b->time_ns = _ms_sample_time(r);
+    b->stack = r->stack;
+    b->thread = r->thread;
+  }
+}
+
+/* The stack id of a sampled block's record (either kind). */
+static inline uint32_t _ms_block_stack(const void *p, uint64_t tag) {
+  return _ms_tag_kind(tag) == MS_HDR_EXACT ? (uint32_t)(*_ms_exact_word(p) & MS_EXACT_STACK_MASK)
+                                           : _ms_sample_of(p)->stack;
 }
 
 /* A value that changes whenever the thread allocates: every unsampled allocation of n > 0
@@ -131,10 +190,10 @@ uint32_t _ms_site_module(uint32_t id);
 
 /* ---- live.c: the live set of sampled blocks (their block-map bits), 64 shard locks */
 #define MS_LIVE_SHARDS 64
-void _ms_live_insert(ms_sample_t *r);
-void _ms_live_remove(ms_sample_t *r);
-/* Visit every live sample with its shard locked; returns the number visited. */
-uint64_t _ms_live_visit(void (*fn)(ms_sample_t *r, void *arg), void *arg);
+void _ms_live_insert(void *p, unsigned kind);
+int _ms_live_remove(void *p, unsigned kind); /* 0: the record was overwritten (reported) */
+/* Visit every live sample with every shard locked; returns the number visited. */
+uint64_t _ms_live_visit(void (*fn)(const ms_block_info_t *b, void *arg), void *arg);
 void _ms_live_lock_all(void);
 void _ms_live_unlock_all(void);
 uint64_t _ms_live_count(void);

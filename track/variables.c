@@ -119,11 +119,12 @@ static var_t *new_var(const void *p, uint64_t tag) {
   var->v.thread = thread_index();
   var->v.free_stack = MS_DUMP_NONE;
   var->live = 1;
-  if (_ms_tag_kind(tag) == MS_HDR_SAMPLED) {
-    const ms_sample_t *r = _ms_block_of(p, MS_HDR_SAMPLED);
-    var->v.alloc_time_ns = _ms_sample_time(r);
-    var->v.alloc_stack = r->stack;
-    var->v.thread = r->thread;
+  if (_ms_kind_sampled(_ms_tag_kind(tag))) {
+    ms_block_info_t b;
+    _ms_block_info((void *)p, tag, _ms_now_ns(), &b);
+    var->v.alloc_time_ns = b.time_ns;
+    var->v.alloc_stack = b.stack;
+    if (b.thread) var->v.thread = b.thread;
   } else {
     /* not sampled: the allocation itself was not seen; naming time and place stand in */
     var->v.alloc_time_ns = _ms_now_ns();

@@ -2,8 +2,10 @@
  * bytes in front of its guard word, which the guard word does not protect). free() of the next
  * block passes live_tag() (guard and tag intact); the tracker must then notice the record's
  * check word is gone and report a buffer overflow (it once wrote through overwritten list
- * pointers: a crash, or a write to an attacker-chosen address). Run with MEMSCOPE_SAMPLE_RATE=1.
- * Two 48-byte requests with 48-byte headers: 96-byte mimalloc blocks, side by side. */
+ * pointers: a crash, or a write to an attacker-chosen address). Run with MEMSCOPE_SAMPLE_RATE=1
+ * and MEMSCOPE_CHECKS=headers (SAMPLED records; lean mode's exact-mode EXACT records are one word
+ * with no check word: alloc/header.h). Two 48-byte requests with 48-byte headers: 96-byte
+ * mimalloc blocks, side by side. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
