@@ -25,8 +25,9 @@
  *       | chunk + 16 i                       |                                             |
  *       +------------------------------------+---------------------------------------------+
  *
- *   A sampled block's user pointer is 16-aligned (its mimalloc block of 64 bytes or more is, and
- *   the header is 48 bytes), and no other block can start within the same 16 bytes, so the bit
+ *   A sampled block's user pointer is 16-aligned (its mimalloc block of 32 bytes or more is, and
+ *   the header is 48 or 16 bytes, with at least one byte after it), and no other block can start
+ *   within the same 16 bytes, so the bit
  *   names exactly one block. Whether it is live or freed-and-held (malloc.c: a second free of it
  *   is a double free) its tag word says. One bit per 16 bytes keeps the map at 1/128 of the
  *   address range where sampled blocks come and go (a page of it per 64 KiB of such heap).

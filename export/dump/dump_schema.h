@@ -110,7 +110,7 @@
     "bytes this sample stands for (== `size` when `sample_rate` is 1)")                    \
   X(1, U64, time_ns, 0, "when it was allocated")                                           \
   X(1, IDX, stack, stacks, "where it was allocated")                                       \
-  X(1, IDX, thread, threads, "thread that allocated it")                                   \
+  X(1, IDX, thread, threads, "thread that allocated it (none in lean exact mode)")          \
   X(1, IDX, tag, tags, "innermost tag at allocation")                                      \
   X(2, ENUM, kind, MS_LEAK_REACHABLE,                                                      \
     "reachability class from the leak check, valgrind memcheck's meanings: 0 unknown (no " \
