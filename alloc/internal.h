@@ -92,10 +92,24 @@ typedef struct ms_site_delta {
   ms_site_figs_t f;
 } ms_site_delta_t;
 
-/* A thread's unwind-rule cache (track/cfi_cache.c): (return address, rule) pairs, direct-mapped
- * by address. */
+/* A thread's unwind caches (track/cfi_cache.c): (return address, rule) pairs, direct-mapped by
+ * address, and its last walk (where the next one may rejoin). */
+#define MS_UNWIND_LAST 160 /* frames of the last walk kept (>= MS_STACK_DEPTH_MAX + own frames) */
+typedef struct ms_unwind_frame {
+  uint64_t sp, pc, bp;      /* the walk's state on reaching the frame */
+  uint64_t ra_addr, bp_addr; /* the stack words it read to leave it (0: none) */
+} ms_unwind_frame_t;
+typedef struct ms_unwind_walk {
+  uint32_t n;        /* frames recorded */
+  uint32_t complete; /* it reached the end of the stack (else it was cut at its frame limit) */
+  uint32_t epoch;    /* of the rules it used */
+  uint32_t pad_;
+  ms_unwind_frame_t f[MS_UNWIND_LAST];
+} ms_unwind_walk_t;
 typedef struct ms_unwind_cache {
+  uint64_t top[2 * 8]; /* rules of the last walk's top 8 frames (memscope's own, mostly) */
   uint64_t by_pc[2 * MS_UNWIND_L0];
+  ms_unwind_walk_t last; /* the last walk, rewritten in place by the next */
 } ms_unwind_cache_t;
 
 typedef struct ms_thread {

@@ -9,7 +9,8 @@
  *  - inside a signal handler: the signal frame needs the full unwinder, so the cached walk
  *    answers -1 and the caller's fallback gives libgcc's stack;
  *  - the same return addresses reached through different callers give different stacks (the
- *    cache is per address, never per stack);
+ *    cache is per address, never per stack), and a stack that differs from the last walk's only
+ *    in the middle is walked there, not taken from the last walk;
  *  - after _ms_cfi_flush() (a dlclose) the walk is still right, and the second walk of a stack
  *    (all rules cached) equals the first.
  * All of it with the shared rule table alone, then through a thread's own cache, cold and warm.
@@ -170,6 +171,36 @@ static void test_deep(void **state) {
   assert_same(&c, MAXF);
 }
 
+/* ---- the same depth reached through a path that differs in the middle: a walk must not take
+ * the previous walk's frames below a point where the stack changed */
+static NOINLINE int mid_a(capture_t *c, int depth, int flip);
+static NOINLINE int mid_b(capture_t *c, int depth, int flip) {
+  int r = depth == 0 ? (capture_here(c), 0) : mid_a(c, depth - 1, flip) + 1;
+  NO_TAIL();
+  return r;
+}
+static NOINLINE int mid_a(capture_t *c, int depth, int flip) {
+  if (depth == 0) {
+    capture_here(c);
+    return 0;
+  }
+  int r = (depth == flip ? mid_b(c, depth - 1, flip) : mid_a(c, depth - 1, flip)) + 1;
+  NO_TAIL();
+  return r;
+}
+static void test_changed_middle(void **state) {
+  (void)state;
+  for (int round = 0; round < 3; round++) {
+    for (int flip = 0; flip < 12; flip += 3) {
+      capture_t c;
+      mid_a(&c, 12, flip); /* the function at depth `flip` differs from the last walk's */
+      assert_same(&c, 12);
+      mid_a(&c, 80, flip); /* deeper than MAXF frames can hold: a cut walk, then one below it */
+      assert_same(&c, MAXF);
+    }
+  }
+}
+
 /* ---- a signal handler: the cached walk hands over */
 static capture_t *sig_capture;
 static void on_signal(int sig) {
@@ -230,7 +261,7 @@ int main(void) {
       cmocka_unit_test(test_chain),        cmocka_unit_test(test_through_libc),
       cmocka_unit_test(test_thread),       cmocka_unit_test(test_deep),
       cmocka_unit_test(test_signal_handler), cmocka_unit_test(test_distinct_callers),
-      cmocka_unit_test(test_flush),
+      cmocka_unit_test(test_flush),        cmocka_unit_test(test_changed_middle),
   };
   int failed = cmocka_run_group_tests_name("shared rule table only", tests, NULL, NULL);
   use_l0 = 1; /* again through a thread's own cache, cold then warm */

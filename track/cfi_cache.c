@@ -369,37 +369,122 @@ static inline void put(uint64_t *e, uint64_t pc, uint64_t w) {
   e[0] = pc;
 }
 
-/* The rule of the return address pc through the thread's own small cache, which stays in the
- * CPU's cache where the shared table's scattered slots would not, then the shared table. (A
- * cache by depth in the last walk was tried: python's consecutive stacks differ in depth, so it
- * missed more than it hit.) */
-static inline uint64_t rule_cached(ms_unwind_cache_t *c, uint64_t pc, uint32_t ep) {
+/* The rule of the return address pc at depth n through the thread's own small caches, which
+ * stay in the CPU's cache where the shared table's scattered slots would not, then the shared
+ * table. (A cache by depth for every frame was tried: python's consecutive stacks differ in
+ * depth, so below the top it missed more than it hit.) */
+static inline uint64_t rule_cached(ms_unwind_cache_t *c, int n, uint64_t pc, uint32_t ep) {
   if (!c) return rule_of(pc);
+  /* the top frames first: memscope's own and the allocator's callers, the same every walk,
+   * in two cache lines that every walk touches */
+  uint64_t *t = n < 8 ? &c->top[2 * n] : NULL;
+  if (t && t[0] == pc && ((t[1] >> 8) & 0xff) == (ep & 0xff)) return t[1];
   uint64_t *e = &c->by_pc[2 * ((pc ^ (pc >> 9)) & (MS_UNWIND_L0 - 1))];
-  if (e[0] == pc && ((e[1] >> 8) & 0xff) == (ep & 0xff)) return e[1];
-  uint64_t w = rule_of(pc);
-  put(e, pc, w);
+  uint64_t w;
+  if (e[0] == pc && ((e[1] >> 8) & 0xff) == (ep & 0xff)) {
+    w = e[1];
+  } else {
+    w = rule_of(pc);
+    put(e, pc, w);
+  }
+  if (t) put(t, pc, w);
   return w;
 }
 
+/* Rejoining the last walk. A walk is a function of its state (pc, sp, bp) and of the stack
+ * words it reads (return addresses, saved rbp): when this walk reaches a state the last walk
+ * also passed through, and every word the last walk read from there on still holds what it
+ * read, the rest of this walk is the rest of the last one. Those words are at known addresses,
+ * so checking them is independent loads the CPU issues together, where walking is a chain of
+ * dependent ones: a repeated call path (an interpreter's deep, repetitive stack) costs little
+ * more than its changed top. Anything not verified is walked; the result is the same. */
+/* w (the last walk) passes through the state this walk is in at frame n, at its frame i: take
+ * the frames below from it if the words it read from there still hold what it read. Returns
+ * the walk's frame count, or -1 (then the caller walks on). On success w becomes this walk. */
+static int rejoin(ms_unwind_walk_t *w, uint32_t i, void **buf, int n, int max) {
+  uint32_t have = w->n - i, m = have;
+  if ((uint32_t)(max - n) < m) m = (uint32_t)(max - n); /* this walk keeps fewer frames */
+  else if (!w->complete && m < (uint32_t)(max - n)) return -1; /* it wants frames w lacks */
+  /* the words that lead from frame i to each copied frame; and, when the copy ends where the
+   * last walk ended (the stack's end), the word that ended it */
+  uint32_t last = m == have && w->complete ? i + m : i + m - 1;
+  for (uint32_t k = i; k < last; k++) {
+    const ms_unwind_frame_t *f = &w->f[k];
+    uint64_t next_pc = k + 1 < w->n ? w->f[k + 1].pc : 0;
+    if (f->ra_addr && *(const uint64_t *)(uintptr_t)f->ra_addr != next_pc) return -1;
+    if (f->bp_addr && k + 1 < w->n && *(const uint64_t *)(uintptr_t)f->bp_addr != w->f[k + 1].bp)
+      return -1;
+  }
+  for (uint32_t k = 0; k < m; k++) buf[n + (int)k] = (void *)(uintptr_t)w->f[i + k].pc;
+  /* the record becomes this walk: its frames 0..n-1 are already in place; move the shared part
+   * next to them when this walk's top was shorter or longer than the last one's */
+  if ((uint32_t)n != i && (uint32_t)n + m <= MS_UNWIND_LAST)
+    memmove(&w->f[n], &w->f[i], m * sizeof *w->f);
+  if ((uint32_t)n + m <= MS_UNWIND_LAST) {
+    w->complete = m == have && w->complete;
+    w->n = (uint32_t)n + m;
+  } else {
+    w->n = 0;
+  }
+  return n + (int)m;
+}
+
+/* The walk proper: frame by frame with the cached rules, writing each frame's state into the
+ * thread's record of the last walk in place (an entry is overwritten only once this walk is past
+ * its stack position, so the rest stays usable for a rejoin), until it can rejoin. */
 int _ms_cfi_walk(void **buf, int max, uint64_t pc, uint64_t sp, uint64_t bp, ms_unwind_cache_t *c) {
   int n = 0;
   uint32_t ep = atomic_load_explicit(&epoch, memory_order_acquire);
+  ms_unwind_walk_t *w = c ? &c->last : NULL;
+  uint32_t i = 0;
+  int joinable = w && w->n && w->epoch == ep;
+  if (w) w->epoch = ep;
   while (n < max && pc) {
+    if (joinable) { /* the last walk's states are in increasing sp, like this walk's */
+      while (i < w->n && w->f[i].sp < sp) i++;
+      if (i == w->n) {
+        joinable = 0;
+      } else if (w->f[i].sp == sp && w->f[i].pc == pc && w->f[i].bp == bp) {
+        int r = rejoin(w, i, buf, n, max);
+        if (r >= 0) return r;
+        joinable = 0; /* the stack changed below here: walk it */
+      }
+      /* writing entry n now would destroy an entry a later frame could rejoin at */
+      if ((uint32_t)n > i) joinable = 0;
+    }
     buf[n] = (void *)(uintptr_t)pc;
-    uint64_t w = rule_cached(c, pc, ep);
+    uint64_t rw = rule_cached(c, n, pc, ep);
+    unsigned kind = rw & 3;
+    ms_unwind_frame_t *f = w && n < MS_UNWIND_LAST ? &w->f[n] : NULL;
+    if (f) f->sp = sp, f->pc = pc, f->bp = bp, f->ra_addr = 0, f->bp_addr = 0;
     n++;
-    unsigned kind = w & 3;
     if (kind == KIND_END) break;
-    if (kind != KIND_STEP) return -1;
-    uint64_t cfa = ((w & 4) ? bp : sp) + ((w >> 16) & 0xffffff);
-    if (cfa <= sp || cfa - sp > MAX_FRAME_BYTES) return -1; /* not a believable frame */
-    int64_t ra_off = (int64_t)((w >> 40) & 0xfff) - 2048;
-    int64_t bp_off = (int64_t)((w >> 52) & 0xfff) - 2048;
-    uint64_t ra = *(const uint64_t *)(uintptr_t)(cfa + (uint64_t)ra_off);
-    if (w & 8) bp = *(const uint64_t *)(uintptr_t)(cfa + (uint64_t)bp_off);
+    if (kind != KIND_STEP) {
+      if (w) w->n = 0;
+      return -1;
+    }
+    uint64_t cfa = ((rw & 4) ? bp : sp) + ((rw >> 16) & 0xffffff);
+    if (cfa <= sp || cfa - sp > MAX_FRAME_BYTES) { /* not a believable frame */
+      if (w) w->n = 0;
+      return -1;
+    }
+    int64_t ra_off = (int64_t)((rw >> 40) & 0xfff) - 2048;
+    int64_t bp_off = (int64_t)((rw >> 52) & 0xfff) - 2048;
+    uint64_t ra_addr = cfa + (uint64_t)ra_off;
+    uint64_t ra = *(const uint64_t *)(uintptr_t)ra_addr;
+    if (f) f->ra_addr = ra_addr;
+    if (rw & 8) {
+      uint64_t bp_addr = cfa + (uint64_t)bp_off;
+      bp = *(const uint64_t *)(uintptr_t)bp_addr;
+      if (f) f->bp_addr = bp_addr;
+    }
     sp = cfa;
     pc = ra;
+  }
+  /* kept for the next walk; one cut at max frames says so (it cannot vouch for what is below) */
+  if (w) {
+    w->n = n <= MS_UNWIND_LAST ? (uint32_t)n : 0;
+    w->complete = n < max || !pc;
   }
   return n;
 }
