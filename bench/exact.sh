@@ -81,33 +81,7 @@ for ((r = 0; r < rounds; r++)); do
   done
   echo "bench/exact.sh: round $((r + 1))/$rounds done" >&2
 done
-python3 - "$out" "${order[@]}" <<'PY'
-import statistics, sys
-from collections import defaultdict
-path, order = sys.argv[1], sys.argv[2:]
-data = defaultdict(dict)  # (w, c) -> round -> (wall, cpu, rss)
-for line in open(path):
-    f = line.split()
-    if len(f) != 7:
-        continue
-    r, w, c, wall, user, sys_, rss = f
-    data[(w, c)][int(r)] = (float(wall), float(user) + float(sys_), int(rss))
-def fmt(v): return f"{statistics.median(v):.3g} ({min(v):.3g}-{max(v):.3g})"
-for w in ("py", "pydeep", "st", "mt", "cxx"):
-    print(f"\n### {w}\n")
-    print("| configuration | wall s | user+sys s | peak RSS MB | wall ratio | cpu ratio | RSS ratio |")
-    print("|---|---|---|---|---|---|---|")
-    base = data[(w, "mimalloc")]
-    for c in order:
-        d = data[(w, c)]
-        rs = sorted(r for r in d if r in base)
-        if not rs:
-            continue
-        ratios = [[d[r][k] / base[r][k] for r in rs] for k in range(3)]
-        rat = [f"{statistics.median(x):.2f} ({min(x):.2f}-{max(x):.2f})" for x in ratios]
-        print(f"| {c} | {fmt([d[r][0] for r in rs])} | {fmt([d[r][1] for r in rs])} | "
-              f"{fmt([d[r][2] / 1024 for r in rs])} | {rat[0]} | {rat[1]} | {rat[2]} |")
-PY
+python3 "$here/ratios.py" "$out" "${order[@]}"
 echo
 echo "### memory per live block (bench_live_metadata, 2M live blocks)"
 echo

@@ -60,25 +60,4 @@ for ((r = 0; r < rounds; r++)); do
   done
   echo "bench/lean.sh: round $((r + 1))/$rounds done" >&2
 done
-python3 - "$out" "${order[@]}" <<'EOF'
-import statistics, sys
-from collections import defaultdict
-path, order = sys.argv[1], sys.argv[2:]
-data = defaultdict(dict)  # (w, c) -> round -> (wall, cpu, rss)
-for line in open(path):
-    r, w, c, wall, user, sys_, rss = line.split()
-    data[(w, c)][int(r)] = (float(wall), float(user) + float(sys_), int(rss))
-def fmt(v): return f"{statistics.median(v):.3g} ({min(v):.3g}-{max(v):.3g})"
-for w in ("st", "mt", "py"):
-    print(f"\n### {w}\n")
-    print("| configuration | wall s | user+sys s | peak RSS MB | wall ratio | cpu ratio | RSS ratio |")
-    print("|---|---|---|---|---|---|---|")
-    base = data[(w, "mimalloc")]
-    for c in order:
-        d = data[(w, c)]
-        rs = sorted(d)
-        ratios = [[d[r][k] / base[r][k] for r in rs if r in base] for k in range(3)]
-        rat = [f"{statistics.median(x):.3f} ({min(x):.2f}-{max(x):.2f})" for x in ratios]
-        print(f"| {c} | {fmt([d[r][0] for r in rs])} | {fmt([d[r][1] for r in rs])} | "
-              f"{fmt([d[r][2] / 1024 for r in rs])} | {rat[0]} | {rat[1]} | {rat[2]} |")
-EOF
+python3 "$here/ratios.py" "$out" "${order[@]}"
