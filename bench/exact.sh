@@ -6,7 +6,8 @@
 #   bench/exact.sh [BUILD_DIR]        ROUNDS (default 9) interleaved rounds
 #
 # Configurations: mimalloc (LD_PRELOAD of Debian's libmimalloc), memscope rate 1 (LD_PRELOAD,
-# MEMSCOPE_SAMPLE_RATE=1, writing its dump at exit: MEMSCOPE_OUTPUT), heaptrack (Debian's
+# MEMSCOPE_SAMPLE_RATE=1, writing its dump at exit: MEMSCOPE_OUTPUT; lean mode), memscope-run
+# (`memscope run CMD`: rate 1 with MEMSCOPE_CHECKS=all, header mode, and its summary), heaptrack (Debian's
 # `heaptrack -o FILE cmd`: the whole tool, its preload library and its heaptrack_interpret
 # process, writing its .zst file). /usr/bin/time reports the whole process tree's user+sys; its
 # peak RSS is the largest single process's (for heaptrack, the traced program and the
@@ -31,7 +32,7 @@ cxx=$build/bin/bench_cxx
 meta=$build/bin/bench_live_metadata
 ms=$build/lib/libmemscope.so
 mi=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2
-for f in "$churn" "$cxx" "$meta" "$ms" "$mi" /usr/bin/time; do
+for f in "$churn" "$cxx" "$meta" "$ms" "$mi" "$build/bin/memscope" /usr/bin/time; do
   [ -e "$f" ] || { echo "bench/exact.sh: missing $f (build first; make bench-deps)" >&2; exit 1; }
 done
 command -v heaptrack >/dev/null || { echo "bench/exact.sh: needs heaptrack (make bench-deps)" >&2; exit 1; }
@@ -53,7 +54,7 @@ declare -A work=(
 # measure `env`, not python3.
 declare -A wenv=([py]="PYTHONMALLOC=malloc" [pydeep]="PYTHONMALLOC=malloc" [st]="" [mt]="" [cxx]="")
 workloads=(py pydeep st mt cxx)
-order=(mimalloc memscope heaptrack)
+order=(mimalloc memscope heaptrack memscope-run)
 run_one() { # configuration, workload -> "wall user sys rss"
   local c=$1 w=$2 cmd
   cmd=${work[$w]}
@@ -63,11 +64,13 @@ run_one() { # configuration, workload -> "wall user sys rss"
     mimalloc) env LD_PRELOAD="$mi" /usr/bin/time -f '%e %U %S %M' $cmd 2>&1 >/dev/null | tail -1 ;;
     memscope) env LD_PRELOAD="$ms" MEMSCOPE_SAMPLE_RATE=1 MEMSCOPE_OUTPUT="$tmp/ms.msp" \
                 /usr/bin/time -f '%e %U %S %M' $cmd 2>&1 >/dev/null | tail -1 ;;
+    memscope-run) # the command a new user types: rate 1 with every check (header mode)
+      /usr/bin/time -f '%e %U %S %M' "$build/bin/memscope" run -q -o "$tmp/run.msp" -- $cmd 2>&1 >/dev/null | tail -1 ;;
     heaptrack) # heaptrack starts the program itself: the env wrapper goes inside
       /usr/bin/time -f '%e %U %S %M' heaptrack -o "$tmp/ht" $cmd 2>&1 >/dev/null | tail -1 ;;
   esac
   unset PYTHONMALLOC
-  rm -f "$tmp"/ms.msp "$tmp"/ht*
+  rm -f "$tmp"/ms.msp "$tmp"/run.msp "$tmp"/ht*
 }
 out=$tmp/results
 n=${#order[@]}
