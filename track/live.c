@@ -4,9 +4,8 @@
  * list made every free touch its two neighbours' headers: two cache misses in a large heap, a
  * fifth of a rate-1 churn run).
  *
- * 64 small locks, one per shard of the address space, keep snapshots consistent: insert, remove
- * and forgetting a block's bit take the lock of the block's shard (its 64 KiB region's: mostly
- * one thread's pages, so rarely contended); a visit holds every lock while it walks the
+ * 64 small locks keep snapshots consistent: insert, remove and forgetting a block's bit take the
+ * calling thread's lock (so uncontended but by visits); a visit holds every lock while it walks the
  * bitmaps, so no block can join, leave or go back to mimalloc under it. Visits are rare
  * (snapshots, the leak check) and cost a scan of 1 bit per 16 bytes of the chunks that ever
  * held a sampled block.
@@ -36,10 +35,15 @@ static inline void shard_unlock(live_shard_t *s) {
   atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
-/* A block's shard: by its 64 KiB region, so a thread's blocks (in its own mimalloc pages)
- * mostly share a few locks that no other thread touches. */
-static inline live_shard_t *shard_of(const void *p) {
-  return &shards[((uintptr_t)p >> 16) % MS_LIVE_SHARDS];
+/* The lock a change takes: the calling thread's. A visit holds every lock, so whichever one a
+ * change holds keeps it out of a visit; the calling thread's stays in that thread's cache and
+ * is contended only by visits (locking the block's shard instead, by address, made 4 threads
+ * pass the locks' lines back and forth: a fifth of a 4-thread rate-1 churn). Per-shard counts
+ * may go below zero (a block freed by another thread than the one that made it); their sum is
+ * the live count. */
+static inline live_shard_t *my_shard(void) {
+  ms_thread_t *t = _ms_self;
+  return &shards[(t ? t->index : 0) % MS_LIVE_SHARDS];
 }
 
 static inline uint64_t *live_word(void *p, unsigned kind, uint64_t *bit) {
@@ -53,7 +57,7 @@ static inline uint64_t *live_word(void *p, unsigned kind, uint64_t *bit) {
 
 /* The record has been filled: publish it (its bit makes it visible to visits). */
 void _ms_live_insert(void *p, unsigned kind) {
-  live_shard_t *s = shard_of(p);
+  live_shard_t *s = my_shard();
   uint64_t bit, *w = live_word(p, kind, &bit);
   shard_lock(s);
   if (_ms_sampled_set(p, 1) == 0) {
@@ -75,7 +79,7 @@ int _ms_live_remove(void *p, unsigned kind) {
     _ms_guard = guard;
     return 0; /* the record cannot be trusted: leave it (and its site's figures) as they are */
   }
-  live_shard_t *s = shard_of(p);
+  live_shard_t *s = my_shard();
   uint64_t bit, *w = live_word(p, kind, &bit);
   shard_lock(s);
   if (*w & bit) {
@@ -89,7 +93,7 @@ int _ms_live_remove(void *p, unsigned kind) {
 /* The block goes back to mimalloc: clear its bit first, under the lock, so a visit never reads
  * a record whose memory may already be someone else's. */
 void _ms_track_forget(void *p) {
-  live_shard_t *s = shard_of(p);
+  live_shard_t *s = my_shard();
   shard_lock(s);
   _ms_sampled_set(p, 0);
   shard_unlock(s);
@@ -123,7 +127,7 @@ uint64_t _ms_live_visit(void (*fn)(const ms_block_info_t *b, void *arg), void *a
 }
 
 uint64_t _ms_live_count(void) {
-  uint64_t n = 0;
+  uint64_t n = 0; /* (sums per-shard counts that may each wrap below zero) */
   for (unsigned i = 0; i < MS_LIVE_SHARDS; i++) n += __atomic_load_n(&shards[i].count, __ATOMIC_RELAXED);
   return n;
 }
