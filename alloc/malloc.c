@@ -362,7 +362,9 @@ static inline void release_block(ms_thread_t *t, void *p, uint64_t tag, void *ca
   *_ms_tag_ptr(p) = _ms_tag_with_state(tag, MS_STATE_FREED);
   if (MS_LIKELY(!(tag & MS_TAG_UNCOUNTED)))
     count_free(t, cls, n, block, _ms_tag_aligned(tag), _ms_hdr_len(kind));
-  if (MS_UNLIKELY(_ms_kind_sampled(kind))) _ms_live_flush(t);
+  /* (no flush for a sampled free: a free cannot make a peak, and the thread's next sampled
+   * allocation flushes this with it: one atomic on the shared live figure per allocation, not
+   * two, and the single-threaded peak stays exact) */
   if (_ms_lean_mode) { /* (only sampled blocks have a header in lean mode) */
     uint64_t bu = mi_usable_size(block);
     if (MS_UNLIKELY(bu >= MS_HUGE_MIN)) _ms_blockmap_huge(block, bu, 0);
