@@ -273,6 +273,65 @@ function generate(n, jsonPath) {
       check("timeline: byte ticks are round, in one unit", round(tl.ys), JSON.stringify(tl.ys));
       check("timeline: time ticks are round, in one unit, no '0 ns'", round(tl.xs) && !tl.xs.includes("0 ns"), JSON.stringify(tl.xs));
     }
+    /* "Who grew it" (issue 17): with per-site timeline figures the chart is stacked by site, every
+     * stacked column adds up to the curve (the exact peak included), and dragging across the chart
+     * selects a time range that the flame graph, call tree and sites table follow. */
+    const stk = await page.evaluate(() => {
+      const D = window.memscope.data, st = window.MS.timelineStack, data = window.MS.timelineData;
+      if (!D.timelineSites || !st || !window.MS.timelineGraph) return null;
+      /* a column is the N sites plus "other" = live - those sites, so it is the live bytes
+       * unless the sites alone exceed them (sampled estimates) */
+      const bad = st.rows.map((r, i) => ({ i, sites: r.slice(1, -1).reduce((a, x) => a + x, 0), sum: r.slice(1).reduce((a, x) => a + x, 0), live: data[i][1] }))
+        .filter((x) => x.sum !== Math.max(x.live, x.sites));
+      const pk = st.rows.findIndex((r) => Math.abs(r[0] - D.peakTimeNs / 1e9) < 1e-12);
+      return { stacked: document.querySelector("#timeline-stacked").checked && window.MS.timelineGraph.getOption("stackedGraph"),
+        rows: st.rows.length, points: data.length, bad: bad.slice(0, 3), series: st.labels.length,
+        peakSum: pk >= 0 ? st.rows[pk].slice(1).reduce((a, x) => a + x, 0) : null, peak: Number(D.summary.peak_live_bytes) };
+    });
+    if (stk) {
+      check("timeline: stacked by site, one row per point", stk.stacked && stk.rows === stk.points, JSON.stringify(stk));
+      check("timeline: each stacked column adds up to the live bytes", stk.bad.length === 0, JSON.stringify(stk.bad));
+      if (stk.peakSum !== null && stk.peak > 0 && fig.peakSites <= fig.peak) check("timeline: the stack at the peak adds up to the peak", stk.peakSum === stk.peak, stk.peakSum + " vs " + stk.peak);
+      await page.locator("#timeline-chart").scrollIntoViewIfNeeded();
+      const area = await page.evaluate(() => { const g = window.MS.timelineGraph, a = g.getArea(), c = document.querySelector("#timeline-chart canvas").getBoundingClientRect();
+        return { x: c.left + a.x, y: c.top + a.y, w: a.w, h: a.h }; });
+      await page.mouse.move(area.x + area.w * 0.05, area.y + area.h * 0.5);
+      await page.mouse.down();
+      await page.mouse.move(area.x + area.w * 0.95, area.y + area.h * 0.5, { steps: 6 });
+      await page.mouse.up();
+      const rg = await page.evaluate(() => {
+        const D = window.memscope.data, r = D.range, f = window.memscope.flame, t = window.memscope.tables.sites, MS = window.MS;
+        if (!r) return null;
+        const listed = D.sites.filter((s) => r.listed(s)), grow = listed.map((s) => r.growthOf(s));
+        const sumGrowth = grow.reduce((a, x) => a + x, 0), pos = grow.reduce((a, x) => a + Math.max(0, x), 0);
+        const P = D.points, unclamped = [r.i0, r.i1].every((i) => { let s = 0; if (P[i].sites) P[i].sites.forEach((b) => { s += b; }); return s <= P[i].live; });
+        const top = t.view[0], th = document.querySelector("#sites-table th[aria-sort='descending'] button");
+        const cells = document.querySelector("#sites-table tbody tr") ? Array.from(document.querySelector("#sites-table tbody tr").children).map((c) => c.textContent) : [];
+        return { i0: r.i0, i1: r.i1, note: document.querySelector("#timeline-range").textContent,
+          metric: f.metric, flameTotal: f.tree().v[f.metric], wantTotal: pos + Math.max(0, r.otherGrowth),
+          addsUp: !unclamped || sumGrowth + r.otherGrowth === r.growth, sumGrowth, other: r.otherGrowth, growth: r.growth,
+          shown: t.view.length, want: listed.length, sortedBy: th ? th.textContent : null,
+          topGrowth: top ? (r.growthOf(top) > 0 ? "+" : "") + MS.fmtBytes(r.growthOf(top)) : null,
+          maxGrowth: listed.length ? Math.max(...grow) : null, topGrowthRaw: top ? r.growthOf(top) : null, cells,
+          treeMetric: Number(document.querySelector("#tree-metric").value) };
+      });
+      check("timeline drag selects a time range", rg && /^Selected /.test(rg.note), JSON.stringify(rg));
+      if (rg && rg.i1 > rg.i0) {
+        check("range: the flame graph shows growth in the range, totalling what grew", rg.metric === 4 && rg.flameTotal === rg.wantTotal,
+          JSON.stringify({ m: rg.metric, t: rg.flameTotal, w: rg.wantTotal }));
+        check("range: the call tree follows", rg.treeMetric === 4, rg.treeMetric);
+        check("range: the sites' growth and the other sites' add up to the live heap's growth", rg.addsUp,
+          JSON.stringify({ s: rg.sumGrowth, o: rg.other, g: rg.growth }));
+        check("range: the sites table lists the sites of the range, sorted by growth", rg.shown === rg.want &&
+          (rg.sortedBy || "").startsWith("Growth in range") && rg.topGrowthRaw === rg.maxGrowth, JSON.stringify(rg));
+        if (rg.topGrowth) check("range: the first row shows its growth", rg.cells.includes(rg.topGrowth), JSON.stringify(rg.cells));
+      }
+      await press("#timeline-sel-clear");
+      const cleared = await page.evaluate(() => ({ r: window.memscope.data.range, m: window.memscope.flame.metric,
+        cols: Array.from(document.querySelectorAll("#sites-table thead th")).filter((th) => th.style.display !== "none").map((th) => th.textContent) }));
+      check("clearing the range goes back to the first measure and hides the range columns", !cleared.r && cleared.m === fig.metric &&
+        !cleared.cols.some((c) => /range/.test(c)), JSON.stringify(cleared));
+    }
     /* Clicking a site's row selects that site in the flame graph. */
     if (facts.nSites && (await page.locator("#sites-table tbody tr").count())) {
       await page.locator("#sites-table tbody tr").first().locator("td").nth(1).click();
