@@ -7,6 +7,7 @@
 #     _empty    memscope convert of an empty dump: every section says plainly there is nothing
 #     _scale    memscope convert of a synthetic dump with 100k stacks: load time, filter, zoom
 #     _compact_odd  hand-made compact JSON (docs/JSON.md) with out-of-range and malformed ids
+#     _refcount hand-made JSON: a 1->2->1 reference count within 0.3 us on a 13 ms axis
 # Browser tests skip loudly (exit 77) where no chromium can be had, and fail under CI=true.
 if(NOT TARGET msreport)
   return()
@@ -95,6 +96,11 @@ ms_demo_report(demo ""
 ms_browser_test(compact_odd --json ${MS_BROWSER_DIR}/compact_odd.json --driver $<TARGET_FILE:html_from_json>
   --expect grow_table@leaks --expect bad_frame@leaks --expect lookup_table@variables --expect release_twice@errors
   --expect parse_config@errors --expect "not freed before@errors" --expect grow_table@findings --expect no_stack@sites)
+
+# Reference counts that change within microseconds on a 13 ms axis (issue 17): a 1->2->1 in
+# 0.3 us is drawn, and clicking the variable zooms to its events.
+ms_browser_test(refcount --json ${MS_BROWSER_DIR}/refcount.json --driver $<TARGET_FILE:html_from_json>
+  --expect session@variables)
 
 # The page without the charting library (a build where libjs-dygraphs was missing).
 ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>

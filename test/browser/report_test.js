@@ -332,6 +332,42 @@ function generate(n, jsonPath) {
       check("clearing the range goes back to the first measure and hides the range columns", !cleared.r && cleared.m === fig.metric &&
         !cleared.cols.some((c) => /range/.test(c)), JSON.stringify(cleared));
     }
+    /* Named variables: every reference-count event is drawn, at least 3 px wide, events closer
+     * than that sharing a tick; a click on the bar zooms the axis to the variable's events, where
+     * close events get ticks of their own (issue 17: a 1->2->1 in 0.3 us on a 13 ms axis). */
+    const refVar = await page.evaluate(() => {
+      const rows = window.memscope.tables.variables ? window.memscope.tables.variables.view.slice(0, 25) : [];
+      const withRefs = rows.filter((r) => r._refEvents.filter((e) => /^(retain|release|refset)$/.test(e._kind)).length >= 2);
+      return withRefs.length ? withRefs[0].name : null;
+    });
+    if (refVar) {
+      const ticks = () => page.evaluate((name) => {
+        const g = Array.from(document.querySelectorAll("#lifecycles g.lc-var")).find((x) => x.getAttribute("data-name") === name);
+        const r = window.memscope.tables.variables.view.find((v) => v.name === name);
+        const t = g ? Array.from(g.querySelectorAll("rect.lc-event")) : [];
+        return { n: t.length, events: t.reduce((a, x) => a + Number(x.getAttribute("data-events")), 0),
+          want: r._refEvents.filter((e) => /^(retain|release|refset)$/.test(e._kind)).length,
+          minPx: t.length ? Math.min(...t.map((x) => x.getBoundingClientRect().width)) : 0,
+          axis: document.querySelector("#lifecycles-axis").textContent };
+      }, refVar);
+      const before = await ticks();
+      check("variables: every reference-count event of " + refVar + " is drawn, at least 2 px wide", before.n > 0 &&
+        before.events === before.want && before.minPx >= 2, JSON.stringify(before));
+      const at = await page.evaluate((name) => { const g = Array.from(document.querySelectorAll("#lifecycles g.lc-var")).find((x) => x.getAttribute("data-name") === name);
+        g.scrollIntoView({ block: "center" });
+        /* a tick shared by close events if there is one, else the bar */
+        const shared = Array.from(g.querySelectorAll("rect.lc-event")).find((t) => Number(t.getAttribute("data-events")) > 1);
+        const b = (shared || g.querySelector("rect")).getBoundingClientRect();
+        return shared ? { x: b.left + b.width / 2, y: b.top + b.height / 2, shared: Number(shared.getAttribute("data-events")) }
+          : { x: b.left + Math.min(b.width / 2, 40), y: b.top + b.height - 3, shared: 0 }; }, refVar);
+      await page.mouse.click(at.x, at.y);   /* a real click on the bar, as a person would */
+      const after = await ticks();
+      check("variables: clicking zooms to the events, close events get their own ticks",
+        /^Showing /.test(after.axis) && after.n > 0 && (!at.shared || (after.events >= at.shared && after.n === after.events)),
+        JSON.stringify({ before, after, clickedTickOf: at.shared }));
+      await press("#lifecycles-reset");
+      check("variables: Reset zoom shows the whole run again", !/^Showing /.test((await ticks()).axis));
+    }
     /* Clicking a site's row selects that site in the flame graph. */
     if (facts.nSites && (await page.locator("#sites-table tbody tr").count())) {
       await page.locator("#sites-table tbody tr").first().locator("td").nth(1).click();

@@ -619,7 +619,7 @@ V.variables = function (sec, D) {
   sec.appendChild(E("div", {class: "fragkey", style: "margin:.2rem 0 .6rem"},
     E("span", null, E("i", {style: "background:var(--live);opacity:.5"}), "allocated → freed (or live)"),
     E("span", null, E("i", {style: "background:var(--bad);opacity:.5"}), "leaked (never freed)"),
-    E("span", null, E("i", {style: "background:var(--accent)"}), "reference count")));
+    E("span", null, E("i", {style: "background:var(--accent)"}), "reference count (line) and its events (\u25b2 retain, \u25bc release, \u25c6 set: ticks on top)")));
   var end = D.endNs;
   MS.tables.variables = new MS.DataTable(sec, {
     id: "variables-table", label: "variables", detailLabel: "Events", detailTitle: "show the block's events and stacks", rows: D.variables, pageSize: 25, sortKey: "alloc", sortDesc: false,
@@ -664,40 +664,134 @@ V.variables = function (sec, D) {
   });
 };
 
-function drawLifecycles(box, rows, end, atExit) {
+/* The lifecycle chart: one bar per variable on the program's time axis, its reference count as
+ * a step line inside, and a tick per reference-count event. Counts can change within a
+ * microsecond on an axis of many milliseconds (issue 17: a 1->2->1 in 0.3 us was invisible), so
+ * every step of the count line and every event tick is at least MIN_STEP px wide, events closer
+ * than that share one tick (its tooltip lists them), and the axis zooms: drag across the chart,
+ * click a shared tick to zoom to its events, or a bar to zoom to all of that variable's
+ * reference-count events; Reset zoom goes back. */
+var MIN_STEP = 3;
+/* "6.00015 ms": enough digits to tell apart times a span apart. */
+function preciseMs(t, span) {
+  var dec = Math.max(1, Math.min(6, Math.ceil(-Math.log10(Math.max(span, 1) / 1e6)) + 1));
+  return (MS.num(t) / 1e6).toFixed(dec) + " ms";
+}
+var REF_MARK = {retain: "\u25b2", release: "\u25bc", refset: "\u25c6"};
+function drawLifecycles(box, rows, end, atExit, view) {
+  view = view || box._view || {win: null};
+  box._view = view;
   box.textContent = "";
   if (!rows.length) return;
+  var t0 = view.win ? view.win[0] : 0, t1 = view.win ? view.win[1] : Math.max(1, end);
   var W = 1000, L = 190, R = 20, RH = 24, T = 22, H = T + rows.length * RH + 8;
-  var X = function (t) { return L + (W - L - R) * Math.min(1, Math.max(0, MS.num(t) / Math.max(1, end))); };
+  var X = function (t) { return L + (W - L - R) * Math.min(1, Math.max(0, (MS.num(t) - t0) / Math.max(1e-9, t1 - t0))); };
+  var toolbar = E("div", {class: "toolbar"},
+    E("span", {class: "help", id: "lifecycles-axis", text: view.win ? "Showing " + MS.fmtTime(t1 - t0) + " from " + preciseMs(t0, t1 - t0) + " (ticks: time since then)." :
+      "Drag across the chart to zoom the time axis; click a bar to zoom to its reference-count events, a tick to the events it holds."}),
+    E("span", {class: "spacer"}),
+    E("button", {id: "lifecycles-reset", text: "Reset zoom", disabled: view.win ? null : true,
+      onclick: function () { view.win = null; drawLifecycles(box, rows, end, atExit, view); }}));
+  box.appendChild(toolbar);
   var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
     "aria-label": "lifecycles of the named variables on this page"});
-  for (var i = 0; i <= 5; i++) {
-    var tx = L + (W - L - R) * i / 5;
+  /* round ticks in one unit (MS.niceTicks), as on the timeline; zoomed in, they count from the
+   * window's start ("+200 ns"), since 6000200 ns reads worse than that */
+  var off = view.win ? t0 : 0, ax = MS.niceTicks(0, t1 - off, 5, "ns");
+  ax.ticks.forEach(function (d) {
+    var t = off + d;
+    if (t < t0 - 1e-9 || t > t1 + 1e-9) return;
+    var tx = X(t);
     s.appendChild(MS.svg("line", {x1: tx, x2: tx, y1: T - 4, y2: H - 6, class: "axis"}));
-    s.appendChild(MS.svg("text", {x: tx, y: 12, "text-anchor": i === 0 ? "start" : i === 5 ? "end" : "middle", class: "muted", text: MS.fmtTime(end * i / 5)}));
-  }
+    s.appendChild(MS.svg("text", {x: tx, y: 12, "text-anchor": tx < L + 20 ? "start" : tx > W - R - 30 ? "end" : "middle", class: "muted lc-tick",
+      text: (view.win && d > 0 ? "+" : "") + MS.tickLabel(d, ax)}));
+  });
   var live = MS.cssVar("--live"), acc = MS.cssVar("--accent"), bad = MS.cssVar("--bad");
   rows.forEach(function (r, k) {
     var y = T + k * RH, a = X(r.alloc_time_ns), b = r._freed ? X(r.free_time_ns) : X(end);
     var name = (r.name || "?"); if (name.length > 24) name = name.slice(0, 23) + "\u2026";
     s.appendChild(MS.svg("text", {x: L - 8, y: y + RH / 2 + 4, "text-anchor": "end", text: name}));
-    var g = MS.svg("g");
-    g.appendChild(MS.svg("rect", {x: a, y: y + 4, width: Math.max(2, b - a), height: RH - 8, rx: 3,
-      fill: r._state === "leaked" ? bad : live, "fill-opacity": r._freed ? 0.35 : 0.5}));
+    var g = MS.svg("g", {class: "lc-var", "data-name": r.name || "?"});
+    var bar = MS.svg("rect", {x: a, y: y + 4, width: Math.max(2, b - a), height: RH - 8, rx: 3,
+      fill: r._state === "leaked" ? bad : live, "fill-opacity": r._freed ? 0.35 : 0.5});
+    g.appendChild(bar);
     if (r._refs.length) {
       var vmax = 1; r._refs.forEach(function (p) { vmax = Math.max(vmax, p[1]); });
       var Yv = function (v) { return y + RH - 6 - (RH - 12) * v / vmax; };
-      var d = "M" + X(r._refs[0][0]).toFixed(1) + "," + Yv(r._refs[0][1]).toFixed(1);
-      for (var j = 1; j < r._refs.length; j++) d += "H" + X(r._refs[j][0]).toFixed(1) + "V" + Yv(r._refs[j][1]).toFixed(1);
-      d += "H" + b.toFixed(1);
-      g.appendChild(MS.svg("path", {d: d, fill: "none", stroke: acc, "stroke-width": 2}));
+      /* each count lasts at least MIN_STEP px, so a change and its undo stay visible */
+      var x = X(r._refs[0][0]), d = "M" + x.toFixed(1) + "," + Yv(r._refs[0][1]).toFixed(1);
+      for (var j = 1; j < r._refs.length; j++) {
+        x = Math.max(X(r._refs[j][0]), x + MIN_STEP);
+        d += "H" + x.toFixed(1) + "V" + Yv(r._refs[j][1]).toFixed(1);
+      }
+      d += "H" + Math.max(b, x + MIN_STEP).toFixed(1);
+      g.appendChild(MS.svg("path", {d: d, fill: "none", stroke: acc, "stroke-width": 2, class: "lc-count"}));
+      /* one tick per event, events closer than MIN_STEP px sharing one */
+      var evs = r._refEvents.filter(function (e) { return REF_MARK[e._kind]; }), groups = [];
+      evs.forEach(function (e) {
+        if (MS.num(e.time_ns) < t0 || MS.num(e.time_ns) > t1) return;   /* outside the zoomed window */
+        var ex = X(e.time_ns), last = groups[groups.length - 1];
+        if (last && ex - last.x < MIN_STEP) last.evs.push(e);
+        else groups.push({x: ex, evs: [e]});
+      });
+      groups.forEach(function (gr) {
+        var tick = MS.svg("rect", {x: gr.x - MIN_STEP / 2, y: y + 1, width: MIN_STEP, height: 5, fill: acc, class: "lc-event",
+          "data-events": gr.evs.length},
+          MS.svg("title", {text: gr.evs.slice(0, 12).map(function (e) {
+            return REF_MARK[e._kind] + " " + e._kind + " \u2192 " + e.count + " at " + MS.fmtTime(e.time_ns); }).join("\n") +
+            (gr.evs.length > 12 ? "\n\u2026 " + MS.plural(gr.evs.length - 12, "more event") : "")}));
+        /* a click on a shared tick zooms to its events, which then get ticks of their own */
+        if (gr.evs.length > 1) tick.addEventListener("click", function (ev) {
+          if (drag && drag.moved) return;
+          ev.stopPropagation();
+          var e0 = MS.num(gr.evs[0].time_ns), e1 = MS.num(gr.evs[gr.evs.length - 1].time_ns), pad = Math.max((e1 - e0) * 0.5, 50);
+          view.win = [Math.max(0, e0 - pad), e1 + pad];
+          drawLifecycles(box, rows, end, atExit, view);
+        });
+        g.appendChild(tick);
+      });
+      /* a click zooms to the variable's reference-count events */
+      g.style.cursor = "zoom-in";
+      g.addEventListener("click", function () {
+        if (drag && drag.moved) return;
+        var a0 = MS.num(r._refs[0][0]), a1 = MS.num(r._refs[r._refs.length - 1][0]), pad = Math.max((a1 - a0) * 0.25, 50);
+        view.win = [Math.max(0, a0 - pad), a1 + pad];
+        drawLifecycles(box, rows, end, atExit, view);
+      });
     }
     g.appendChild(MS.svg("title", {text: (r.name || "?") + " (" + (r.type || "?") + ", " + MS.fmtBytes(r.size) + "): allocated at " +
       MS.fmtTime(r.alloc_time_ns) + ", " + (r._freed ? "freed at " + MS.fmtTime(r.free_time_ns) : r._state === "leaked" ? "never freed (leaked)" : "still live") +
-      (r._refs.length ? "; reference count " + r._refs.map(function (p) { return p[1]; }).join(" \u2192 ") : "")}));
+      (r._refs.length ? "; reference count " + r._refs.map(function (p) { return p[1]; }).join(" \u2192 ") + " (click to zoom to its events)" : "")}));
     s.appendChild(g);
-
   });
+  /* drag across the chart: zoom the time axis to the dragged span */
+  var drag = null;
+  var band = MS.svg("rect", {y: T - 4, height: H - T - 2, fill: acc, "fill-opacity": 0.15, width: 0, x: 0, style: "display:none"});
+  s.appendChild(band);
+  var toX = function (ev) { var rc = s.getBoundingClientRect(); return (ev.clientX - rc.left) * W / Math.max(1, rc.width); };
+  s.addEventListener("mousedown", function (ev) {
+    if (ev.button) return;
+    drag = {x0: Math.max(L, toX(ev)), x1: Math.max(L, toX(ev)), moved: false};
+    ev.preventDefault();
+  });
+  s.addEventListener("mousemove", function (ev) {
+    if (!drag) return;
+    drag.x1 = Math.min(W - R, Math.max(L, toX(ev)));
+    drag.moved = drag.moved || Math.abs(drag.x1 - drag.x0) >= 3;
+    band.setAttribute("style", drag.moved ? "" : "display:none");
+    band.setAttribute("x", Math.min(drag.x0, drag.x1)); band.setAttribute("width", Math.abs(drag.x1 - drag.x0));
+  });
+  var finish = function () {
+    if (!drag) return;
+    var d = drag;
+    setTimeout(function () { drag = null; }, 0);   /* the click that ends a drag is not a bar click */
+    if (!d.moved) return;
+    var tA = t0 + (Math.min(d.x0, d.x1) - L) / (W - L - R) * (t1 - t0), tB = t0 + (Math.max(d.x0, d.x1) - L) / (W - L - R) * (t1 - t0);
+    view.win = [tA, Math.max(tB, tA + 1)];
+    drawLifecycles(box, rows, end, atExit, view);
+  };
+  s.addEventListener("mouseup", finish);
+  s.addEventListener("mouseleave", finish);
   box.appendChild(s);
 }
 
