@@ -13,6 +13,8 @@
  *          [--gen-sites N --driver PATH]    generate N synthetic sites as JSON first
  *          [--strip-dygraphs]               test a copy without the dygraphs library (fallback chart)
  *          [--expect-truncated]             the data must hold stacks cut at the depth limit
+ *          [--screen-vs-json]               (with --msp) the figures on screen equal those of the JSON export
+ *                                           (`memscope convert DUMP -o X.json`, read from the file, not the page)
  * Prints one "N passed, M failed" line; exit status 0 only when nothing failed. */
 "use strict";
 const fs = require("fs");
@@ -34,11 +36,13 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--memscope") opt.memscope = args[++i];
   else if (a === "--strip-dygraphs") opt.strip = true;
   else if (a === "--expect-truncated") opt.expectTruncated = true;
+  else if (a === "--screen-vs-json") opt.screenVsJson = true;
   else opt.html = a;
 }
 if (!opt.html) { console.error("usage: report_test.js HTML [options]"); process.exit(2); }
 
 let passed = 0, failed = 0;
+const window_fmtCount = (n) => Math.round(n).toLocaleString("en-US");   /* MS.fmtCount, for the nav count */
 function check(name, ok, detail) {
   if (ok) { passed++; console.log("ok   " + name); }
   else { failed++; console.log("FAIL " + name + (detail !== undefined ? ": " + detail : "")); }
@@ -368,6 +372,65 @@ function generate(n, jsonPath) {
       await press("#lifecycles-reset");
       check("variables: Reset zoom shows the whole run again", !/^Showing /.test((await ticks()).axis));
     }
+    /* Screen vs JSON export (issue 17): the peak, the biggest site at the peak, the leak totals
+     * and the growth to the peak as shown equal the figures of `memscope convert -o X.json`. */
+    if (opt.screenVsJson && opt.msp) {
+      const jsonPath = opt.html.replace(/\.html$/, "") + ".export.json";
+      execFileSync(opt.memscope, ["convert", opt.msp, "-o", jsonPath], { stdio: "inherit" });
+      const J = JSON.parse(fs.readFileSync(jsonPath, "utf8")), S = J.summary, sites = J.sites || [];
+      const peak = S.peak_live_bytes;
+      let top = null;
+      for (const x of sites) if (!top || x.peak_bytes > top.peak_bytes) top = x;
+      const leakBytes = (J.leaks || []).reduce((a, l) => a + l.bytes, 0), leakCount = (J.leaks || []).reduce((a, l) => a + l.count, 0);
+      const want = await page.evaluate((w) => ({ peak: window.MS.fmtBytes(w.peak), top: w.top ? window.MS.fmtBytes(w.top.peak_bytes) : null,
+        topPct: w.top ? window.MS.fmtPct(w.top.peak_bytes, w.peak) : null, leaks: window.MS.fmtBytes(w.leakBytes),
+        leakBlocks: window.MS.plural(w.leakCount, "block"), leakSites: window.MS.plural(w.nLeaks, "site") }),
+        { peak, top, leakBytes, leakCount, nLeaks: (J.leaks || []).length });
+      const shown = await page.evaluate(() => {
+        const txt = (sel) => { const e = document.querySelector(sel); return e ? e.textContent : ""; };
+        const row = document.querySelector("#sites-table tbody tr"), cells = row ? Array.from(row.children).map((c) => c.textContent) : [];
+        const nav = Array.from(document.querySelectorAll("nav.toc a")).find((a) => a.getAttribute("href") === "#leaks");
+        return { card: txt("#card-peak .value"), tl: txt("#timeline-peak"), verdict: txt("#verdict"), cells,
+          leakCard: txt("#card-leaks .value"), leakSub: txt("#card-leaks .sub"), leakNav: nav ? nav.textContent : "" };
+      });
+      console.log("screen vs JSON: peak " + want.peak + ", top site " + (top ? top.location : "-") + " " + want.top + ", leaks " + want.leaks + " in " + want.leakBlocks);
+      check("screen = JSON: the peak card", shown.card === want.peak, shown.card + " vs " + want.peak);
+      check("screen = JSON: the timeline's peak", shown.tl.includes("Peak: " + want.peak + " "), shown.tl);
+      if (top && top.peak_bytes > 0) {
+        const fn = top.location.replace(/ \(.*$/, "");
+        check("screen = JSON: the sites table's first row is the biggest site at the peak, with its bytes and share",
+          shown.cells[0].includes(fn) && shown.cells[3] === want.top && shown.cells[4] === want.topPct, JSON.stringify(shown.cells.slice(0, 5)) + " vs " + fn + " " + want.top + " " + want.topPct);
+        check("screen = JSON: the overview names the biggest site at the peak with its bytes",
+          shown.verdict.includes("Largest site at the peak: " + top.location + " with " + want.top + " (" + want.topPct + " of the peak)"), shown.verdict);
+      }
+      if (J.process.reason === "exit") {
+        check("screen = JSON: the leak card", leakCount ? shown.leakCard === want.leaks && shown.leakSub.startsWith(want.leakBlocks + ", " + want.leakSites)
+          : shown.leakCard === "none", JSON.stringify([shown.leakCard, shown.leakSub]) + " vs " + JSON.stringify(want));
+        check("screen = JSON: the leak total is the summary's", leakBytes === S.leaked_bytes && leakCount === S.leaked_allocations,
+          JSON.stringify([leakBytes, S.leaked_bytes, leakCount, S.leaked_allocations]));
+        check("screen = JSON: the Leaks link counts the JSON's leak groups", shown.leakNav.endsWith(window_fmtCount((J.leaks || []).length)), shown.leakNav);
+      }
+      /* Growth to the peak: from the first timeline point to the peak, by site. */
+      const tl = J.timeline || [];
+      if (tl.length >= 2 && tl[0].sites && S.peak_time_ns > tl[0].time_ns && await page.locator("#timeline-sel-peak").count()) {
+        await press("#timeline-sel-peak");
+        const first = new Map(tl[0].sites.map((e) => [e.site, e.bytes]));
+        const atPeak = new Map(sites.map((x, i) => [i, x]).filter(([, x]) => x.peak_bytes > 0)
+          .sort((a, b) => b[1].peak_bytes - a[1].peak_bytes).slice(0, 12).map(([i, x]) => [i, x.peak_bytes]));
+        const ids = new Set([...first.keys(), ...atPeak.keys()]);
+        let best = null;
+        for (const i of ids) { const g = (atPeak.get(i) || 0) - (first.get(i) || 0); if (best === null || g > best) best = g; }
+        const got = await page.evaluate((w) => {
+          const row = document.querySelector("#sites-table tbody tr"), cells = Array.from(row.children).map((c) => c.textContent);
+          const heads = Array.from(document.querySelectorAll("#sites-table thead th")).filter((th) => th.style.display !== "none").map((th) => th.textContent);
+          return { growthCell: cells[heads.findIndex((h) => h.startsWith("Growth in range"))], note: document.querySelector("#sites-range").textContent,
+            wantGrowth: (w.best > 0 ? "+" : "") + window.MS.fmtBytes(w.best), wantHeap: window.MS.fmtBytes(w.heap) };
+        }, { best, heap: peak - tl[0].live_bytes });
+        check("screen = JSON: start -> peak, the live heap's growth", got.note.includes("the live heap grew by " + got.wantHeap + ";"), got.note + " vs " + got.wantHeap);
+        check("screen = JSON: start -> peak, the site that grew most, with its growth", got.growthCell === got.wantGrowth, got.growthCell + " vs " + got.wantGrowth);
+        await press("#timeline-sel-clear");
+      }
+    }
     /* Clicking a site's row selects that site in the flame graph. */
     if (facts.nSites && (await page.locator("#sites-table tbody tr").count())) {
       await page.locator("#sites-table tbody tr").first().locator("td").nth(1).click();
@@ -458,7 +521,8 @@ function generate(n, jsonPath) {
         const t = window.memscope.tables.sites;
         return { n: t.view.length, all: t.rows.length, first: document.querySelector("#sites-table tbody tr").innerText,
           label: document.querySelector("#sites .help[aria-live]").textContent,
-          every: t.view.every((r) => JSON.stringify(window.MS.stackOf(r)).toLowerCase().includes(q.toLowerCase())) };
+          /* a frame without a name matches by its location "module+offset" (the filter also reads it) */
+          every: t.view.every((r) => (JSON.stringify(window.MS.stackOf(r)) + " " + (r.location || "")).toLowerCase().includes(q.toLowerCase())) };
       }, q);
       console.log("sites filter '" + q + "': " + res.label + " (" + filterMs + " ms incl. 150 ms debounce)");
       check("sites filter keeps only matching rows", res.n >= 1 && res.every && res.first.includes(q), JSON.stringify(res));
