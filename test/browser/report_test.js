@@ -358,10 +358,12 @@ function generate(n, jsonPath) {
       check("variables: every reference-count event of " + refVar + " is drawn, at least 2 px wide", before.n > 0 &&
         before.events === before.want && before.minPx >= 2, JSON.stringify(before));
       const at = await page.evaluate((name) => { const g = Array.from(document.querySelectorAll("#lifecycles g.lc-var")).find((x) => x.getAttribute("data-name") === name);
-        g.scrollIntoView({ block: "center" });
-        /* a tick shared by close events if there is one, else the bar */
+        /* a tick shared by close events if there is one, else the bar (scrolled to itself: a
+         * group's box can reach far outside the chart) */
         const shared = Array.from(g.querySelectorAll("rect.lc-event")).find((t) => Number(t.getAttribute("data-events")) > 1);
-        const b = (shared || g.querySelector("rect")).getBoundingClientRect();
+        const target = shared || g.querySelector("rect");
+        target.scrollIntoView({ block: "center" });
+        const b = target.getBoundingClientRect();
         return shared ? { x: b.left + b.width / 2, y: b.top + b.height / 2, shared: Number(shared.getAttribute("data-events")) }
           : { x: b.left + Math.min(b.width / 2, 40), y: b.top + b.height - 3, shared: 0 }; }, refVar);
       await page.mouse.click(at.x, at.y);   /* a real click on the bar, as a person would */
