@@ -330,6 +330,17 @@ function generate(n, jsonPath) {
           (rg.sortedBy || "").startsWith("Growth in range") && rg.topGrowthRaw === rg.maxGrowth, JSON.stringify(rg));
         if (rg.topGrowth) check("range: the first row shows its growth", rg.cells.includes(rg.topGrowth), JSON.stringify(rg.cells));
       }
+      if (rg && rg.i1 > rg.i0) {
+        await press("#timeline-sel-zoom");
+        const zs = await page.evaluate(() => { const g = window.MS.timelineGraph, r = window.memscope.data.range, x = g.xAxisRange();
+          return { zoomed: g.isZoomed("x"), inside: x[0] <= r.t0 / 1e9 + 1e-12 && x[1] >= r.t1 / 1e9 - 1e-12 }; });
+        check("range: Zoom to selection zooms onto it", zs.zoomed && zs.inside, JSON.stringify(zs));
+        await press("#timeline-reset");
+      }
+      await press("#timeline-stacked");
+      const flat = await page.evaluate(() => ({ stacked: window.MS.timelineGraph.getOption("stackedGraph"), labels: window.MS.timelineGraph.getLabels() }));
+      check("timeline: 'Stack by site' off draws the single live-heap curve", !flat.stacked && flat.labels[1] === "Live heap", JSON.stringify(flat));
+      await press("#timeline-stacked");
       await press("#timeline-sel-clear");
       const cleared = await page.evaluate(() => ({ r: window.memscope.data.range, m: window.memscope.flame.metric,
         cols: Array.from(document.querySelectorAll("#sites-table thead th")).filter((th) => th.style.display !== "none").map((th) => th.textContent) }));
