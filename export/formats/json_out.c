@@ -18,6 +18,7 @@
  * (they differed only in hidden memscope frames) share one id.
  */
 #include "json_out.h"
+#include "formats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -575,8 +576,8 @@ static void errors(jw_t *w) {
 
 /* Each point's top sites (dump format 3, "timeline_sites") as {site, bytes} with the JSON
  * site id, and other_bytes = live_bytes minus what they list, so a point's parts add up to its
- * live bytes. A site cut by --top (or with no stack) is not listed: it counts as other. The
- * dump's rows are grouped by point here (counting sort) whatever order the file had. */
+ * live bytes. A site cut by --top (or with no stack) is not listed: it counts as other. Rows
+ * are grouped by point with ms_point_sites_group (point_sites.c). */
 static void timeline(jw_t *w) {
   const ms_dump_t *d = w->m->dump;
   const ms_model_t *m = w->m;
@@ -584,20 +585,13 @@ static void timeline(jw_t *w) {
   uint32_t *site_of = NULL, *start = NULL, *rows = NULL;
   if (with_sites && d->n_timeline) {
     site_of = malloc(((size_t)m->n_stacks + 1) * sizeof *site_of);
-    start = calloc((size_t)d->n_timeline + 1, sizeof *start);
-    rows = malloc(((size_t)d->n_timeline_sites + 1) * sizeof *rows);
-    if (!site_of || !start || !rows) {
+    if (!site_of || ms_point_sites_group(d, &start, &rows) != 0) {
       w->out_of_memory = 1;
       with_sites = 0;
     } else {
       for (uint32_t i = 0; i < m->n_stacks; i++) site_of[i] = MS_DUMP_NONE;
       for (uint32_t i = m->n_sites; i-- > 0;) /* the first site of a stack wins */
         if (m->sites[i].stack < m->n_stacks) site_of[m->sites[i].stack] = i;
-      for (uint32_t i = 0; i < d->n_timeline_sites; i++) start[d->timeline_sites[i].point + 1]++;
-      for (uint32_t p = 0; p < d->n_timeline; p++) start[p + 1] += start[p];
-      for (uint32_t i = 0; i < d->n_timeline_sites; i++) rows[start[d->timeline_sites[i].point]++] = i;
-      for (uint32_t p = d->n_timeline; p > 0; p--) start[p] = start[p - 1];
-      start[0] = 0;
     }
   }
   key(w, "timeline");

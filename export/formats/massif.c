@@ -174,21 +174,12 @@ int ms_massif_write(FILE *out, const ms_model_t *m) {
   if (!sn) return -1;
   size_t n = 0;
   uint32_t tl = d->n_timeline;
-  /* The points' listed sites grouped by point (counting sort: the file's order is untrusted). */
+  /* The points' listed sites, grouped by point (point_sites.c). */
   int with_sites = d->format_version >= 3 && tl;
   uint32_t *start = NULL, *rows = NULL;
-  if (with_sites) {
-    start = calloc((size_t)tl + 1, sizeof *start);
-    rows = malloc(((size_t)d->n_timeline_sites + 1) * sizeof *rows);
-    if (!start || !rows) {
-      free(start), free(rows), free(sn);
-      return -1;
-    }
-    for (uint32_t i = 0; i < d->n_timeline_sites; i++) start[d->timeline_sites[i].point + 1]++;
-    for (uint32_t p = 0; p < tl; p++) start[p + 1] += start[p];
-    for (uint32_t i = 0; i < d->n_timeline_sites; i++) rows[start[d->timeline_sites[i].point]++] = i;
-    for (uint32_t p = tl; p > 0; p--) start[p] = start[p - 1];
-    start[0] = 0;
+  if (with_sites && ms_point_sites_group(d, &start, &rows) != 0) {
+    free(sn);
+    return -1;
   }
   /* Timeline points, evenly thinned to MAX_POINTS. */
   for (uint32_t k = 0; k < MAX_POINTS && k < tl; k++) {
