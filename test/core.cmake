@@ -120,3 +120,11 @@ target_compile_options(test_unwind PRIVATE -O2 -fomit-frame-pointer)
 ms_unit_test(unwind_fp SOURCES test_unwind.c ${CMAKE_SOURCE_DIR}/track/cfi_cache.c LIBS Threads::Threads dl)
 target_compile_options(test_unwind_fp PRIVATE -O2 -fno-omit-frame-pointer)
 set_tests_properties(unwind unwind_fp PROPERTIES LABELS core)
+
+# The timeline's biggest sites per point (track/timeline.c): listed biggest first, adding up to
+# the live bytes, and found among thousands of sites with a bounded scan per point.
+if(TARGET msdump)
+  ms_unit_test(timeline SOURCES test_timeline.c LIBS memscope msdump)
+  ms_core_uses_memscope(timeline)
+  set_tests_properties(timeline PROPERTIES LABELS core TIMEOUT 120)
+endif()

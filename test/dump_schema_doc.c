@@ -85,7 +85,7 @@ static void record_doc(buf_t *b, const ms_dump_record_t *rec, int row, const cha
       out(b, "%s%s", i ? ", " : "", rec->fields[i].name);
     out(b, "]`");
     uint32_t last = rec->fields[rec->n_fields - 1].since;
-    for (uint32_t v = 1; v < last; v++)
+    for (uint32_t v = rec->fields[0].since; v < last; v++) /* a record added later had no rows before */
       out(b, "; version %u rows: the first %u", v, ms_dump_row_fields(rec, v));
     out(b, "\n\n");
   }

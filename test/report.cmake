@@ -7,6 +7,8 @@
 #     _empty    memscope convert of an empty dump: every section says plainly there is nothing
 #     _scale    memscope convert of a synthetic dump with 100k stacks: load time, filter, zoom
 #     _compact_odd  hand-made compact JSON (docs/JSON.md) with out-of-range and malformed ids
+#     _refcount hand-made JSON: a 1->2->1 reference count within 0.3 us on a 13 ms axis
+#     _python, _sqlite  real workloads under memscope: what the page shows equals the JSON export
 # Browser tests skip loudly (exit 77) where no chromium can be had, and fail under CI=true.
 if(NOT TARGET msreport)
   return()
@@ -95,6 +97,25 @@ ms_demo_report(demo ""
 ms_browser_test(compact_odd --json ${MS_BROWSER_DIR}/compact_odd.json --driver $<TARGET_FILE:html_from_json>
   --expect grow_table@leaks --expect bad_frame@leaks --expect lookup_table@variables --expect release_twice@errors
   --expect parse_config@errors --expect "not freed before@errors" --expect grow_table@findings --expect no_stack@sites)
+
+# Reference counts that change within microseconds on a 13 ms axis (issue 17): a 1->2->1 in
+# 0.3 us is drawn, and clicking the variable zooms to its events.
+ms_browser_test(refcount --json ${MS_BROWSER_DIR}/refcount.json --driver $<TARGET_FILE:html_from_json>
+  --expect session@variables)
+
+# Issue 17's real workloads (test/browser/workload.sh): python3 with PYTHONMALLOC=malloc building
+# 200k dicts, and the sqlite3 shell inserting 100k blobs, under memscope; the figures on screen
+# (peak, biggest site at the peak, leak totals, growth to the peak) must equal the JSON export's.
+# Skipped (77) where python3 or sqlite3 is missing (make deps installs both).
+if(TARGET memscope-cli AND TARGET memscope)
+  foreach(w python sqlite)
+    add_test(NAME report_dump_${w} COMMAND sh ${MS_BROWSER_DIR}/workload.sh $<TARGET_FILE:memscope-cli>
+      ${MS_BROWSER_WORK}/${w}.msp ${w})
+    set_tests_properties(report_dump_${w} PROPERTIES FIXTURES_SETUP report_dump_${w} SKIP_RETURN_CODE 77 TIMEOUT 600)
+    ms_browser_test(${w} --msp ${MS_BROWSER_WORK}/${w}.msp --memscope $<TARGET_FILE:memscope-cli> --screen-vs-json)
+    set_tests_properties(report_browser_${w} PROPERTIES FIXTURES_REQUIRED report_dump_${w})
+  endforeach()
+endif()
 
 # The page without the charting library (a build where libjs-dygraphs was missing).
 ms_browser_test(nodygraphs --json ${MS_BROWSER_DIR}/sample.json --driver $<TARGET_FILE:html_from_json>

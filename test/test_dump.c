@@ -558,6 +558,8 @@ static void m_var_free_stack(ms_dump_t *d) { d->variables[0].free_stack = 4; }
 static void m_event_stack(ms_dump_t *d) { d->variables[0].events[5].stack = 1000; }
 static void m_error_alloc_stack(ms_dump_t *d) { d->errors[1].alloc_stack = 12345; }
 static void m_crossing_module(ms_dump_t *d) { d->crossings[0].free_module = 2; }
+static void m_tl_site_stack(ms_dump_t *d) { d->timeline_sites[2].stack = 4; }
+static void m_tl_site_point(ms_dump_t *d) { d->timeline_sites[1].point = 3; }
 static void m_error_kind(ms_dump_t *d) { d->errors[0].kind = 77; }
 static void m_event_kind(ms_dump_t *d) { d->variables[0].events[1].kind = 7; }
 static void m_reason(ms_dump_t *d) { d->process.reason = 3; }
@@ -575,6 +577,8 @@ static void test_dump_index_out_of_range(void **state) {
   expect_error_after(m_error_alloc_stack, "errors[1].alloc_stack: index 12345 out of range");
   expect_error_after(m_crossing_module, "crossings[0].free_module: index 2 out of range");
   expect_error_after(m_index_max, "allocs[0].stack: index 4294967294 out of range");
+  expect_error_after(m_tl_site_stack, "timeline_sites[2].stack: index 4 out of range (4 stacks)");
+  expect_error_after(m_tl_site_point, "timeline_sites[1].point: index 3 out of range (3 timeline");
 }
 
 static void test_dump_unknown_enum_values(void **state) {
@@ -781,6 +785,25 @@ static void test_dump_reads_version_1(void **state) {
   ms_dump_free(&ex);
 }
 
+/* A version-2 dump (the seed corpus as written before version 3) still reads: the same
+ * timeline, and no top sites per point (the section did not exist). */
+static void test_dump_reads_version_2(void **state) {
+  (void)state;
+  ms_dump_t d, ex;
+  char err[256] = "";
+  int rc = ms_dump_read_file(MS_TEST_CORPUS_DIR "/valid-v2-full.msp", &d, err, sizeof err);
+  if (rc != 0) fail_msg("%s", err);
+  assert_int_equal(d.format_version, 2);
+  assert_int_equal(ms_dump_example(&ex, 0), 0);
+  assert_int_equal(d.n_timeline, ex.n_timeline);
+  assert_memory_equal(d.timeline, ex.timeline, d.n_timeline * sizeof *d.timeline);
+  assert_int_equal(d.n_timeline_sites, 0);
+  assert_null(d.timeline_sites);
+  assert_true(ex.n_timeline_sites > 0); /* version 3 writes them */
+  ms_dump_free(&d);
+  ms_dump_free(&ex);
+}
+
 /* ---------------------------------------------------------------- scale */
 
 static double now_s(void) {
@@ -875,6 +898,7 @@ int main(void) {
     cmocka_unit_test(test_dump_read_file_errors),
     cmocka_unit_test(test_dump_corpus_matches_writer),
     cmocka_unit_test(test_dump_reads_version_1),
+    cmocka_unit_test(test_dump_reads_version_2),
     cmocka_unit_test(test_dump_large_read_is_fast),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

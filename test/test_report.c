@@ -188,6 +188,33 @@ static void test_report_svg_charts_selectable(void **state) {
   free(svg);
 }
 
+/* A format-3 dump lists the biggest sites at each timeline point: the timeline is stacked by
+ * them (one area per site, then "other sites"), with the sites' legend under it. */
+static void test_report_svg_timeline_stacked_by_site(void **state) {
+  (void)state;
+  fake_t f;
+  fake_init(&f);
+  ms_dump_point_site_t rows[3] = {{0, 0, 60}, {1, 0, 2000}, {1, 1, 900}};
+  f.d.format_version = 3;
+  f.d.timeline_sites = rows;
+  f.d.n_timeline_sites = 3;
+  f.sites[0].peak_bytes = 2000, f.sites[1].peak_bytes = 1000;
+  f.order[0] = 0, f.order[1] = 1; /* by_peak */
+  int rc;
+  char *svg = render_svg(&f.m, "timeline", &rc);
+  assert_int_equal(rc, MS_OK);
+  assert_non_null(strstr(svg, "Live heap over time, by allocation site"));
+  assert_int_equal(count(svg, "class=\"site-area\""), 3); /* two sites and the others */
+  assert_non_null(strstr(svg, ">other sites</text>"));
+  assert_non_null(strstr(svg, "<title>parse&lt;b&gt;")); /* site 0's label, escaped */
+  free(svg);
+  f.d.format_version = 2; /* older dumps: the single live-heap area */
+  svg = render_svg(&f.m, "timeline", &rc);
+  assert_int_equal(count(svg, "site-area"), 0);
+  assert_non_null(strstr(svg, "Live heap and RSS over time"));
+  free(svg);
+}
+
 static void test_report_svg_empty_model(void **state) {
   (void)state;
   ms_dump_t d;
@@ -210,6 +237,7 @@ int main(void) {
     cmocka_unit_test(test_report_html_is_self_contained),
     cmocka_unit_test(test_report_svg_escapes_hostile_names),
     cmocka_unit_test(test_report_svg_charts_selectable),
+    cmocka_unit_test(test_report_svg_timeline_stacked_by_site),
     cmocka_unit_test(test_report_svg_empty_model),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,3 +274,6 @@ void _ms_track_peak(uint64_t live) {
   atomic_store_explicit(&peak_copied, live, memory_order_relaxed);
   atomic_store_explicit(&peak_copy_busy, 0, memory_order_release);
 }
+
+/* The timeline's points (timeline.c) read the sites on an allocating thread: never wait. */
+int _ms_sites_read_try_begin(void) { return read_try_begin(); }

@@ -216,6 +216,9 @@ static void remap_ids(ms_dump_t *d, const uint32_t *map, uint32_t limit) {
     e->free_stack = map_stack(map, limit, e->free_stack);
     e->thread = _ms_thread_dump_index(e->thread);
   }
+  /* the timeline's top sites (timeline.c): tracker ids -> dump stacks */
+  for (uint32_t i = 0; i < d->n_timeline_sites; i++)
+    d->timeline_sites[i].stack = map_stack(map, limit, d->timeline_sites[i].stack);
 }
 
 static void free_dump(ms_dump_t *d) {
@@ -240,6 +243,7 @@ static void free_dump(ms_dump_t *d) {
   }
   _ms_xfree(d->variables);
   _ms_xfree(d->timeline);
+  _ms_xfree(d->timeline_sites);
   _ms_xfree(d->errors);
   for (uint32_t i = 0; i < d->n_threads; i++) _ms_xfree(d->threads[i].name);
   _ms_xfree(d->threads);

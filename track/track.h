@@ -173,6 +173,9 @@ void _ms_sites_flush(ms_thread_t *t); /* a thread's pending deltas into the shar
  * a moment's estimate while they allocate, as any unlocked read). */
 void _ms_sites_read_begin(void);
 void _ms_sites_read_end(void);
+/* Same as _ms_sites_read_begin() but never waits: 0 when another read is under way (for the
+ * timeline's points, taken on allocating threads that hold the timeline lock). */
+int _ms_sites_read_try_begin(void);
 void _ms_site_read(uint32_t id, ms_site_figs_t *out);
 /* Live figures of a read site (clamped at 0: a racing free can be seen before its allocation). */
 static inline uint64_t _ms_figs_live_bytes(const ms_site_figs_t *f) {

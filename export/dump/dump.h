@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define MS_DUMP_MAGIC "MEMSCOPE"   /* first element of the top-level array */
-#define MS_DUMP_FORMAT_VERSION 2   /* bump with every change to FORMAT.md */
+#define MS_DUMP_FORMAT_VERSION 3   /* bump with every change to FORMAT.md */
 #define MS_DUMP_NONE UINT32_MAX
 #define MS_DUMP_LIFETIME_BUCKETS 8 /* <1us <10us <100us <1ms <10ms <100ms <1s >=1s */
 

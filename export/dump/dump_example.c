@@ -183,6 +183,16 @@ static void fill_full(ex_t *e, ms_dump_t *d, int one) {
     d->crossings[0].free_module = d->n_modules - 1;
     numbers(e, &ms_dump_record_crossing, &d->crossings[0]);
   }
+
+  /* version 3: the timeline's top sites, one with no stack */
+  d->n_timeline_sites = one ? 1 : 4;
+  d->timeline_sites = table(e, d->n_timeline_sites, sizeof *d->timeline_sites);
+  for (uint32_t i = 0; d->timeline_sites && i < d->n_timeline_sites; i++) {
+    ms_dump_point_site_t *t = &d->timeline_sites[i];
+    numbers(e, &ms_dump_record_point_site, t);
+    t->point = i % d->n_timeline;
+    t->stack = i == 3 ? MS_DUMP_NONE : i % d->n_stacks;
+  }
 }
 
 int ms_dump_example(ms_dump_t *d, unsigned variant) {

@@ -80,6 +80,9 @@ RECORD(thread, MS_DUMP_THREAD_FIELDS)
 #define REC ms_dump_crossing_t
 RECORD(crossing, MS_DUMP_CROSSING_FIELDS)
 #undef REC
+#define REC ms_dump_point_site_t
+RECORD(point_site, MS_DUMP_POINT_SITE_FIELDS)
+#undef REC
 
 #define SEC_REC_MAP(rec) &ms_dump_record_##rec
 #define SEC_REC_TABLE(rec) &ms_dump_record_##rec

@@ -180,6 +180,11 @@
   X(1, U64, allocated_bytes, 0, "bytes it allocated (exact)")                              \
   X(1, U64, freed_bytes, 0, "bytes it freed (exact)")
 
+/* version 3: who held the memory at each timeline point (track/timeline.c) */
+#define MS_DUMP_POINT_SITE_FIELDS(X)                                                       \
+  X(3, IDX, point, timeline, "the timeline point")                                         \
+  X(3, IDX, stack, stacks, "the site, by its stack (the `sites` row with that `stack`)")   \
+  X(3, U64, bytes, 0, "estimated live bytes of that site at that point")
 #define MS_DUMP_CROSSING_FIELDS(X)                                                         \
   X(1, IDX, alloc_module, modules, "module that allocated")                                \
   X(1, IDX, free_module, modules, "module that freed")                                     \
@@ -201,7 +206,8 @@
   R(point, MS_DUMP_POINT_FIELDS)                  \
   R(error, MS_DUMP_ERROR_FIELDS)                  \
   R(thread, MS_DUMP_THREAD_FIELDS)                \
-  R(crossing, MS_DUMP_CROSSING_FIELDS)
+  R(crossing, MS_DUMP_CROSSING_FIELDS)           \
+  R(point_site, MS_DUMP_POINT_SITE_FIELDS)
 
 /* ---------------------------------------------------------------- the top-level sections
  * S(name, KIND, record): in the writer's order. KIND: MAP (a singleton, member `name`),
@@ -221,6 +227,7 @@
   S(timeline, TABLE, point)  \
   S(errors, TABLE, error)    \
   S(threads, TABLE, thread)  \
-  S(crossings, TABLE, crossing)
+  S(crossings, TABLE, crossing) \
+  S(timeline_sites, TABLE, point_site)
 
 #endif /* MEMSCOPE_EXPORT_DUMP_SCHEMA_H */

@@ -20,4 +20,9 @@ int ms_pprof_write(FILE *out, const ms_model_t *m, const char *debug_dir);  /* p
 /* massif: a massif.out file for ms_print and massif-visualizer. */
 int ms_massif_write(FILE *out, const ms_model_t *m);                         /* massif.c */
 
+/* The dump's timeline_sites rows grouped by timeline point: rows (*rows_out)[k] for k in
+ * [start[p], start[p + 1]) are point p's, in file order (biggest first as the tracker writes
+ * them). Both arrays are malloc'ed (free them); -1 when out of memory. */
+int ms_point_sites_group(const ms_dump_t *d, uint32_t **start_out, uint32_t **rows_out); /* point_sites.c */
+
 #endif /* MEMSCOPE_FORMATS_FORMATS_H */

@@ -18,6 +18,7 @@
  * (they differed only in hidden memscope frames) share one id.
  */
 #include "json_out.h"
+#include "formats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -573,18 +574,56 @@ static void errors(jw_t *w) {
   close_(w, ']');
 }
 
+/* Each point's top sites (dump format 3, "timeline_sites") as {site, bytes} with the JSON
+ * site id, and other_bytes = live_bytes minus what they list, so a point's parts add up to its
+ * live bytes. A site cut by --top (or with no stack) is not listed: it counts as other. Rows
+ * are grouped by point with ms_point_sites_group (point_sites.c). */
 static void timeline(jw_t *w) {
   const ms_dump_t *d = w->m->dump;
+  const ms_model_t *m = w->m;
+  int with_sites = d->format_version >= 3;
+  uint32_t *site_of = NULL, *start = NULL, *rows = NULL;
+  if (with_sites && d->n_timeline) {
+    site_of = malloc(((size_t)m->n_stacks + 1) * sizeof *site_of);
+    if (!site_of || ms_point_sites_group(d, &start, &rows) != 0) {
+      w->out_of_memory = 1;
+      with_sites = 0;
+    } else {
+      for (uint32_t i = 0; i < m->n_stacks; i++) site_of[i] = MS_DUMP_NONE;
+      for (uint32_t i = m->n_sites; i-- > 0;) /* the first site of a stack wins */
+        if (m->sites[i].stack < m->n_stacks) site_of[m->sites[i].stack] = i;
+    }
+  }
   key(w, "timeline");
   open_(w, '[');
   for (uint32_t i = 0; i < d->n_timeline; i++) {
     const ms_dump_point_t *p = &d->timeline[i];
     item(w);
-    fprintf(w->out, "{\"time_ns\":%llu,\"live_bytes\":%llu,\"rss_bytes\":%llu}",
+    fprintf(w->out, "{\"time_ns\":%llu,\"live_bytes\":%llu,\"rss_bytes\":%llu",
             (unsigned long long)p->time_ns, (unsigned long long)p->live_bytes,
             (unsigned long long)p->rss_bytes);
+    if (with_sites) {
+      uint64_t listed = 0;
+      fputs(",\"sites\":[", w->out);
+      int first = 1;
+      for (uint32_t k = start[i]; k < start[i + 1]; k++) {
+        const ms_dump_point_site_t *t = &d->timeline_sites[rows[k]];
+        uint32_t site = t->stack < m->n_stacks ? site_of[t->stack] : MS_DUMP_NONE;
+        if (site == MS_DUMP_NONE || site >= w->max_sites || !t->bytes) continue;
+        fprintf(w->out, "%s{\"site\":%u,\"bytes\":%llu}", first ? "" : ",", site,
+                (unsigned long long)t->bytes);
+        first = 0;
+        listed += t->bytes;
+      }
+      fprintf(w->out, "],\"other_bytes\":%llu",
+              (unsigned long long)(p->live_bytes > listed ? p->live_bytes - listed : 0));
+    }
+    fputc('}', w->out);
   }
   close_(w, ']');
+  free(site_of);
+  free(start);
+  free(rows);
 }
 
 static void classes(jw_t *w) {

@@ -4,10 +4,11 @@
  * Snapshots are the dump's timeline (live bytes over time, time unit ms), plus two detailed
  * snapshots with allocation trees: the peak (heap_tree=peak, at the dump's peak time, from each
  * site's bytes live at the peak) and the moment of the dump (heap_tree=detailed, from each
- * site's live bytes). Those are the only two moments for which a dump holds per-site figures,
- * so the timeline's other points carry totals only (heap_tree=empty) rather than a tree we
- * would have to invent. At most MAX_POINTS timeline points are kept (evenly spaced), like
- * massif's own --max-snapshots.
+ * site's live bytes). A timeline point of a format-3 dump also says which sites held the most
+ * then (timeline_sites): it becomes a detailed snapshot whose tree holds those sites and one
+ * "other sites" line for the rest, so massif-visualizer shows who grew the heap. Points of older
+ * dumps carry totals only (heap_tree=empty) rather than a tree we would have to invent. At most
+ * MAX_POINTS timeline points are kept (evenly spaced), like massif's own --max-snapshots.
  *
  * A tree is rooted at the allocation functions; each level down is one caller further out
  * (innermost shown frame first, memscope's own frames hidden), children sorted by bytes.
@@ -61,7 +62,8 @@ static void label(FILE *out, const ms_frame_t *f) {
  * children (one per distinct frames[level]), each already knowing its own child count.
  * frame is the node's frame (NULL for the root). */
 static int node(FILE *out, const ms_model_t *m, item_t *items, size_t n, uint32_t level,
-                uint64_t bytes, uint64_t heap, unsigned indent, const ms_frame_t *frame) {
+                uint64_t bytes, uint64_t heap, unsigned indent, const ms_frame_t *frame,
+                const char *rest_label) {
   g_level = level;
   qsort(items, n, sizeof *items, cmp_item);
   size_t i = 0;
@@ -93,16 +95,25 @@ static int node(FILE *out, const ms_model_t *m, item_t *items, size_t n, uint32_
   for (size_t k = 0; k < sig && rc == 0; k++) {
     item_t *sub = items + g[k].start;
     rc = node(out, m, sub, g[k].n, level + 1, g[k].bytes, heap, indent + 1,
-              &m->frames[sub[0].frames[level]]);
+              &m->frames[sub[0].frames[level]], rest_label);
   }
   if (rc == 0 && unattributed)
-    fprintf(out, "%*sn0: %" PRIu64 " (no allocation site recorded for these bytes)\n", indent + 1, "",
-            unattributed);
+    fprintf(out, "%*sn0: %" PRIu64 " (%s)\n", indent + 1, "", unattributed, rest_label);
   if (rc == 0 && ng > sig)
     fprintf(out, "%*sn0: %" PRIu64 " in %zu place%s, all below massif's threshold (%.2f%%)\n",
             indent + 1, "", below, ng - sig, ng - sig == 1 ? "" : "s", THRESHOLD_PCT);
   free(g);
   return rc;
+}
+
+/* The tree of items[0..n) (room for one more) for a snapshot of `heap` bytes. The root is the
+ * snapshot's heap, as in massif; what the items do not account for is one explicit child
+ * labelled rest_label. */
+static int items_tree(FILE *out, const ms_model_t *m, item_t *items, size_t n, uint64_t total,
+                      uint64_t heap, const char *rest_label) {
+  uint64_t rest = heap > total ? heap - total : 0;
+  if (rest) items[n++] = (item_t){NULL, 0, rest};
+  return node(out, m, items, n, 0, total + rest, heap ? heap : total, 0, NULL, rest_label);
 }
 
 /* The allocation tree of one snapshot: peak != 0 uses each site's bytes at the peak. */
@@ -119,18 +130,36 @@ static int heap_tree(FILE *out, const ms_model_t *m, int peak, uint64_t heap) {
     items[n++] = (item_t){st ? st->frames : NULL, st ? st->depth : 0, b};
     total += b;
   }
-  /* The root is the snapshot's heap, as in massif; what the sites do not account for (the
-   * allocations a dump has no stack for, estimation error) is one explicit child. */
-  uint64_t rest = heap > total ? heap - total : 0;
-  if (rest) items[n++] = (item_t){NULL, 0, rest};
-  int rc = node(out, m, items, n, 0, total + rest, heap ? heap : total, 0, NULL);
+  /* the allocations a dump has no stack for, estimation error */
+  int rc = items_tree(out, m, items, n, total, heap, "no allocation site recorded for these bytes");
+  free(items);
+  return rc;
+}
+
+/* The tree of timeline point p from its listed sites (rows[start[p] .. start[p + 1]) of
+ * d->timeline_sites); the rest of its live bytes is "other sites". */
+static int point_tree(FILE *out, const ms_model_t *m, const uint32_t *rows, uint32_t from,
+                      uint32_t to, uint64_t heap) {
+  const ms_dump_t *d = m->dump;
+  item_t *items = malloc(((size_t)(to - from) + 1) * sizeof *items);
+  if (!items) return -1;
+  size_t n = 0;
+  uint64_t total = 0;
+  for (uint32_t k = from; k < to; k++) {
+    const ms_dump_point_site_t *t = &d->timeline_sites[rows[k]];
+    if (!t->bytes || t->stack >= m->n_stacks) continue;   /* no stack: part of "other" */
+    items[n++] = (item_t){m->stacks[t->stack].frames, m->stacks[t->stack].depth, t->bytes};
+    total += t->bytes;
+  }
+  int rc = items_tree(out, m, items, n, total, heap, "other sites: not among the biggest at this moment");
   free(items);
   return rc;
 }
 
 typedef struct snap {
   uint64_t time_ns, bytes;
-  int kind;   /* 0 empty, 1 detailed (dump time), 2 peak */
+  int kind;        /* 0 empty, 1 detailed (dump time), 2 peak, 3 timeline point with its sites */
+  uint32_t point;  /* kind 3: index into timeline */
 } snap_t;
 
 static int cmp_snap(const void *a, const void *b) {
@@ -144,14 +173,21 @@ int ms_massif_write(FILE *out, const ms_model_t *m) {
   snap_t *sn = malloc((MAX_POINTS + 3) * sizeof *sn);
   if (!sn) return -1;
   size_t n = 0;
-  /* Timeline points, evenly thinned to MAX_POINTS. */
   uint32_t tl = d->n_timeline;
+  /* The points' listed sites, grouped by point (point_sites.c). */
+  int with_sites = d->format_version >= 3 && tl;
+  uint32_t *start = NULL, *rows = NULL;
+  if (with_sites && ms_point_sites_group(d, &start, &rows) != 0) {
+    free(sn);
+    return -1;
+  }
+  /* Timeline points, evenly thinned to MAX_POINTS. */
   for (uint32_t k = 0; k < MAX_POINTS && k < tl; k++) {
     uint32_t i = tl <= MAX_POINTS ? k : (uint32_t)((uint64_t)k * (tl - 1) / (MAX_POINTS - 1));
-    sn[n++] = (snap_t){d->timeline[i].time_ns, d->timeline[i].live_bytes, 0};
+    sn[n++] = (snap_t){d->timeline[i].time_ns, d->timeline[i].live_bytes, with_sites ? 3 : 0, i};
   }
-  sn[n++] = (snap_t){d->summary.peak_time_ns, d->summary.peak_live_bytes, 2};
-  sn[n++] = (snap_t){d->process.dump_time_ns, d->summary.live_bytes, 1};
+  sn[n++] = (snap_t){d->summary.peak_time_ns, d->summary.peak_live_bytes, 2, 0};
+  sn[n++] = (snap_t){d->process.dump_time_ns, d->summary.live_bytes, 1, 0};
   qsort(sn, n, sizeof *sn, cmp_snap);
 
   fprintf(out, "desc: memscope dump of pid %" PRIu64 ", %s, sample rate %" PRIu64 "\n", d->process.pid,
@@ -174,8 +210,13 @@ int ms_massif_write(FILE *out, const ms_model_t *m) {
       continue;
     }
     fprintf(out, "heap_tree=%s\n", sn[i].kind == 2 ? "peak" : "detailed");
-    rc = heap_tree(out, m, sn[i].kind == 2, sn[i].bytes);
+    if (sn[i].kind == 3)
+      rc = point_tree(out, m, rows, start[sn[i].point], start[sn[i].point + 1], sn[i].bytes);
+    else
+      rc = heap_tree(out, m, sn[i].kind == 2, sn[i].bytes);
   }
+  free(start);
+  free(rows);
   free(sn);
   return rc == 0 && !ferror(out) ? 0 : -1;
 }

@@ -1,5 +1,6 @@
 /* svg.c — static, standalone SVG charts of a model, for documents and CI artefacts:
- *   "timeline"   live heap bytes and RSS over time, the peak marked
+ *   "timeline"   live heap bytes and RSS over time, the peak marked; stacked by the sites that
+ *                held the most when the dump lists them per point (format 3)
  *   "flamegraph" allocation sites by live bytes (total bytes when nothing is live), as an
  *                icicle (root on top, like the HTML view); every frame has a <title> tooltip
  *   "sites"      the top 20 allocation sites as horizontal bars
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats.h"
 #include "memscope.h"
 #include "report.h"
 #include "utf8.h"
@@ -126,6 +128,98 @@ static void title_line(FILE *out, double y, const char *title, const char *sub) 
 
 /* ------------------------------------------------------------------ timeline */
 
+/* "Who grew it", as the HTML timeline draws it: columns at the timeline's points (and the exact
+ * peak), each the bytes of the SVG_SERIES sites that held the most at some point, then "other
+ * sites" = the rest of the column's live bytes. A site a point does not list counts as other
+ * there; at the peak the sites are the 12 biggest by peak_bytes, so that column is the peak. */
+static void short_label(char *label); /* top sites, below */
+
+#define SVG_SERIES 8
+#define PEAK_SITES 12 /* as many as a timeline point lists */
+static const char *const series_colour[SVG_SERIES + 1] = {
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#bab0ac"};
+
+typedef struct tl_stack {
+  uint32_t n;                    /* columns */
+  uint64_t *t, *live, *v;        /* per column; v: n x (SVG_SERIES + 1), the series then other */
+  uint32_t series[SVG_SERIES];   /* their stacks */
+  uint32_t n_series;
+} tl_stack_t;
+
+static void stack_free(tl_stack_t *s) {
+  free(s->t), free(s->live), free(s->v);
+  memset(s, 0, sizeof *s);
+}
+
+/* The peak bytes of stack st if its site is among the PEAK_SITES biggest at the peak, else 0. */
+static uint64_t peak_of(const ms_model_t *m, uint32_t st) {
+  for (uint32_t k = 0; k < PEAK_SITES && k < m->n_sites && m->by_peak; k++) {
+    const ms_msite_t *x = &m->sites[m->by_peak[k]];
+    if (x->stack == st) return x->peak_bytes;
+  }
+  return 0;
+}
+
+/* Fills s for a dump with per-point sites; 0 columns (nothing to stack) otherwise or on error. */
+static void stack_build(const ms_model_t *m, tl_stack_t *s) {
+  const ms_dump_t *d = m->dump;
+  memset(s, 0, sizeof *s);
+  if (d->format_version < 3 || d->n_timeline < 2 || !m->n_stacks) return;
+  uint32_t *start = NULL, *rows = NULL;
+  uint64_t *best = calloc(m->n_stacks, sizeof *best);
+  if (!best || ms_point_sites_group(d, &start, &rows) != 0) {
+    free(best);
+    return;
+  }
+  for (uint32_t i = 0; i < d->n_timeline_sites; i++) {
+    const ms_dump_point_site_t *r = &d->timeline_sites[i];
+    if (r->stack < m->n_stacks && r->bytes > best[r->stack]) best[r->stack] = r->bytes;
+  }
+  for (uint32_t k = 0; k < PEAK_SITES && k < m->n_sites && m->by_peak; k++) {
+    const ms_msite_t *x = &m->sites[m->by_peak[k]];
+    if (x->stack < m->n_stacks && x->peak_bytes > best[x->stack]) best[x->stack] = x->peak_bytes;
+  }
+  while (s->n_series < SVG_SERIES) { /* the biggest first; 8 passes over the stacks */
+    uint32_t pick = MS_DUMP_NONE;
+    for (uint32_t i = 0; i < m->n_stacks; i++)
+      if (best[i] && (pick == MS_DUMP_NONE || best[i] > best[pick])) pick = i;
+    if (pick == MS_DUMP_NONE) break;
+    s->series[s->n_series++] = pick;
+    best[pick] = 0;
+  }
+  free(best);
+  uint64_t pt = d->summary.peak_time_ns, pb = d->summary.peak_live_bytes;
+  uint64_t t0 = d->timeline[0].time_ns, t1 = d->timeline[d->n_timeline - 1].time_ns;
+  int with_peak = pb && pt >= t0 && pt <= t1;
+  uint32_t cap = d->n_timeline + 1, W = SVG_SERIES + 1;
+  s->t = malloc(cap * sizeof *s->t);
+  s->live = malloc(cap * sizeof *s->live);
+  s->v = calloc((size_t)cap * W, sizeof *s->v);
+  if (!s->t || !s->live || !s->v) {
+    free(start), free(rows);
+    stack_free(s);
+    return;
+  }
+  for (uint32_t p = 0; p < d->n_timeline; p++) {
+    if (with_peak && d->timeline[p].time_ns >= pt) { /* the exact peak, a column of its own */
+      uint64_t *v = &s->v[(size_t)s->n * W], sum = 0;
+      for (uint32_t j = 0; j < s->n_series; j++) sum += v[j] = peak_of(m, s->series[j]);
+      v[SVG_SERIES] = pb > sum ? pb - sum : 0;
+      s->t[s->n] = pt, s->live[s->n++] = pb;
+      with_peak = 0;
+    }
+    uint64_t *v = &s->v[(size_t)s->n * W], sum = 0;
+    for (uint32_t k = start[p]; k < start[p + 1]; k++) {
+      const ms_dump_point_site_t *r = &d->timeline_sites[rows[k]];
+      for (uint32_t j = 0; j < s->n_series; j++)
+        if (r->stack == s->series[j]) v[j] += r->bytes, sum += r->bytes;
+    }
+    v[SVG_SERIES] = d->timeline[p].live_bytes > sum ? d->timeline[p].live_bytes - sum : 0;
+    s->t[s->n] = d->timeline[p].time_ns, s->live[s->n++] = d->timeline[p].live_bytes;
+  }
+  free(start), free(rows);
+}
+
 static double chart_timeline(FILE *out, const ms_model_t *m) {
   const ms_dump_t *d = m->dump;
   const double H = 330, L = 80, R = 20, T = 52, B = 40;
@@ -136,9 +230,12 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
            ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a), fmt_time(d->summary.peak_time_ns, b, sizeof b), d->n_timeline,
            ms_fmt_bytes(fr->requested_bytes, c1, sizeof c1), ms_fmt_bytes(fr->rounding_bytes, c2, sizeof c2),
            ms_fmt_bytes(fr->usable_bytes, c3, sizeof c3), ms_fmt_bytes(fr->metadata_bytes, c4, sizeof c4));
-  title_line(out, 22, "Live heap and RSS over time", sub);
+  tl_stack_t st;
+  stack_build(m, &st);
+  title_line(out, 22, st.n ? "Live heap over time, by allocation site, and RSS" : "Live heap and RSS over time", sub);
   if (d->n_timeline < 2) {
     fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"13\" " FONT ">No timeline: fewer than two points were recorded.</text>\n", T + 30);
+    stack_free(&st);
     return T + 50;
   }
   uint64_t t0 = d->timeline[0].time_ns, t1 = t0, ymax = 1;
@@ -150,6 +247,11 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
     if (p->rss_bytes > ymax) ymax = p->rss_bytes;
   }
   if (d->summary.peak_live_bytes > ymax) ymax = d->summary.peak_live_bytes;
+  for (uint32_t c = 0; c < st.n; c++) { /* a column's sites can exceed its live bytes (estimates) */
+    uint64_t top = 0;
+    for (uint32_t j = 0; j <= SVG_SERIES; j++) top += st.v[(size_t)c * (SVG_SERIES + 1) + j];
+    if (top > ymax) ymax = top;
+  }
   axis_t ya = nice_axis(0, (double)ymax, 4, 1);
   double ytop = ceil((double)ymax / ya.div / ya.step - 1e-9) * ya.step * ya.div;
   if (ytop > (double)ymax) ymax = (uint64_t)ytop;
@@ -174,7 +276,7 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
   /* RSS (dashed) first, then live bytes as a filled area on top. */
   int has_rss = 0;
   for (uint32_t i = 0; i < d->n_timeline; i++) has_rss |= d->timeline[i].rss_bytes != 0;
-  if (has_rss) {
+  if (has_rss && !st.n) {
     fputs("<polyline fill=\"none\" stroke=\"#9a6bd6\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\" points=\"", out);
     for (uint32_t i = 0; i < d->n_timeline; i++)
       fprintf(out, "%.1f,%.1f ", TX(d->timeline[i].time_ns), TY(d->timeline[i].rss_bytes));
@@ -184,15 +286,49 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
    * the curve's real maximum (issue 17). */
   uint64_t pt = d->summary.peak_time_ns, pb = d->summary.peak_live_bytes;
   int peak_drawn = !(pb && pt >= t0 && pt <= t1);
-  fprintf(out, "<path fill=\"#2f6fdb\" fill-opacity=\"0.18\" stroke=\"#2f6fdb\" stroke-width=\"2\" d=\"M%.1f,%.1f", TX(d->timeline[0].time_ns), TY(0));
-  for (uint32_t i = 0; i < d->n_timeline; i++) {
-    if (!peak_drawn && d->timeline[i].time_ns >= pt) {
-      fprintf(out, " L%.1f,%.1f", TX(pt), TY(pb));
-      peak_drawn = 1;
+  if (st.n) {
+    /* one area per series, bottom up, then "other sites": each between the running sums */
+    char label[1024];
+    const uint32_t W = SVG_SERIES + 1;
+    for (uint32_t j = 0; j <= SVG_SERIES; j++) {
+      if (j < SVG_SERIES && j >= st.n_series) continue;
+      fprintf(out, "<path class=\"site-area\" fill=\"%s\" fill-opacity=\"0.85\" d=\"", series_colour[j]);
+      for (uint32_t c = 0; c < st.n; c++) { /* upper edge, left to right */
+        uint64_t hi = 0;
+        for (uint32_t k = 0; k <= j; k++) hi += st.v[(size_t)c * W + k];
+        fprintf(out, "%s%.1f,%.1f", c ? " L" : "M", TX(st.t[c]), TY(hi));
+      }
+      for (uint32_t c = st.n; c-- > 0;) { /* lower edge, back */
+        uint64_t lo = 0;
+        for (uint32_t k = 0; k < j; k++) lo += st.v[(size_t)c * W + k];
+        fprintf(out, " L%.1f,%.1f", TX(st.t[c]), TY(lo));
+      }
+      fputs(" Z\"><title>", out);
+      if (j < SVG_SERIES) {
+        ms_stack_label(m, st.series[j], label, sizeof label);
+        xml_text(out, label);
+      } else {
+        fputs("other sites (not among these at that moment)", out);
+      }
+      fputs("</title></path>\n", out);
     }
-    fprintf(out, " L%.1f,%.1f", TX(d->timeline[i].time_ns), TY(d->timeline[i].live_bytes));
+  } else {
+    fprintf(out, "<path fill=\"#2f6fdb\" fill-opacity=\"0.18\" stroke=\"#2f6fdb\" stroke-width=\"2\" d=\"M%.1f,%.1f", TX(d->timeline[0].time_ns), TY(0));
+    for (uint32_t i = 0; i < d->n_timeline; i++) {
+      if (!peak_drawn && d->timeline[i].time_ns >= pt) {
+        fprintf(out, " L%.1f,%.1f", TX(pt), TY(pb));
+        peak_drawn = 1;
+      }
+      fprintf(out, " L%.1f,%.1f", TX(d->timeline[i].time_ns), TY(d->timeline[i].live_bytes));
+    }
+    fprintf(out, " L%.1f,%.1f Z\"/>\n", TX(d->timeline[d->n_timeline - 1].time_ns), TY(0));
   }
-  fprintf(out, " L%.1f,%.1f Z\"/>\n", TX(d->timeline[d->n_timeline - 1].time_ns), TY(0));
+  if (has_rss && st.n) { /* over the opaque site areas */
+    fputs("<polyline fill=\"none\" stroke=\"#9a6bd6\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\" points=\"", out);
+    for (uint32_t i = 0; i < d->n_timeline; i++)
+      fprintf(out, "%.1f,%.1f ", TX(d->timeline[i].time_ns), TY(d->timeline[i].rss_bytes));
+    fputs("\"/>\n", out);
+  }
   if (pt >= t0 && pt <= t1) {
     double x = TX(pt);
     fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d23f3f\" stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n",
@@ -202,15 +338,38 @@ static double chart_timeline(FILE *out, const ms_model_t *m) {
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#d23f3f\" text-anchor=\"%s\" " FONT ">peak %s</text>\n",
             left ? x - 6 : x + 6, T + 14, left ? "end" : "start", ms_fmt_bytes(d->summary.peak_live_bytes, a, sizeof a));
   }
-  /* Legend. */
-  fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"#2f6fdb\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">live heap</text>\n", SVG_W - 260, 18.0, SVG_W - 240, 22.0);
+  /* Legend (stacked: the sites' legend is under the chart). */
+  if (!st.n)
+    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"#2f6fdb\"/>"
+                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">live heap</text>\n", SVG_W - 260, 18.0, SVG_W - 240, 22.0);
   if (has_rss)
     fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"#9a6bd6\"/>"
                  "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">RSS</text>\n", SVG_W - 150, 18.0, SVG_W - 130, 22.0);
+  double h = H;
+  if (st.n) { /* the sites' legend under the chart, three to a line */
+    char label[1024];
+    uint32_t k = 0;
+    for (uint32_t j = 0; j <= SVG_SERIES; j++) {
+      if (j < SVG_SERIES && j >= st.n_series) continue;
+      double x = 10 + (k % 3) * (SVG_W - 20) / 3, y = H + 6 + (k / 3) * 18;
+      fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>", x, y, series_colour[j]);
+      fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" " MONO ">", x + 16, y + 9);
+      if (j < SVG_SERIES) {
+        ms_stack_label(m, st.series[j], label, sizeof label);
+        short_label(label);
+        xml_text_n(out, label, 52);
+      } else {
+        fputs("other sites", out);
+      }
+      fputs("</text>\n", out);
+      k++;
+    }
+    h = H + 6 + ((k + 2) / 3) * 18 + 4;
+  }
+  stack_free(&st);
 #undef TX
 #undef TY
-  return H;
+  return h;
 }
 
 /* ------------------------------------------------------------------ flame graph */

@@ -13,6 +13,8 @@
  *          [--gen-sites N --driver PATH]    generate N synthetic sites as JSON first
  *          [--strip-dygraphs]               test a copy without the dygraphs library (fallback chart)
  *          [--expect-truncated]             the data must hold stacks cut at the depth limit
+ *          [--screen-vs-json]               (with --msp) the figures on screen equal those of the JSON export
+ *                                           (`memscope convert DUMP -o X.json`, read from the file, not the page)
  * Prints one "N passed, M failed" line; exit status 0 only when nothing failed. */
 "use strict";
 const fs = require("fs");
@@ -34,11 +36,13 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--memscope") opt.memscope = args[++i];
   else if (a === "--strip-dygraphs") opt.strip = true;
   else if (a === "--expect-truncated") opt.expectTruncated = true;
+  else if (a === "--screen-vs-json") opt.screenVsJson = true;
   else opt.html = a;
 }
 if (!opt.html) { console.error("usage: report_test.js HTML [options]"); process.exit(2); }
 
 let passed = 0, failed = 0;
+const window_fmtCount = (n) => Math.round(n).toLocaleString("en-US");   /* MS.fmtCount, for the nav count */
 function check(name, ok, detail) {
   if (ok) { passed++; console.log("ok   " + name); }
   else { failed++; console.log("FAIL " + name + (detail !== undefined ? ": " + detail : "")); }
@@ -273,6 +277,173 @@ function generate(n, jsonPath) {
       check("timeline: byte ticks are round, in one unit", round(tl.ys), JSON.stringify(tl.ys));
       check("timeline: time ticks are round, in one unit, no '0 ns'", round(tl.xs) && !tl.xs.includes("0 ns"), JSON.stringify(tl.xs));
     }
+    /* "Who grew it" (issue 17): with per-site timeline figures the chart is stacked by site, every
+     * stacked column adds up to the curve (the exact peak included), and dragging across the chart
+     * selects a time range that the flame graph, call tree and sites table follow. */
+    const stk = await page.evaluate(() => {
+      const D = window.memscope.data, st = window.MS.timelineStack, data = window.MS.timelineData;
+      if (!D.timelineSites || !st || !window.MS.timelineGraph) return null;
+      /* a column is the N sites plus "other" = live - those sites, so it is the live bytes
+       * unless the sites alone exceed them (sampled estimates) */
+      const bad = st.rows.map((r, i) => ({ i, sites: r.slice(1, -1).reduce((a, x) => a + x, 0), sum: r.slice(1).reduce((a, x) => a + x, 0), live: data[i][1] }))
+        .filter((x) => x.sum !== Math.max(x.live, x.sites));
+      const pk = st.rows.findIndex((r) => Math.abs(r[0] - D.peakTimeNs / 1e9) < 1e-12);
+      return { stacked: document.querySelector("#timeline-stacked").checked && window.MS.timelineGraph.getOption("stackedGraph"),
+        rows: st.rows.length, points: data.length, bad: bad.slice(0, 3), series: st.labels.length,
+        peakSum: pk >= 0 ? st.rows[pk].slice(1).reduce((a, x) => a + x, 0) : null, peak: Number(D.summary.peak_live_bytes) };
+    });
+    if (stk) {
+      check("timeline: stacked by site, one row per point", stk.stacked && stk.rows === stk.points, JSON.stringify(stk));
+      check("timeline: each stacked column adds up to the live bytes", stk.bad.length === 0, JSON.stringify(stk.bad));
+      if (stk.peakSum !== null && stk.peak > 0 && fig.peakSites <= fig.peak) check("timeline: the stack at the peak adds up to the peak", stk.peakSum === stk.peak, stk.peakSum + " vs " + stk.peak);
+      await page.locator("#timeline-chart").scrollIntoViewIfNeeded();
+      const area = await page.evaluate(() => { const g = window.MS.timelineGraph, a = g.getArea(), c = document.querySelector("#timeline-chart canvas").getBoundingClientRect();
+        return { x: c.left + a.x, y: c.top + a.y, w: a.w, h: a.h }; });
+      await page.mouse.move(area.x + area.w * 0.05, area.y + area.h * 0.5);
+      await page.mouse.down();
+      await page.mouse.move(area.x + area.w * 0.95, area.y + area.h * 0.5, { steps: 6 });
+      await page.mouse.up();
+      const rg = await page.evaluate(() => {
+        const D = window.memscope.data, r = D.range, f = window.memscope.flame, t = window.memscope.tables.sites, MS = window.MS;
+        if (!r) return null;
+        const listed = D.sites.filter((s) => r.listed(s)), grow = listed.map((s) => r.growthOf(s));
+        const sumGrowth = grow.reduce((a, x) => a + x, 0), pos = grow.reduce((a, x) => a + Math.max(0, x), 0);
+        const P = D.points, unclamped = [r.i0, r.i1].every((i) => { let s = 0; if (P[i].sites) P[i].sites.forEach((b) => { s += b; }); return s <= P[i].live; });
+        const top = t.view[0], th = document.querySelector("#sites-table th[aria-sort='descending'] button");
+        const cells = document.querySelector("#sites-table tbody tr") ? Array.from(document.querySelector("#sites-table tbody tr").children).map((c) => c.textContent) : [];
+        return { i0: r.i0, i1: r.i1, note: document.querySelector("#timeline-range").textContent,
+          metric: f.metric, flameTotal: f.tree().v[f.metric], wantTotal: pos + Math.max(0, r.otherGrowth),
+          addsUp: !unclamped || sumGrowth + r.otherGrowth === r.growth, sumGrowth, other: r.otherGrowth, growth: r.growth,
+          shown: t.view.length, want: listed.length, sortedBy: th ? th.textContent : null,
+          topGrowth: top ? (r.growthOf(top) > 0 ? "+" : "") + MS.fmtBytes(r.growthOf(top)) : null,
+          maxGrowth: listed.length ? Math.max(...grow) : null, topGrowthRaw: top ? r.growthOf(top) : null, cells,
+          treeMetric: Number(document.querySelector("#tree-metric").value) };
+      });
+      check("timeline drag selects a time range", rg && /^Selected /.test(rg.note), JSON.stringify(rg));
+      if (rg && rg.i1 > rg.i0) {
+        check("range: the flame graph shows growth in the range, totalling what grew", rg.metric === 4 && rg.flameTotal === rg.wantTotal,
+          JSON.stringify({ m: rg.metric, t: rg.flameTotal, w: rg.wantTotal }));
+        check("range: the call tree follows", rg.treeMetric === 4, rg.treeMetric);
+        check("range: the sites' growth and the other sites' add up to the live heap's growth", rg.addsUp,
+          JSON.stringify({ s: rg.sumGrowth, o: rg.other, g: rg.growth }));
+        check("range: the sites table lists the sites of the range, sorted by growth", rg.shown === rg.want &&
+          (rg.sortedBy || "").startsWith("Growth in range") && rg.topGrowthRaw === rg.maxGrowth, JSON.stringify(rg));
+        if (rg.topGrowth) check("range: the first row shows its growth", rg.cells.includes(rg.topGrowth), JSON.stringify(rg.cells));
+      }
+      if (rg && rg.i1 > rg.i0) {
+        await press("#timeline-sel-zoom");
+        const zs = await page.evaluate(() => { const g = window.MS.timelineGraph, r = window.memscope.data.range, x = g.xAxisRange();
+          return { zoomed: g.isZoomed("x"), inside: x[0] <= r.t0 / 1e9 + 1e-12 && x[1] >= r.t1 / 1e9 - 1e-12 }; });
+        check("range: Zoom to selection zooms onto it", zs.zoomed && zs.inside, JSON.stringify(zs));
+        await press("#timeline-reset");
+      }
+      await press("#timeline-stacked");
+      const flat = await page.evaluate(() => ({ stacked: window.MS.timelineGraph.getOption("stackedGraph"), labels: window.MS.timelineGraph.getLabels() }));
+      check("timeline: 'Stack by site' off draws the single live-heap curve", !flat.stacked && flat.labels[1] === "Live heap", JSON.stringify(flat));
+      await press("#timeline-stacked");
+      await press("#timeline-sel-clear");
+      const cleared = await page.evaluate(() => ({ r: window.memscope.data.range, m: window.memscope.flame.metric,
+        cols: Array.from(document.querySelectorAll("#sites-table thead th")).filter((th) => th.style.display !== "none").map((th) => th.textContent) }));
+      check("clearing the range goes back to the first measure and hides the range columns", !cleared.r && cleared.m === fig.metric &&
+        !cleared.cols.some((c) => /range/.test(c)), JSON.stringify(cleared));
+    }
+    /* Named variables: every reference-count event is drawn, at least 3 px wide, events closer
+     * than that sharing a tick; a click on the bar zooms the axis to the variable's events, where
+     * close events get ticks of their own (issue 17: a 1->2->1 in 0.3 us on a 13 ms axis). */
+    const refVar = await page.evaluate(() => {
+      const rows = window.memscope.tables.variables ? window.memscope.tables.variables.view.slice(0, 25) : [];
+      const withRefs = rows.filter((r) => r._refEvents.filter((e) => /^(retain|release|refset)$/.test(e._kind)).length >= 2);
+      return withRefs.length ? withRefs[0].name : null;
+    });
+    if (refVar) {
+      const ticks = () => page.evaluate((name) => {
+        const g = Array.from(document.querySelectorAll("#lifecycles g.lc-var")).find((x) => x.getAttribute("data-name") === name);
+        const r = window.memscope.tables.variables.view.find((v) => v.name === name);
+        const t = g ? Array.from(g.querySelectorAll("rect.lc-event")) : [];
+        return { n: t.length, events: t.reduce((a, x) => a + Number(x.getAttribute("data-events")), 0),
+          want: r._refEvents.filter((e) => /^(retain|release|refset)$/.test(e._kind)).length,
+          minPx: t.length ? Math.min(...t.map((x) => x.getBoundingClientRect().width)) : 0,
+          axis: document.querySelector("#lifecycles-axis").textContent };
+      }, refVar);
+      const before = await ticks();
+      check("variables: every reference-count event of " + refVar + " is drawn, at least 2 px wide", before.n > 0 &&
+        before.events === before.want && before.minPx >= 2, JSON.stringify(before));
+      const at = await page.evaluate((name) => { const g = Array.from(document.querySelectorAll("#lifecycles g.lc-var")).find((x) => x.getAttribute("data-name") === name);
+        /* a tick shared by close events if there is one, else the bar (scrolled to itself: a
+         * group's box can reach far outside the chart) */
+        const shared = Array.from(g.querySelectorAll("rect.lc-event")).find((t) => Number(t.getAttribute("data-events")) > 1);
+        const target = shared || g.querySelector("rect");
+        target.scrollIntoView({ block: "center" });
+        const b = target.getBoundingClientRect();
+        return shared ? { x: b.left + b.width / 2, y: b.top + b.height / 2, shared: Number(shared.getAttribute("data-events")) }
+          : { x: b.left + Math.min(b.width / 2, 40), y: b.top + b.height - 3, shared: 0 }; }, refVar);
+      await page.mouse.click(at.x, at.y);   /* a real click on the bar, as a person would */
+      const after = await ticks();
+      check("variables: clicking zooms to the events, close events get their own ticks",
+        /^Showing /.test(after.axis) && after.n > 0 && (!at.shared || (after.events >= at.shared && after.n === after.events)),
+        JSON.stringify({ before, after, clickedTickOf: at.shared }));
+      await press("#lifecycles-reset");
+      check("variables: Reset zoom shows the whole run again", !/^Showing /.test((await ticks()).axis));
+    }
+    /* Screen vs JSON export (issue 17): the peak, the biggest site at the peak, the leak totals
+     * and the growth to the peak as shown equal the figures of `memscope convert -o X.json`. */
+    if (opt.screenVsJson && opt.msp) {
+      const jsonPath = opt.html.replace(/\.html$/, "") + ".export.json";
+      execFileSync(opt.memscope, ["convert", opt.msp, "-o", jsonPath], { stdio: "inherit" });
+      const J = JSON.parse(fs.readFileSync(jsonPath, "utf8")), S = J.summary, sites = J.sites || [];
+      const peak = S.peak_live_bytes;
+      let top = null;
+      for (const x of sites) if (!top || x.peak_bytes > top.peak_bytes) top = x;
+      const leakBytes = (J.leaks || []).reduce((a, l) => a + l.bytes, 0), leakCount = (J.leaks || []).reduce((a, l) => a + l.count, 0);
+      const want = await page.evaluate((w) => ({ peak: window.MS.fmtBytes(w.peak), top: w.top ? window.MS.fmtBytes(w.top.peak_bytes) : null,
+        topPct: w.top ? window.MS.fmtPct(w.top.peak_bytes, w.peak) : null, leaks: window.MS.fmtBytes(w.leakBytes),
+        leakBlocks: window.MS.plural(w.leakCount, "block"), leakSites: window.MS.plural(w.nLeaks, "site") }),
+        { peak, top, leakBytes, leakCount, nLeaks: (J.leaks || []).length });
+      const shown = await page.evaluate(() => {
+        const txt = (sel) => { const e = document.querySelector(sel); return e ? e.textContent : ""; };
+        const row = document.querySelector("#sites-table tbody tr"), cells = row ? Array.from(row.children).map((c) => c.textContent) : [];
+        const nav = Array.from(document.querySelectorAll("nav.toc a")).find((a) => a.getAttribute("href") === "#leaks");
+        return { card: txt("#card-peak .value"), tl: txt("#timeline-peak"), verdict: txt("#verdict"), cells,
+          leakCard: txt("#card-leaks .value"), leakSub: txt("#card-leaks .sub"), leakNav: nav ? nav.textContent : "" };
+      });
+      console.log("screen vs JSON: peak " + want.peak + ", top site " + (top ? top.location : "-") + " " + want.top + ", leaks " + want.leaks + " in " + want.leakBlocks);
+      check("screen = JSON: the peak card", shown.card === want.peak, shown.card + " vs " + want.peak);
+      check("screen = JSON: the timeline's peak", shown.tl.includes("Peak: " + want.peak + " "), shown.tl);
+      if (top && top.peak_bytes > 0) {
+        const fn = top.location.replace(/ \(.*$/, "");
+        check("screen = JSON: the sites table's first row is the biggest site at the peak, with its bytes and share",
+          shown.cells[0].includes(fn) && shown.cells[3] === want.top && shown.cells[4] === want.topPct, JSON.stringify(shown.cells.slice(0, 5)) + " vs " + fn + " " + want.top + " " + want.topPct);
+        check("screen = JSON: the overview names the biggest site at the peak with its bytes",
+          shown.verdict.includes("Largest site at the peak: " + top.location + " with " + want.top + " (" + want.topPct + " of the peak)"), shown.verdict);
+      }
+      if (J.process.reason === "exit") {
+        check("screen = JSON: the leak card", leakCount ? shown.leakCard === want.leaks && shown.leakSub.startsWith(want.leakBlocks + ", " + want.leakSites)
+          : shown.leakCard === "none", JSON.stringify([shown.leakCard, shown.leakSub]) + " vs " + JSON.stringify(want));
+        check("screen = JSON: the leak total is the summary's", leakBytes === S.leaked_bytes && leakCount === S.leaked_allocations,
+          JSON.stringify([leakBytes, S.leaked_bytes, leakCount, S.leaked_allocations]));
+        check("screen = JSON: the Leaks link counts the JSON's leak groups", shown.leakNav.endsWith(window_fmtCount((J.leaks || []).length)), shown.leakNav);
+      }
+      /* Growth to the peak: from the first timeline point to the peak, by site. */
+      const tl = J.timeline || [];
+      if (tl.length >= 2 && tl[0].sites && S.peak_time_ns > tl[0].time_ns && await page.locator("#timeline-sel-peak").count()) {
+        await press("#timeline-sel-peak");
+        const first = new Map(tl[0].sites.map((e) => [e.site, e.bytes]));
+        const atPeak = new Map(sites.map((x, i) => [i, x]).filter(([, x]) => x.peak_bytes > 0)
+          .sort((a, b) => b[1].peak_bytes - a[1].peak_bytes).slice(0, 12).map(([i, x]) => [i, x.peak_bytes]));
+        const ids = new Set([...first.keys(), ...atPeak.keys()]);
+        let best = null;
+        for (const i of ids) { const g = (atPeak.get(i) || 0) - (first.get(i) || 0); if (best === null || g > best) best = g; }
+        const got = await page.evaluate((w) => {
+          const row = document.querySelector("#sites-table tbody tr"), cells = Array.from(row.children).map((c) => c.textContent);
+          const heads = Array.from(document.querySelectorAll("#sites-table thead th")).filter((th) => th.style.display !== "none").map((th) => th.textContent);
+          return { growthCell: cells[heads.findIndex((h) => h.startsWith("Growth in range"))], note: document.querySelector("#sites-range").textContent,
+            wantGrowth: (w.best > 0 ? "+" : "") + window.MS.fmtBytes(w.best), wantHeap: window.MS.fmtBytes(w.heap) };
+        }, { best, heap: peak - tl[0].live_bytes });
+        check("screen = JSON: start -> peak, the live heap's growth", got.note.includes("the live heap grew by " + got.wantHeap + ";"), got.note + " vs " + got.wantHeap);
+        check("screen = JSON: start -> peak, the site that grew most, with its growth", got.growthCell === got.wantGrowth, got.growthCell + " vs " + got.wantGrowth);
+        await press("#timeline-sel-clear");
+      }
+    }
     /* Clicking a site's row selects that site in the flame graph. */
     if (facts.nSites && (await page.locator("#sites-table tbody tr").count())) {
       await page.locator("#sites-table tbody tr").first().locator("td").nth(1).click();
@@ -363,7 +534,8 @@ function generate(n, jsonPath) {
         const t = window.memscope.tables.sites;
         return { n: t.view.length, all: t.rows.length, first: document.querySelector("#sites-table tbody tr").innerText,
           label: document.querySelector("#sites .help[aria-live]").textContent,
-          every: t.view.every((r) => JSON.stringify(window.MS.stackOf(r)).toLowerCase().includes(q.toLowerCase())) };
+          /* a frame without a name matches by its location "module+offset" (the filter also reads it) */
+          every: t.view.every((r) => (JSON.stringify(window.MS.stackOf(r)) + " " + (r.location || "")).toLowerCase().includes(q.toLowerCase())) };
       }, q);
       console.log("sites filter '" + q + "': " + res.label + " (" + filterMs + " ms incl. 150 ms debounce)");
       check("sites filter keeps only matching rows", res.n >= 1 && res.every && res.first.includes(q), JSON.stringify(res));

@@ -8,7 +8,8 @@
       Go is not installed.
   formats_test.py massif MEMSCOPE GOLDEN_PROG WORKDIR
       converts to massif.out.* (format from the name) and runs ms_print: the peak figure, the
-      peak tree's top function and the final snapshot's total. Exit 77 without ms_print.
+      peak tree's top function, the final snapshot's total, and timeline points (with their
+      biggest sites) as detailed snapshots. Exit 77 without ms_print.
   formats_test.py folded MEMSCOPE GOLDEN_PROG FORMATS_PROG WORKDIR
       merged lines (each stack once), full C++ names (> 1023 bytes), every --value and what it
       adds up to, usage errors.
@@ -177,6 +178,12 @@ def massif(ms, golden_prog, work):
           first and first.group(2) == want, first.group(0) if first else tree[:400])
     check("ms_print: the peak tree starts at 100% of the peak",
           re.search(rf"^100\.00% \({peak:,}B\) \(heap allocation functions\)", tree, re.M) is not None)
+    # Format-3 timeline points list their biggest sites: every snapshot is a detailed one.
+    if doc["timeline"] and "sites" in doc["timeline"][0]:
+        n = re.search(r"Number of snapshots: (\d+)", text)
+        det = m.group(1).split(",") if m else []
+        check("ms_print: timeline points with their sites are detailed snapshots",
+              n and len(det) == int(n.group(1)), (n.group(0) if n else None, m.group(0) if m else None))
     live = doc["summary"]["live_bytes"]
     check(f"ms_print: last snapshot holds the live bytes at the dump ({live})",
           re.search(rf"^100\.00% \({live:,}B\) \(heap allocation functions\)", text, re.M) is not None)

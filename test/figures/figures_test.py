@@ -15,6 +15,12 @@
       stacks cut at MEMSCOPE_STACK_DEPTH=2 are flagged (JSON stack_truncated, summary
       truncated_stacks), the text report and the SVG flame graph say "[truncated]"; at the
       default depth nothing is flagged.
+  figures_test.py timeline MEMSCOPE TIMELINE_GROWTH WORKDIR
+      timeline_growth.c (phases grown by grow_a, grow_b, grow_c) at MEMSCOPE_INTERVAL_MS=1: every
+      JSON timeline point lists its biggest sites, whose bytes and other_bytes add up to the
+      point's live_bytes; a point in phase a names grow_a first and not grow_b, the point before
+      the frees names grow_b (16 MiB) then grow_a (8 MiB), the last grow_c; with --top 1 sites
+      past the cut are not listed and count as other.
 Prints ok/FAIL per check; exit 1 when anything failed.
 """
 import json
@@ -149,6 +155,34 @@ def truncated(ms, prog, work):
           and doc["summary"].get("truncated_stacks") == 0, doc["summary"].get("truncated_stacks"))
 
 
+def timeline(ms, prog, work):
+    dump, doc = run_and_convert(ms, prog, work, "timeline_growth", env_extra={"MEMSCOPE_INTERVAL_MS": "1"})
+    tl, sites = doc["timeline"], doc["sites"]
+    check("the timeline has points", len(tl) >= 6, len(tl))
+    check("every point lists sites and other_bytes", all(isinstance(p.get("sites"), list) and "other_bytes" in p for p in tl),
+          tl[:2])
+    bad = [p for p in tl if sum(e["bytes"] for e in p["sites"]) + p["other_bytes"] != p["live_bytes"]
+           and sum(e["bytes"] for e in p["sites"]) <= p["live_bytes"]]
+    check("listed sites + other_bytes == live_bytes at every point", not bad, bad[:2])
+    check("at most 12 sites a point, biggest first", all(len(p["sites"]) <= 12 and
+          all(a["bytes"] >= b["bytes"] for a, b in zip(p["sites"], p["sites"][1:])) for p in tl))
+    names = lambda p: [fn_of(sites[e["site"]]) for e in p["sites"]]
+    check("a point in phase a: grow_a first, no grow_b",
+          any(names(p)[:1] == ["grow_a"] and "grow_b" not in names(p) for p in tl), [names(p) for p in tl])
+    both = [p for p in tl if names(p)[:2] == ["grow_b", "grow_a"]]
+    check("the peak phase: grow_b then grow_a with their bytes", any(p["sites"][0]["bytes"] == 16 << 20 and
+          p["sites"][1]["bytes"] == 8 << 20 for p in both), [p["sites"][:2] for p in both][-2:])
+    check("the last point: grow_c", names(tl[-1])[:1] == ["grow_c"] and tl[-1]["sites"][0]["bytes"] == 4 << 20,
+          tl[-1])
+    out = os.path.join(work, "timeline_top1.json")
+    r = subprocess.run([ms, "convert", dump, "-o", out, "--top", "1"], capture_output=True, text=True, timeout=120)
+    check("convert --top 1: exit 0", r.returncode == 0, r.stderr)
+    cut = json.load(open(out))["timeline"]
+    check("--top 1: only site 0 is listed, the rest counts as other",
+          all(all(e["site"] == 0 for e in p["sites"]) and
+              sum(e["bytes"] for e in p["sites"]) + p["other_bytes"] == p["live_bytes"] for p in cut), cut[:3])
+
+
 def main():
     a = sys.argv[1:]
     if len(a) == 4 and a[0] == "peak":
@@ -159,6 +193,8 @@ def main():
         overhead(*a[1:])
     elif len(a) == 4 and a[0] == "truncated":
         truncated(*a[1:])
+    elif len(a) == 4 and a[0] == "timeline":
+        timeline(*a[1:])
     else:
         print(__doc__, file=sys.stderr)
         return 2

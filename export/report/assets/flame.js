@@ -19,11 +19,17 @@ MS.METRICS = [
   {key: "total_bytes", label: "Total bytes allocated", fmt: MS.fmtBytes},
   {key: "total_count", label: "Allocations (count)", fmt: MS.fmtCount}
 ];
+/* The fifth measure, growth in the time range selected on the timeline (views.js), exists only
+ * when the dump has per-site timeline figures; its values are set by setRangeGrowth. */
+MS.RANGE_METRIC = 4;
+MS.RANGE_METRIC_DEF = {key: "range_growth", label: "Growth in selected range", fmt: MS.fmtBytes};
+function nMetrics() { return MS.METRICS.length; }
+function zeros() { var v = new Array(nMetrics()); for (var i = 0; i < v.length; i++) v[i] = 0; return v; }
 
 var NO_KIDS = Object.freeze([]);   /* shared by the leaves (about half the nodes) */
 function Node(name, frame, parent, kid) {
   this.name = name; this.frame = frame; this.parent = parent; this.kid = kid;
-  this.children = NO_KIDS; this.map = null; this.v = [0, 0, 0, 0]; this.depth = parent ? parent.depth + 1 : 0;
+  this.children = NO_KIDS; this.map = null; this.v = zeros(); this.depth = parent ? parent.depth + 1 : 0;
   this.match = false; this.manyLines = false;
 }
 
@@ -103,21 +109,21 @@ function keyOfLine(f) {
 }
 
 function buildTree(sites, inverted, filt, byLine) {
-  var kf = byLine ? keyOfLine : keyOf;
+  var kf = byLine ? keyOfLine : keyOf, NM = nMetrics();
   var root = new Node("all", null, null, -1);
   for (var s = 0; s < sites.length; s++) {
     var site = sites[s], vals = site._v;
     if (filt && !filt.keep(site)) continue;
     var st = MS.stackForTree(site, filt);
     var node = root;
-    for (var k = 0; k < 4; k++) node.v[k] += vals[k];
+    for (var k = 0; k < NM; k++) node.v[k] += vals[k] || 0;
     var mi = mainIndex(st), n = mi >= 0 ? mi + 1 : st.length;
     for (var i = 0; i < n; i++) {
       var f = st[inverted ? i : n - 1 - i], kid = kf(f);
       var c = childOf(node, kid);
       if (!c) { c = new Node(MS.frameName(f), f, node, kid); addChild(node, c); }
       else if (f && c.frame && f.line !== c.frame.line) c.manyLines = true; /* merged calls from several lines */
-      for (k = 0; k < 4; k++) c.v[k] += vals[k];
+      for (k = 0; k < NM; k++) c.v[k] += vals[k] || 0;
       node = c;
     }
   }
@@ -146,9 +152,11 @@ function FlameGraph(container, sites, opts) {
   this.search = "";
   this.filt = null;
   this.listeners = [];
-  var sum = [0, 0, 0, 0];
+  var sum = zeros();
   sites.forEach(function (s) {
-    s._v = [MS.num(s.bytes), MS.num(s.peak_bytes), MS.num(s.total_bytes), MS.num(s.total_count !== undefined ? s.total_count : s.count)];
+    s._v = zeros();
+    s._v[0] = MS.num(s.bytes); s._v[1] = MS.num(s.peak_bytes); s._v[2] = MS.num(s.total_bytes);
+    s._v[3] = MS.num(s.total_count !== undefined ? s.total_count : s.count);
     for (var k = 0; k < 4; k++) sum[k] += s._v[k];
   });
   /* Under "bytes live at peak" the graph's total is the peak headline: what no site holds
@@ -157,7 +165,8 @@ function FlameGraph(container, sites, opts) {
   var gap = MS.num(opts.peak) - sum[1];
   this.sites = sites;
   if (sum[1] > 0 && gap > 0) {
-    this.sites = sites.concat([{_v: [0, gap, 0, 0], _pseudo: true,
+    var pv = zeros(); pv[1] = gap;
+    this.sites = sites.concat([{_v: pv, _pseudo: true,
       stack: [{function: "[peak not attributed to a site]", synthetic: true}]}]);
     sum[1] += gap;
   }
@@ -170,7 +179,9 @@ function FlameGraph(container, sites, opts) {
   this.metricSel = E("select", {id: "flame-metric", "aria-label": "flame graph metric", onchange: function () {
     self.metric = Number(this.value); self.refresh(); }});
   MS.METRICS.forEach(function (m, i) {
-    var o = E("option", {value: i, text: m.label}); if (i === self.metric) o.selected = true; self.metricSel.appendChild(o);
+    var o = E("option", {value: i, text: m.label}); if (i === self.metric) o.selected = true;
+    if (i === MS.RANGE_METRIC) { o.disabled = true; o.title = "select a time range on the timeline first"; }
+    self.metricSel.appendChild(o);
   });
   this.invBtn = E("button", {id: "flame-invert", "aria-pressed": "false", title: "Inverted: allocating functions at the top, callers below",
     text: "Inverted", onclick: function () {
@@ -213,6 +224,36 @@ function FlameGraph(container, sites, opts) {
   }
   this.refresh();
 }
+
+/* The timeline's selected range (views.js): growth(site) is the site's growth in it (only the
+ * positive part can be drawn), other the growth of the sites no point listed, drawn as its
+ * own bar so that the graph's total is everything that grew. null clears the range and goes
+ * back to the measure shown before. */
+FlameGraph.prototype.setRangeGrowth = function (growth, other, label) {
+  var R = MS.RANGE_METRIC, opt = this.metricSel.options[R];
+  if (!opt) return;
+  if (this.rangePseudo) { this.sites = this.sites.filter(function (s) { return s !== this.rangePseudo; }, this); this.rangePseudo = null; }
+  if (!growth) {
+    this.sites.forEach(function (s) { if (s._v) s._v[R] = 0; });
+    opt.disabled = true;
+    if (this.metric === R) { this.metric = this.metricBeforeRange !== undefined ? this.metricBeforeRange : 1; this.metricSel.value = String(this.metric); }
+  } else {
+    var own = this.sites.filter(function (s) { return !s._pseudo; });
+    own.forEach(function (s) { s._v[R] = Math.max(0, growth(s) || 0); });
+    if (other > 0) {
+      var pv = zeros(); pv[R] = other;
+      this.rangePseudo = {_v: pv, _pseudo: true, stack: [{function: "[other sites: not among the biggest at the range's ends]", synthetic: true}]};
+      this.sites = this.sites.concat([this.rangePseudo]);
+    }
+    opt.disabled = false;
+    opt.textContent = MS.RANGE_METRIC_DEF.label + (label ? " (" + label + ")" : "");
+    if (this.metric !== R) this.metricBeforeRange = this.metric;
+    this.metric = R; this.metricSel.value = String(R);
+  }
+  this.trees = [null, null]; this.focus = null; this.selected = null;
+  this.refresh();
+  this.listeners.forEach(function (fn) { fn(); });
+};
 
 FlameGraph.prototype.tree = function () {
   var i = this.inverted ? 1 : 0;

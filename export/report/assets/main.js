@@ -62,6 +62,8 @@ function normalise(data) {
     D.peakTimeNs = MS.num(best.time_ns);
   }
 
+  timelinePoints(D);
+
   D.findings = D.findings.map(function (f) {
     f = Object.assign({}, f);
     var site = f.site;
@@ -112,6 +114,48 @@ function normalise(data) {
   D.peakSites = 0;
   D.sites.forEach(function (s) { D.peakSites += MS.num(s.peak_bytes); });
   return D;
+}
+
+/* The timeline as points {t, live, rss, sites}, the exact peak among them (issue 17: the
+ * peak is a point of the curve, not a line drawn across the gap between two samples). sites,
+ * when the dump has them (format 3, docs/JSON.md timeline[].sites), is a Map from a site object
+ * to its live bytes at that point, for the few biggest sites of the point; at the peak they
+ * are the sites' peak_bytes, cut to as many as a point lists, so that every point says the
+ * same kind of thing. D.timelineSites says whether any point has them. */
+var POINT_SITES = 12;
+function timelinePoints(D) {
+  var byId = new Map();
+  D.sites.forEach(function (s, i) { byId.set(typeof s.id === "number" ? s.id : i, s); });
+  D.timelineSites = D.timeline.some(function (p) { return Array.isArray(p.sites); });
+  D.points = D.timeline.map(function (p) {
+    var m = null;
+    if (D.timelineSites) {
+      m = new Map();
+      arr(p.sites).forEach(function (e) {
+        var s = e && byId.get(e.site);
+        if (s) m.set(s, (m.get(s) || 0) + MS.num(e.bytes));
+      });
+    }
+    return {t: MS.num(p.time_ns), live: MS.num(p.live_bytes), rss: MS.num(p.rss_bytes), sites: m};
+  });
+  var peakB = MS.num(D.summary.peak_live_bytes), P = D.points;
+  if (D.peakTimeNs === null || !(peakB > 0) || !P.length) return;
+  var pm = null;
+  if (D.timelineSites) {
+    pm = new Map();
+    D.sites.filter(function (s) { return MS.num(s.peak_bytes) > 0; })
+      .sort(function (a, b) { return MS.num(b.peak_bytes) - MS.num(a.peak_bytes); })
+      .slice(0, POINT_SITES).forEach(function (s) { pm.set(s, MS.num(s.peak_bytes)); });
+  }
+  var t = D.peakTimeNs, at = 0;
+  while (at < P.length && P[at].t < t) at++;
+  if (at < P.length && P[at].t === t) {
+    if (peakB >= P[at].live) { P[at].live = peakB; if (pm) P[at].sites = pm; }
+  } else {
+    var a = P[Math.max(0, at - 1)], b = P[Math.min(P.length - 1, at)];
+    var rss = b.t > a.t ? a.rss + (b.rss - a.rss) * (t - a.t) / (b.t - a.t) : a.rss;
+    P.splice(at, 0, {t: t, live: peakB, rss: rss, sites: pm, peak: true});
+  }
 }
 
 /* ---------------------------------------------------------------- theme */

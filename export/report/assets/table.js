@@ -4,7 +4,7 @@
  * accessible, aria-sort set); each row can open a detail row (e.g. its full stack).
  *
  * new MS.DataTable(container, {
- *   id, columns: [{key, label, num, get(row), render(row) -> node|string, sortable}],
+ *   id, columns: [{key, label, num, get(row), render(row) -> node|string, sortable, show() -> bool}],
  *   rows, pageSize, sortKey, sortDesc, filterPlaceholder, match(row, query) -> bool,
  *   detail(row) -> node, emptyText, onPage(rowsOnPage) }) */
 "use strict";
@@ -46,6 +46,7 @@ function DataTable(container, o) {
       th.appendChild(E("button", {text: c.label, title: "sort by " + c.label, onclick: function () { self.sortBy(c); }}));
     } else th.textContent = c.label;
     self.headers.push({th: th, col: c});
+    if (c.show && !c.show()) th.style.display = "none";
     headRow.appendChild(th);
   });
   if (o.detail) headRow.appendChild(E("th", {scope: "col", text: ""}));
@@ -103,6 +104,22 @@ DataTable.prototype.applyFilter = function () {
 /* A filter from outside the table (the noise filters, a time range): keep(row) -> bool, or null. */
 DataTable.prototype.setKeep = function (keep) { this.keep = keep || null; if (this.tbody) this.applyFilter(); };
 
+/* Columns with a show() (e.g. the figures of a time range) appear and disappear with it. */
+function shown(c) { return !c.show || c.show(); }
+DataTable.prototype.updateColumns = function () {
+  if (!this.tbody) return;
+  this.headers.forEach(function (h) { h.th.style.display = shown(h.col) ? "" : "none"; });
+  this.render();
+};
+
+/* Sort by the column with this key (desc: largest first), as a click on its header would. */
+DataTable.prototype.sortByKey = function (key, desc) {
+  var c = this.o.columns.filter(function (x) { return x.key === key; })[0];
+  if (!c || !this.tbody) return;
+  this.sortCol = c; this.sortDesc = desc !== false;
+  this.applySort(); this.go(0);
+};
+
 /* Programmatic filter (used by "show in table" links). */
 DataTable.prototype.setFilter = function (q) {
   if (!this.filter) return;
@@ -133,6 +150,7 @@ DataTable.prototype.render = function () {
       self.selectedRow = r; self.render(); o.rowClick(r);
     });
     o.columns.forEach(function (c) {
+      if (!shown(c)) return;
       var v = c.render ? c.render(r) : (c.get ? c.get(r) : "");
       tr.appendChild(E("td", {class: c.num ? "num" : null}, v));
     });

@@ -28,6 +28,16 @@ function CallTree(sec, D) {
   MS.METRICS.forEach(function (m, i) {
     var o = E("option", {value: i, text: m.label}); if (i === self.flame.metric) o.selected = true; self.metricSel.appendChild(o);
   });
+  /* The range measure follows the flame graph's: offered while a range is selected, shown
+   * when one is chosen, left when it is cleared. */
+  function syncRange() {
+    var R = MS.RANGE_METRIC, o = self.metricSel.options[R], f = self.flame.metricSel.options[R];
+    if (!o || !f) return;
+    o.disabled = f.disabled; o.textContent = f.textContent;
+    if (!f.disabled && self.flame.metric === R) self.metricSel.value = String(R);
+    else if (f.disabled && Number(self.metricSel.value) === R) self.metricSel.value = String(self.flame.metric);
+  }
+  syncRange();
   this.lineBox = E("input", {type: "checkbox", id: "tree-byline", onchange: function () { self.byLine = this.checked; self.open.clear(); self.render(); }});
   this.tbody = E("tbody");
   this.table = E("table", {class: "data calltree", id: "calltree", role: "treegrid", "aria-label": "call tree"},
@@ -37,7 +47,7 @@ function CallTree(sec, D) {
   sec.appendChild(E("div", {class: "toolbar"}, this.downBtn, this.upBtn, E("label", {for: "tree-metric", text: "Measure"}), this.metricSel,
     E("label", null, this.lineBox, " By file:line")));
   sec.appendChild(E("div", {class: "table-wrap"}, this.table));
-  this.flame.listeners.push(function () { self.lineTrees = [null, null]; self.open.clear(); self.render(); });
+  this.flame.listeners.push(function () { syncRange(); self.lineTrees = [null, null]; self.open.clear(); self.render(); });
   this.render();
 }
 

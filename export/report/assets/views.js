@@ -228,10 +228,59 @@ V.leaks = function (sec, D) {
 };
 
 /* ---------------------------------------------------------------- timeline */
+/* "How did memory grow, and who grew it" (issue 17): with per-site figures (D.points[].sites,
+ * dump format 3) the live heap is drawn stacked by the TOP_SERIES sites that were biggest at
+ * some point, the rest as "other"; dragging across the chart selects a time range, and the
+ * flame graph, call tree and sites table then show what grew in it (MS.setTimeRange). Zoom is
+ * the slider under the chart, Zoom to selection / peak, and double-click to reset. */
+var TOP_SERIES = 8;
+var SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"];
+var OTHER_COLOUR = "#bab0ac";
+
+/* The TOP_SERIES sites with the most bytes at any point, and one row per point:
+ * [seconds, site 1 .. site N, other], other = live - the N sites (never below 0). */
+function stackedSeries(D) {
+  var best = new Map();
+  D.points.forEach(function (p) {
+    if (p.sites) p.sites.forEach(function (b, s) { if (b > (best.get(s) || 0)) best.set(s, b); });
+  });
+  var top = Array.from(best.keys()).sort(function (a, b) { return best.get(b) - best.get(a); }).slice(0, TOP_SERIES);
+  var seen = {}, labels = top.map(function (s) {
+    var l = MS.labelOf(s), m = /^(.*?) \((.*)\)$/.exec(l);
+    if (m) l = m[1] + " (" + MS.basename(m[2]) + ")";   /* the legend line stays short */
+    if (seen[l]) l += " [site " + (typeof s.id === "number" ? s.id : D.sites.indexOf(s)) + "]";   /* dygraphs needs distinct labels */
+    seen[l] = 1;
+    return l;
+  });
+  var rows = D.points.map(function (p) {
+    var row = [p.t / 1e9], sum = 0;
+    top.forEach(function (s) { var v = p.sites ? p.sites.get(s) || 0 : 0; row.push(v); sum += v; });
+    row.push(Math.max(0, p.live - sum));
+    return row;
+  });
+  return {sites: top, labels: labels.concat(["other sites"]), rows: rows};
+}
+
+/* Bytes of site s at point p (0 when the point does not list it) and the rest of the point. */
+function siteAt(p, s) { return p && p.sites ? p.sites.get(s) || 0 : 0; }
+function otherAt(p) {
+  var sum = 0;
+  if (p.sites) p.sites.forEach(function (b) { sum += b; });
+  return Math.max(0, p.live - sum);
+}
+/* The last point at or before t (the first point if none). */
+function pointAt(P, t) {
+  var i = 0;
+  while (i + 1 < P.length && P[i + 1].t <= t) i++;
+  return i;
+}
+
 V.timeline = function (sec, D) {
-  var tl = D.timeline;
+  var tl = D.timeline, P = D.points;
   var intro = help("Live heap bytes (what the program holds in malloc'd blocks) and the process's resident memory over time. " +
-    "Drag across the chart to zoom, double-click or press Reset to zoom out, or use the slider below it.");
+    (D.timelineSites ? "Each colour is one allocation site (the " + TOP_SERIES + " that were biggest at some moment), grey is every other site. " : "") +
+    "Drag across the chart to select a time range" + (D.timelineSites ? ": the flame graph, call tree and sites table then show what grew in it" : "") +
+    ". Zoom with the slider below it, Zoom to selection or Zoom to peak; double-click or Reset zoom to zoom out.");
   sec.appendChild(intro);
   if (tl.length < 2) {
     sec.appendChild(empty((tl.length ? "Only one timeline point was recorded: the program ran shorter than one interval." :
@@ -239,51 +288,96 @@ V.timeline = function (sec, D) {
       " Peak: " + MS.fmtBytes(D.summary.peak_live_bytes) + (D.peakTimeNs !== null ? " live at " + MS.fmtTime(D.peakTimeNs) : "") + "."));
     return;
   }
-  var hasRss = tl.some(function (p) { return MS.num(p.rss_bytes) > 0; });
-  var chart = E("div", {id: "timeline-chart", role: "img", "aria-label": "timeline of live heap bytes" + (hasRss ? " and RSS" : "")});
+  var hasRss = P.some(function (p) { return p.rss > 0; });
+  var chart = E("div", {id: "timeline-chart", role: "img", "aria-label": "timeline of live heap bytes" + (D.timelineSites ? " by allocation site" : "") + (hasRss ? " and RSS" : "")});
   var legend = E("div", {class: "legend-line", id: "timeline-legend"});
   var reset = E("button", {text: "Reset zoom", id: "timeline-reset"});
   var toPeak = E("button", {text: "Zoom to peak", id: "timeline-peak-zoom", title: "show the tenth of the run around the peak"});
+  var toSel = E("button", {text: "Zoom to selection", id: "timeline-sel-zoom", disabled: true});
+  var clearSel = E("button", {text: "Clear selection", id: "timeline-sel-clear", disabled: true});
+  var selPeak = E("button", {text: "Select start \u2192 peak", id: "timeline-sel-peak", title: "select from the start of the run to the peak: what grew to make the peak"});
+  var stackBox = E("input", {type: "checkbox", id: "timeline-stacked", checked: D.timelineSites ? true : null});
   var peakT = D.peakTimeNs !== null ? D.peakTimeNs : 0;
-  sec.appendChild(E("div", {class: "toolbar"}, legend, E("span", {class: "spacer"}), toPeak, reset));
+  sec.appendChild(E("div", {class: "toolbar"}, D.timelineSites ? E("label", null, stackBox, " Stack by site") : null,
+    E("span", {class: "spacer"}), selPeak, clearSel, toSel, toPeak, reset));
+  sec.appendChild(legend);
   sec.appendChild(chart);
   sec.appendChild(E("p", {class: "help", id: "timeline-peak", text: "Peak: " + MS.fmtBytes(D.summary.peak_live_bytes) + " live at " + MS.fmtTime(peakT) +
-    " (red line). Timeline points are taken every interval, so the line may stay a little below the exact peak."}));
+    " (red dot: the exact peak, a point of the curve; timeline points between are taken every interval)." +
+    (hasRss && D.timelineSites ? " Dashed line: the process's resident memory (RSS)." : "")}));
+  var rangeNote = E("p", {class: "help", id: "timeline-range", "aria-live": "polite"});
+  sec.appendChild(rangeNote);
 
-  var data = tl.map(function (p) {
-    var row = [MS.num(p.time_ns) / 1e9, MS.num(p.live_bytes)];
-    if (hasRss) row.push(MS.num(p.rss_bytes));
-    return row;
-  });
-  /* The exact peak is known (time and bytes) but falls between two timeline points: put it on
-   * the curve, so the marker sits on the curve's real maximum instead of on a line drawn
-   * across the gap (issue 17). RSS at that moment is interpolated. */
-  var peakB = MS.num(D.summary.peak_live_bytes), pS = peakT / 1e9;
-  if (D.peakTimeNs !== null && peakB > 0) {
-    var at = 0;
-    while (at < data.length && data[at][0] < pS) at++;
-    if (at < data.length && data[at][0] === pS) data[at][1] = Math.max(data[at][1], peakB);
-    else {
-      var row = [pS, peakB];
-      if (hasRss) {
-        var a = data[Math.max(0, at - 1)], b = data[Math.min(data.length - 1, at)];
-        row.push(b[0] > a[0] ? a[2] + (b[2] - a[2]) * (pS - a[0]) / (b[0] - a[0]) : a[2]);
-      }
-      data.splice(at, 0, row);
-    }
-  }
+  /* The curve (total live bytes) with the exact peak among its points (main.js). */
+  var data = P.map(function (p) { var row = [p.t / 1e9, p.live]; if (hasRss) row.push(p.rss); return row; });
   MS.timelineData = data;
+  var stackedData = D.timelineSites ? stackedSeries(D) : null;
+  MS.timelineStack = stackedData;
+  var peakB = MS.num(D.summary.peak_live_bytes);
   var labels = ["Time", "Live heap"].concat(hasRss ? ["RSS"] : []);
+
+  /* ---- the selected range */
+  var range = null;   /* {t0, t1} in ns, snapped to timeline points */
+  var g = null;       /* the chart (dygraphs), once drawn */
+  function rangeText(r) {
+    var p0 = P[r.i0], p1 = P[r.i1], d = p1.live - p0.live;
+    return "Selected " + MS.fmtTime(p0.t) + " \u2013 " + MS.fmtTime(p1.t) + ": live heap " + MS.fmtBytes(p0.live) + " \u2192 " +
+      MS.fmtBytes(p1.live) + " (" + (d >= 0 ? "+" : "") + MS.fmtBytes(d) + ")" +
+      (D.timelineSites ? "; the sites that grew most are first in the sites table, and the flame graph shows what grew." : ".");
+  }
+  MS.setTimeRange = function (t0, t1) {
+    if (t0 === null || t0 === undefined) {
+      range = null; D.range = null;
+      rangeNote.textContent = "Drag across the chart to select a time range" + (D.timelineSites ? ": the flame graph, call tree and sites table then show what grew in it." : ".");
+      toSel.disabled = clearSel.disabled = true;
+    } else {
+      if (t1 < t0) { var x = t0; t0 = t1; t1 = x; }
+      var i0 = pointAt(P, t0), i1 = pointAt(P, t1);
+      if (i1 < i0) i1 = i0;
+      range = {t0: P[i0].t, t1: P[i1].t, i0: i0, i1: i1};
+      D.range = range;
+      var p0 = P[i0], p1 = P[i1];
+      range.growthOf = function (s) { return siteAt(p1, s) - siteAt(p0, s); };
+      range.startOf = function (s) { return siteAt(p0, s); };
+      range.endOf = function (s) { return siteAt(p1, s); };
+      range.listed = function (s) { return siteAt(p0, s) > 0 || siteAt(p1, s) > 0; };
+      range.otherGrowth = otherAt(p1) - otherAt(p0);
+      range.growth = p1.live - p0.live;
+      rangeNote.textContent = i0 === i1 ? "Selected " + MS.fmtTime(t0) + " \u2013 " + MS.fmtTime(t1) +
+        ": no timeline point falls inside; drag across a wider range." : rangeText(range);
+      toSel.disabled = clearSel.disabled = false;
+    }
+    MS.rangeListeners.forEach(function (fn) { try { fn(range); } catch (e) { console.error(e); } });
+    if (g) g.updateOptions({}, false);
+  };
+
   if (typeof window.Dygraph !== "function") {
     intro.textContent = "Live heap bytes (blue) and the process's resident memory (purple) over time. (This build has no " +
       "charting library, so the chart cannot zoom: install libjs-dygraphs and rebuild memscope.)";
-    fallbackTimeline(chart, data, labels, peakT / 1e9); reset.remove(); toPeak.remove(); return;
+    fallbackTimeline(chart, data, labels, peakT / 1e9); reset.remove(); toPeak.remove(); toSel.remove(); clearSel.remove();
+    if (!D.timelineSites) selPeak.remove();
+    selPeak.addEventListener("click", function () { MS.setTimeRange(P[0].t, peakT); });
+    MS.setTimeRange(null);
+    return;
   }
+  var drag = null;   /* {x0, x1} in canvas pixels while dragging */
+  function stacked() { return !!stackedData && stackBox.checked; }
   function opts() {
-    var fg = MS.cssVar("--muted"), grid = MS.cssVar("--border");
+    var fg = MS.cssVar("--muted"), grid = MS.cssVar("--border"), st = stacked();
+    var ymax = 0;
+    P.forEach(function (p) { ymax = Math.max(ymax, p.live, hasRss ? p.rss : 0); });
+    var series = {};
+    if (st) stackedData.labels.forEach(function (l) { series[l] = {strokeWidth: 1}; });
+    else { series["Live heap"] = {fillGraph: true, fillAlpha: 0.18, strokeWidth: 2}; series.RSS = {strokeWidth: 1.5, strokePattern: [6, 3]}; }
     return {
-      labels: labels, colors: [MS.cssVar("--live"), MS.cssVar("--rss")].slice(0, labels.length - 1),
-      series: {"Live heap": {fillGraph: true, fillAlpha: 0.18, strokeWidth: 2}, "RSS": {strokeWidth: 1.5, strokePattern: [6, 3]}},
+      file: st ? stackedData.rows : data,
+      labels: st ? ["Time"].concat(stackedData.labels) : labels,
+      colors: st ? SERIES_COLOURS.slice(0, stackedData.sites.length).concat([OTHER_COLOUR])
+        : [MS.cssVar("--live"), MS.cssVar("--rss")].slice(0, labels.length - 1),
+      stackedGraph: st, fillGraph: st, fillAlpha: st ? 0.75 : 0.18,
+      /* stacked, dygraphs sizes the axis by the stack: RSS (drawn by hand) must fit too */
+      valueRange: st ? [0, ymax * 1.05] : null,
+      series: series,
       labelsDiv: legend, legend: "always", labelsSeparateLines: false,
       showRangeSelector: true, rangeSelectorHeight: 34,
       rangeSelectorPlotFillColor: MS.cssVar("--live"), rangeSelectorPlotStrokeColor: MS.cssVar("--live"),
@@ -303,14 +397,63 @@ V.timeline = function (sec, D) {
             return ax.ticks.map(function (t) { return {v: t, label: MS.tickLabel(t, ax)}; });
           }}
       },
+      /* Drag selects a time range (zoom is the slider and the buttons); double-click zooms out. */
+      interactionModel: {
+        mousedown: function (ev, g) {
+          if (ev.button === 2) return;
+          var area = g.getArea(), x0 = g.eventToDomCoords(ev)[0];
+          var clamp = function (x) { return Math.max(area.x, Math.min(area.x + area.w, x)); };
+          drag = {x0: clamp(x0), x1: clamp(x0)};
+          var pending = false;
+          var move = function (e) {
+            drag.x1 = clamp(g.eventToDomCoords(e)[0]);
+            if (!pending) { pending = true; window.requestAnimationFrame(function () { pending = false; if (drag) g.updateOptions({}, false); }); }
+          };
+          var up = function () {
+            document.removeEventListener("mousemove", move); document.removeEventListener("mouseup", up);
+            var d = drag; drag = null;
+            if (Math.abs(d.x1 - d.x0) >= 3) MS.setTimeRange(g.toDataXCoord(Math.min(d.x0, d.x1)) * 1e9, g.toDataXCoord(Math.max(d.x0, d.x1)) * 1e9);
+            else g.updateOptions({}, false);
+          };
+          document.addEventListener("mousemove", move); document.addEventListener("mouseup", up);
+          ev.preventDefault();
+        },
+        dblclick: function (ev, g) { g.resetZoom(); }
+      },
+      drawCallback: function (g) {
+        var ctx = g.hidden_ctx_, area = g.getArea();
+        if (!ctx) return;
+        ctx.save();
+        ctx.beginPath(); ctx.rect(area.x, area.y, area.w, area.h); ctx.clip();
+        if (st && hasRss) {   /* stacked series leave no room for RSS as a series: draw it */
+          ctx.strokeStyle = MS.cssVar("--rss"); ctx.lineWidth = 1.5; ctx.setLineDash([6, 3]);
+          ctx.beginPath();
+          P.forEach(function (p, i) { var x = g.toDomXCoord(p.t / 1e9), y = g.toDomYCoord(p.rss); if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
+          ctx.stroke(); ctx.setLineDash([]);
+        }
+        var xa = null, xb = null;
+        if (drag) { xa = Math.min(drag.x0, drag.x1); xb = Math.max(drag.x0, drag.x1); }
+        else if (range) { xa = g.toDomXCoord(range.t0 / 1e9); xb = g.toDomXCoord(range.t1 / 1e9); }
+        if (xa !== null) {
+          ctx.fillStyle = MS.cssVar("--accent"); ctx.globalAlpha = 0.16;
+          ctx.fillRect(xa, area.y, Math.max(1, xb - xa), area.h);
+          ctx.globalAlpha = 1; ctx.strokeStyle = MS.cssVar("--accent"); ctx.lineWidth = 1.5;
+          ctx.beginPath(); ctx.moveTo(xa, area.y); ctx.lineTo(xa, area.y + area.h); ctx.moveTo(xb, area.y); ctx.lineTo(xb, area.y + area.h); ctx.stroke();
+        }
+        /* the peak point itself, over the filled areas (the underlay is below them) */
+        var px = g.toDomXCoord(peakT / 1e9), py = g.toDomYCoord(peakB);
+        if (D.peakTimeNs !== null && peakB > 0 && px >= area.x && px <= area.x + area.w) {
+          ctx.fillStyle = MS.cssVar("--peak");
+          ctx.beginPath(); ctx.arc(px, py, 4.5, 0, 2 * Math.PI); ctx.fill();
+        }
+        ctx.restore();
+      },
       underlayCallback: function (ctx, area, g) {
-        var x = g.toDomXCoord(peakT / 1e9), y = g.toDomYCoord(peakB);
+        var x = g.toDomXCoord(peakT / 1e9);
         if (!(x >= area.x && x <= area.x + area.w)) return;
         ctx.save();
         ctx.strokeStyle = MS.cssVar("--peak"); ctx.lineWidth = 2; ctx.setLineDash([5, 4]);
         ctx.beginPath(); ctx.moveTo(x, area.y); ctx.lineTo(x, area.y + area.h); ctx.stroke();
-        ctx.setLineDash([]); ctx.fillStyle = MS.cssVar("--peak");
-        ctx.beginPath(); ctx.arc(x, y, 4.5, 0, 2 * Math.PI); ctx.fill();   /* the peak point itself */
         ctx.setLineDash([]); ctx.fillStyle = MS.cssVar("--peak"); ctx.font = "12px system-ui, sans-serif";
         var label = "peak " + MS.fmtBytes(D.summary.peak_live_bytes);
         var tw = ctx.measureText(label).width;
@@ -319,15 +462,25 @@ V.timeline = function (sec, D) {
       }
     };
   }
-  var g = new window.Dygraph(chart, data, opts());
+  g = new window.Dygraph(chart, stacked() ? stackedData.rows : data, opts());
   MS.timelineGraph = g;
   reset.addEventListener("click", function () { g.resetZoom(); });
   toPeak.addEventListener("click", function () {
     var x0 = data[0][0], x1 = data[data.length - 1][0], half = Math.max((x1 - x0) / 20, 1e-6), p = peakT / 1e9;
     g.updateOptions({dateWindow: [Math.max(x0, p - half), Math.min(x1, p + half)]});
   });
+  toSel.addEventListener("click", function () {
+    if (!range || range.t1 <= range.t0) return;
+    var pad = (range.t1 - range.t0) / 20;
+    g.updateOptions({dateWindow: [(range.t0 - pad) / 1e9, (range.t1 + pad) / 1e9]});
+  });
+  clearSel.addEventListener("click", function () { MS.setTimeRange(null); });
+  selPeak.addEventListener("click", function () { MS.setTimeRange(P[0].t, peakT); });
+  stackBox.addEventListener("change", function () { g.updateOptions(opts()); });
   MS.themeHooks.push(function () { g.updateOptions(opts()); });
+  MS.setTimeRange(null);
 };
+MS.rangeListeners = [];
 
 /* Without dygraphs (not installed at build time): a static SVG line chart. */
 function fallbackTimeline(div, data, labels, peakS) {
@@ -361,7 +514,13 @@ V.flame = function (sec, D) {
     "code is orange, libraries and runtime are blue). Read top-down from main. \u201cInverted\u201d puts the functions that called " +
     "malloc at the top. Type to highlight a function; click a bar to zoom in."));
   if (!D.sites.length) { sec.appendChild(empty("No allocation sites were recorded (sample rate 0 records statistics only).")); return; }
+  /* With per-site timeline figures the graph can show what grew in a selected time range. */
+  if (D.timelineSites && MS.METRICS.length === MS.RANGE_METRIC) MS.METRICS.push(MS.RANGE_METRIC_DEF);
   MS.flame = new MS.FlameGraph(sec, D.sites, {peak: D.summary.peak_live_bytes});
+  if (D.timelineSites) MS.rangeListeners.push(function (r) {
+    MS.flame.setRangeGrowth(r && r.i1 > r.i0 ? r.growthOf : null, r ? r.otherGrowth : 0,
+      r ? MS.fmtTime(r.t0) + " \u2013 " + MS.fmtTime(r.t1) : "");
+  });
 };
 
 /* ---------------------------------------------------------------- sites */
@@ -383,6 +542,16 @@ V.sites = function (sec, D) {
   if (hasTags) cols.push({key: "tag", label: "Tag", get: function (r) { return r.tag || ""; }});
   if (D.sites.some(function (s) { return !!s.module; })) cols.push({key: "module", label: "Library", get: function (r) { return MS.basename(r.module || ""); },
     render: function (r) { return E("span", {class: "where", title: r.module || "", text: MS.basename(r.module || "")}); }});
+  /* The time range selected on the timeline: each site's bytes at its start and end, and the
+   * growth (shown only while a range is selected; 0 for a site the point did not list). */
+  var inRange = function () { return !!D.range; };
+  if (D.timelineSites) cols.push(
+    {key: "range_start", label: "At range start", num: true, show: inRange, get: function (r) { return D.range ? D.range.startOf(r) : 0; },
+      render: function (r) { return MS.fmtBytes(D.range ? D.range.startOf(r) : 0); }},
+    {key: "range_end", label: "At range end", num: true, show: inRange, get: function (r) { return D.range ? D.range.endOf(r) : 0; },
+      render: function (r) { return MS.fmtBytes(D.range ? D.range.endOf(r) : 0); }},
+    {key: "range_growth", label: "Growth in range", num: true, show: inRange, get: function (r) { return D.range ? D.range.growthOf(r) : 0; },
+      render: function (r) { var v = D.range ? D.range.growthOf(r) : 0; return (v > 0 ? "+" : "") + MS.fmtBytes(v); }});
   MS.tables.sites = new MS.DataTable(sec, {
     /* Opens on "at peak": which site holds most at the peak (then live, then total bytes). */
     id: "sites-table", label: "sites", rows: D.sites, pageSize: 25,
@@ -395,10 +564,24 @@ V.sites = function (sec, D) {
     columns: cols,
     detail: function (r) { return E("div", null, MS.renderStack(MS.stackOf(r), {truncated: MS.isTruncated(r)}), lifetimes(r)); }
   });
-  /* The flame graph's "hide allocations made before main" filters this table too. */
-  if (MS.flame) MS.flame.listeners.push(function () {
-    var f = MS.noise;
-    MS.tables.sites.setKeep(f ? function (r) { return f.keep(r); } : null);
+  /* The flame graph's "hide allocations made before main" filters this table too, and so does a
+   * time range (to the sites listed at either end of it). */
+  function keepSites() {
+    var f = MS.noise, r = D.range;
+    MS.tables.sites.setKeep(f || r ? function (s) { return (!f || f.keep(s)) && (!r || r.listed(s)); } : null);
+  }
+  if (MS.flame) MS.flame.listeners.push(keepSites);
+  var rangeNote = E("p", {class: "help", id: "sites-range"});
+  MS.rangeListeners.push(function (r) {
+    var t = MS.tables.sites;
+    t.updateColumns();
+    keepSites();
+    if (r) t.sortByKey("range_growth", true);
+    else t.sortByKey(D.peakSites > 0 ? "peak_bytes" : D.sites.some(function (s) { return MS.num(s.bytes) > 0; }) ? "bytes" : "total_bytes", true);
+    rangeNote.textContent = !r ? "" : r.i1 <= r.i0 ? "The selected time range holds no timeline point." :
+      "Time range " + MS.fmtTime(r.t0) + " \u2013 " + MS.fmtTime(r.t1) + ": the live heap grew by " + MS.fmtBytes(r.growth) +
+      "; the sites listed here by " + MS.fmtBytes(r.growth - r.otherGrowth) + " and all other sites by " + MS.fmtBytes(r.otherGrowth) +
+      " (each timeline point lists its biggest sites; the rest count as other).";
   });
   var peakNote = E("p", {class: "help", id: "sites-peak-sum"});
   var pk = MS.num(D.summary.peak_live_bytes);
@@ -406,6 +589,7 @@ V.sites = function (sec, D) {
     "The sites hold " + MS.fmtBytes(D.peakSites) + " of the " + MS.fmtBytes(pk) + " peak" +
     (MS.num(D.summary.sample_rate) > 1 ? " (sampled: an estimate)." : "; the flame graph shows the rest as \u201cnot attributed to a site\u201d.");
   if (D.sites.length) sec.appendChild(peakNote);
+  if (D.timelineSites) sec.appendChild(rangeNote);
 };
 
 /* How long the site's freed (sampled) blocks lived, as a small bar list. */
@@ -435,7 +619,7 @@ V.variables = function (sec, D) {
   sec.appendChild(E("div", {class: "fragkey", style: "margin:.2rem 0 .6rem"},
     E("span", null, E("i", {style: "background:var(--live);opacity:.5"}), "allocated → freed (or live)"),
     E("span", null, E("i", {style: "background:var(--bad);opacity:.5"}), "leaked (never freed)"),
-    E("span", null, E("i", {style: "background:var(--accent)"}), "reference count")));
+    E("span", null, E("i", {style: "background:var(--accent)"}), "reference count (line) and its events (\u25b2 retain, \u25bc release, \u25c6 set: ticks on top)")));
   var end = D.endNs;
   MS.tables.variables = new MS.DataTable(sec, {
     id: "variables-table", label: "variables", detailLabel: "Events", detailTitle: "show the block's events and stacks", rows: D.variables, pageSize: 25, sortKey: "alloc", sortDesc: false,
@@ -480,40 +664,134 @@ V.variables = function (sec, D) {
   });
 };
 
-function drawLifecycles(box, rows, end, atExit) {
+/* The lifecycle chart: one bar per variable on the program's time axis, its reference count as
+ * a step line inside, and a tick per reference-count event. Counts can change within a
+ * microsecond on an axis of many milliseconds (issue 17: a 1->2->1 in 0.3 us was invisible), so
+ * every step of the count line and every event tick is at least MIN_STEP px wide, events closer
+ * than that share one tick (its tooltip lists them), and the axis zooms: drag across the chart,
+ * click a shared tick to zoom to its events, or a bar to zoom to all of that variable's
+ * reference-count events; Reset zoom goes back. */
+var MIN_STEP = 3;
+/* "6.00015 ms": enough digits to tell apart times a span apart. */
+function preciseMs(t, span) {
+  var dec = Math.max(1, Math.min(6, Math.ceil(-Math.log10(Math.max(span, 1) / 1e6)) + 1));
+  return (MS.num(t) / 1e6).toFixed(dec) + " ms";
+}
+var REF_MARK = {retain: "\u25b2", release: "\u25bc", refset: "\u25c6"};
+function drawLifecycles(box, rows, end, atExit, view) {
+  view = view || box._view || {win: null};
+  box._view = view;
   box.textContent = "";
   if (!rows.length) return;
+  var t0 = view.win ? view.win[0] : 0, t1 = view.win ? view.win[1] : Math.max(1, end);
   var W = 1000, L = 190, R = 20, RH = 24, T = 22, H = T + rows.length * RH + 8;
-  var X = function (t) { return L + (W - L - R) * Math.min(1, Math.max(0, MS.num(t) / Math.max(1, end))); };
+  var X = function (t) { return L + (W - L - R) * Math.min(1, Math.max(0, (MS.num(t) - t0) / Math.max(1e-9, t1 - t0))); };
+  var toolbar = E("div", {class: "toolbar"},
+    E("span", {class: "help", id: "lifecycles-axis", text: view.win ? "Showing " + MS.fmtTime(t1 - t0) + " from " + preciseMs(t0, t1 - t0) + " (ticks: time since then)." :
+      "Drag across the chart to zoom the time axis; click a bar to zoom to its reference-count events, a tick to the events it holds."}),
+    E("span", {class: "spacer"}),
+    E("button", {id: "lifecycles-reset", text: "Reset zoom", disabled: view.win ? null : true,
+      onclick: function () { view.win = null; drawLifecycles(box, rows, end, atExit, view); }}));
+  box.appendChild(toolbar);
   var s = MS.svg("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, width: "100%", role: "img",
     "aria-label": "lifecycles of the named variables on this page"});
-  for (var i = 0; i <= 5; i++) {
-    var tx = L + (W - L - R) * i / 5;
+  /* round ticks in one unit (MS.niceTicks), as on the timeline; zoomed in, they count from the
+   * window's start ("+200 ns"), since 6000200 ns reads worse than that */
+  var off = view.win ? t0 : 0, ax = MS.niceTicks(0, t1 - off, 5, "ns");
+  ax.ticks.forEach(function (d) {
+    var t = off + d;
+    if (t < t0 - 1e-9 || t > t1 + 1e-9) return;
+    var tx = X(t);
     s.appendChild(MS.svg("line", {x1: tx, x2: tx, y1: T - 4, y2: H - 6, class: "axis"}));
-    s.appendChild(MS.svg("text", {x: tx, y: 12, "text-anchor": i === 0 ? "start" : i === 5 ? "end" : "middle", class: "muted", text: MS.fmtTime(end * i / 5)}));
-  }
+    s.appendChild(MS.svg("text", {x: tx, y: 12, "text-anchor": tx < L + 20 ? "start" : tx > W - R - 30 ? "end" : "middle", class: "muted lc-tick",
+      text: (view.win && d > 0 ? "+" : "") + MS.tickLabel(d, ax)}));
+  });
   var live = MS.cssVar("--live"), acc = MS.cssVar("--accent"), bad = MS.cssVar("--bad");
   rows.forEach(function (r, k) {
     var y = T + k * RH, a = X(r.alloc_time_ns), b = r._freed ? X(r.free_time_ns) : X(end);
     var name = (r.name || "?"); if (name.length > 24) name = name.slice(0, 23) + "\u2026";
     s.appendChild(MS.svg("text", {x: L - 8, y: y + RH / 2 + 4, "text-anchor": "end", text: name}));
-    var g = MS.svg("g");
-    g.appendChild(MS.svg("rect", {x: a, y: y + 4, width: Math.max(2, b - a), height: RH - 8, rx: 3,
-      fill: r._state === "leaked" ? bad : live, "fill-opacity": r._freed ? 0.35 : 0.5}));
+    var g = MS.svg("g", {class: "lc-var", "data-name": r.name || "?"});
+    var bar = MS.svg("rect", {x: a, y: y + 4, width: Math.max(2, b - a), height: RH - 8, rx: 3,
+      fill: r._state === "leaked" ? bad : live, "fill-opacity": r._freed ? 0.35 : 0.5});
+    g.appendChild(bar);
     if (r._refs.length) {
       var vmax = 1; r._refs.forEach(function (p) { vmax = Math.max(vmax, p[1]); });
       var Yv = function (v) { return y + RH - 6 - (RH - 12) * v / vmax; };
-      var d = "M" + X(r._refs[0][0]).toFixed(1) + "," + Yv(r._refs[0][1]).toFixed(1);
-      for (var j = 1; j < r._refs.length; j++) d += "H" + X(r._refs[j][0]).toFixed(1) + "V" + Yv(r._refs[j][1]).toFixed(1);
-      d += "H" + b.toFixed(1);
-      g.appendChild(MS.svg("path", {d: d, fill: "none", stroke: acc, "stroke-width": 2}));
+      /* each count lasts at least MIN_STEP px, so a change and its undo stay visible */
+      var x = X(r._refs[0][0]), d = "M" + x.toFixed(1) + "," + Yv(r._refs[0][1]).toFixed(1);
+      for (var j = 1; j < r._refs.length; j++) {
+        x = Math.max(X(r._refs[j][0]), x + MIN_STEP);
+        d += "H" + x.toFixed(1) + "V" + Yv(r._refs[j][1]).toFixed(1);
+      }
+      d += "H" + Math.max(b, x + MIN_STEP).toFixed(1);
+      g.appendChild(MS.svg("path", {d: d, fill: "none", stroke: acc, "stroke-width": 2, class: "lc-count"}));
+      /* one tick per event, events closer than MIN_STEP px sharing one */
+      var evs = r._refEvents.filter(function (e) { return REF_MARK[e._kind]; }), groups = [];
+      evs.forEach(function (e) {
+        if (MS.num(e.time_ns) < t0 || MS.num(e.time_ns) > t1) return;   /* outside the zoomed window */
+        var ex = X(e.time_ns), last = groups[groups.length - 1];
+        if (last && ex - last.x < MIN_STEP) last.evs.push(e);
+        else groups.push({x: ex, evs: [e]});
+      });
+      groups.forEach(function (gr) {
+        var tick = MS.svg("rect", {x: gr.x - MIN_STEP / 2, y: y + 1, width: MIN_STEP, height: 5, fill: acc, class: "lc-event",
+          "data-events": gr.evs.length},
+          MS.svg("title", {text: gr.evs.slice(0, 12).map(function (e) {
+            return REF_MARK[e._kind] + " " + e._kind + " \u2192 " + e.count + " at " + MS.fmtTime(e.time_ns); }).join("\n") +
+            (gr.evs.length > 12 ? "\n\u2026 " + MS.plural(gr.evs.length - 12, "more event") : "")}));
+        /* a click on a shared tick zooms to its events, which then get ticks of their own */
+        if (gr.evs.length > 1) tick.addEventListener("click", function (ev) {
+          if (drag && drag.moved) return;
+          ev.stopPropagation();
+          var e0 = MS.num(gr.evs[0].time_ns), e1 = MS.num(gr.evs[gr.evs.length - 1].time_ns), pad = Math.max((e1 - e0) * 0.5, 50);
+          view.win = [Math.max(0, e0 - pad), e1 + pad];
+          drawLifecycles(box, rows, end, atExit, view);
+        });
+        g.appendChild(tick);
+      });
+      /* a click zooms to the variable's reference-count events */
+      g.style.cursor = "zoom-in";
+      g.addEventListener("click", function () {
+        if (drag && drag.moved) return;
+        var a0 = MS.num(r._refs[0][0]), a1 = MS.num(r._refs[r._refs.length - 1][0]), pad = Math.max((a1 - a0) * 0.25, 50);
+        view.win = [Math.max(0, a0 - pad), a1 + pad];
+        drawLifecycles(box, rows, end, atExit, view);
+      });
     }
     g.appendChild(MS.svg("title", {text: (r.name || "?") + " (" + (r.type || "?") + ", " + MS.fmtBytes(r.size) + "): allocated at " +
       MS.fmtTime(r.alloc_time_ns) + ", " + (r._freed ? "freed at " + MS.fmtTime(r.free_time_ns) : r._state === "leaked" ? "never freed (leaked)" : "still live") +
-      (r._refs.length ? "; reference count " + r._refs.map(function (p) { return p[1]; }).join(" \u2192 ") : "")}));
+      (r._refs.length ? "; reference count " + r._refs.map(function (p) { return p[1]; }).join(" \u2192 ") + " (click to zoom to its events)" : "")}));
     s.appendChild(g);
-
   });
+  /* drag across the chart: zoom the time axis to the dragged span */
+  var drag = null;
+  var band = MS.svg("rect", {y: T - 4, height: H - T - 2, fill: acc, "fill-opacity": 0.15, width: 0, x: 0, style: "display:none"});
+  s.appendChild(band);
+  var toX = function (ev) { var rc = s.getBoundingClientRect(); return (ev.clientX - rc.left) * W / Math.max(1, rc.width); };
+  s.addEventListener("mousedown", function (ev) {
+    if (ev.button) return;
+    drag = {x0: Math.max(L, toX(ev)), x1: Math.max(L, toX(ev)), moved: false};
+    ev.preventDefault();
+  });
+  s.addEventListener("mousemove", function (ev) {
+    if (!drag) return;
+    drag.x1 = Math.min(W - R, Math.max(L, toX(ev)));
+    drag.moved = drag.moved || Math.abs(drag.x1 - drag.x0) >= 3;
+    band.setAttribute("style", drag.moved ? "" : "display:none");
+    band.setAttribute("x", Math.min(drag.x0, drag.x1)); band.setAttribute("width", Math.abs(drag.x1 - drag.x0));
+  });
+  var finish = function () {
+    if (!drag) return;
+    var d = drag;
+    setTimeout(function () { drag = null; }, 0);   /* the click that ends a drag is not a bar click */
+    if (!d.moved) return;
+    var tA = t0 + (Math.min(d.x0, d.x1) - L) / (W - L - R) * (t1 - t0), tB = t0 + (Math.max(d.x0, d.x1) - L) / (W - L - R) * (t1 - t0);
+    view.win = [tA, Math.max(tB, tA + 1)];
+    drawLifecycles(box, rows, end, atExit, view);
+  };
+  s.addEventListener("mouseup", finish);
+  s.addEventListener("mouseleave", finish);
   box.appendChild(s);
 }
 
