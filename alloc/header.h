@@ -35,9 +35,9 @@
  *   sampled and the weight of a sample is its size: the record is one word, no guard word (lean
  *   mode runs no checks that would look at it), so a live block costs 16 bytes, not 48:
  *
- *       +----------------------------------------------+-----------+-----------+
- *       | stack id (20 bits) | live | time / 128 ns (43) | tag word  | user data |
- *       +----------------------------------------------+-----------+-----------+
+ *       +------------------------------------------------------+-----------+-----------+
+ *       | stack id (20) | live | check (8) | time in µs (35) | tag word  | user data |
+ *       +------------------------------------------------------+-----------+-----------+
  *
  *   Alignments above 16 use mi_malloc_aligned_at(hdr + n, align, hdr), which aligns block + hdr,
  *   so the header still sits right before p; the ALIGNED bit tells realloc not to hand the block

@@ -107,6 +107,8 @@ typedef struct ms_unwind_walk {
   ms_unwind_frame_t f[MS_UNWIND_LAST];
 } ms_unwind_walk_t;
 typedef struct ms_unwind_cache {
+  uint32_t epoch;      /* the rule epoch (track/cfi_cache.c) top[] and by_pc[] were filled in */
+  uint32_t pad_;
   uint64_t top[2 * 8]; /* rules of the last walk's top 8 frames (memscope's own, mostly) */
   uint64_t by_pc[2 * MS_UNWIND_L0];
   ms_unwind_walk_t last; /* the last walk, rewritten in place by the next */

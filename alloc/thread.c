@@ -135,6 +135,14 @@ void _ms_thread_fork_child(void) {
       /* Fold its unflushed live delta into the global so totals stay right. */
       atomic_fetch_add(&_ms_live_global, t->live_delta);
       t->live_delta = 0;
+      /* Its owner may have been mid-update when the parent forked; nobody will finish that:
+       * an odd site sequence would make every reader wait and then accept torn copies, a
+       * half-rewritten last walk could be rejoined, a half-evicted held ring freed twice. The
+       * held blocks are left to leak. */
+      uint32_t seq = atomic_load(&t->site_seq);
+      if (seq & 1) atomic_store(&t->site_seq, seq + 1);
+      t->unwind.last.n = 0;
+      t->held_count = 0, t->held_head = 0, t->held_bytes = 0;
       atomic_store(&t->in_use, 0);
     }
   }

@@ -64,6 +64,9 @@ void _ms_cfi_init(void *find_fde_function) {
   find_fde = (find_fde_fn)find_fde_function;
 }
 
+/* A rule carries the epoch's low 8 bits and a shared-table key the next 16 (above the 47 bits of
+ * a user-space pc), so a rule cached before a dlclose matches again only after 2^24 more
+ * dlcloses; a thread's own caches are emptied by its next walk whenever the epoch changed. */
 void _ms_cfi_flush(void) { atomic_fetch_add_explicit(&epoch, 1, memory_order_release); }
 
 /* ------------------------------------------------------------------ reading .eh_frame */
@@ -330,9 +333,11 @@ static uint64_t compute_rule(uint64_t pc, uint32_t ep) {
   return pack(KIND_STEP, &st, ep);
 }
 
-static uint64_t rule_of(uint64_t pc) {
+static uint64_t rule_of(uint64_t pc_) {
   uint32_t ep = atomic_load_explicit(&epoch, memory_order_acquire);
-  if (!cache) return compute_rule(pc, ep);
+  if (!cache) return compute_rule(pc_, ep);
+  /* the table's key: pc and the epoch's bits 8-23 (user-space pcs fit in 47 bits) */
+  uint64_t pc = pc_ | ((uint64_t)((ep >> 8) & 0xffff) << 48);
   uint32_t i = (uint32_t)((pc * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_BITS));
   for (unsigned probe = 0; probe < PROBES; probe++, i = (i + 1) & (CACHE_SLOTS - 1)) {
     slot_t *s = &cache[i];
@@ -340,8 +345,8 @@ static uint64_t rule_of(uint64_t pc) {
     if (key == pc) {
       uint64_t w = atomic_load_explicit(&s->rule, memory_order_acquire);
       if ((w & 3) != KIND_NONE && ((w >> 8) & 0xff) == (ep & 0xff)) return w;
-      if ((w & 3) == KIND_NONE) return compute_rule(pc, ep); /* being filled */
-      w = compute_rule(pc, ep); /* an older epoch: a library was unloaded since */
+      if ((w & 3) == KIND_NONE) return compute_rule(pc_, ep); /* being filled */
+      w = compute_rule(pc_, ep); /* an older epoch: a library was unloaded since */
       atomic_store_explicit(&s->rule, w, memory_order_release);
       return w;
     }
@@ -349,14 +354,14 @@ static uint64_t rule_of(uint64_t pc) {
       uint64_t expected = 0;
       if (atomic_compare_exchange_strong_explicit(&s->pc, &expected, pc, memory_order_acq_rel,
                                                   memory_order_acquire)) {
-        uint64_t w = compute_rule(pc, ep);
+        uint64_t w = compute_rule(pc_, ep);
         atomic_store_explicit(&s->rule, w, memory_order_release);
         return w;
       }
-      if (expected == pc) return compute_rule(pc, ep);
+      if (expected == pc) return compute_rule(pc_, ep);
     }
   }
-  return compute_rule(pc, ep); /* neighbourhood full: correct, just not cached */
+  return compute_rule(pc_, ep); /* neighbourhood full: correct, just not cached */
 }
 
 /* Store a (pc, rule) pair where a signal handler walking on this thread meanwhile never pairs
@@ -437,6 +442,11 @@ int _ms_cfi_walk(void **buf, int max, uint64_t pc, uint64_t sp, uint64_t bp, ms_
   uint32_t ep = atomic_load_explicit(&epoch, memory_order_acquire);
   ms_unwind_walk_t *w = c ? &c->last : NULL;
   uint32_t i = 0;
+  if (c && c->epoch != ep) { /* a library was unloaded since this thread last walked */
+    memset(c->top, 0, sizeof c->top);
+    memset(c->by_pc, 0, sizeof c->by_pc);
+    c->epoch = ep;
+  }
   int joinable = w && w->n && w->epoch == ep;
   if (w) w->epoch = ep;
   while (n < max && pc) {

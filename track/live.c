@@ -70,23 +70,24 @@ void _ms_live_insert(void *p, unsigned kind) {
 /* A free: the block leaves the live set. Its bit stays while the allocator holds the freed
  * block back (double-free detection); _ms_track_forget() clears it. */
 int _ms_live_remove(void *p, unsigned kind) {
-  if (kind == MS_HDR_SAMPLED ? _ms_sample_of(p)->check != _ms_record_check(p)
-                             : !_ms_exact_intact(p, *_ms_exact_word(p))) {
+  int intact = kind == MS_HDR_SAMPLED ? _ms_sample_of(p)->check == _ms_record_check(p)
+                                      : _ms_exact_intact(p, *_ms_exact_word(p));
+  live_shard_t *s = my_shard();
+  uint64_t bit, *w = live_word(p, kind, &bit);
+  shard_lock(s);
+  if (*w & bit) { /* (a damaged record still leaves the set: the block is being freed) */
+    *w &= ~bit;
+    s->count--;
+  }
+  shard_unlock(s);
+  if (!intact) {
     /* the program's error, found from inside the tracker (guard held): report it anyway */
     int guard = _ms_guard;
     _ms_guard = 0;
     _ms_report_error(4 /* buffer_underflow */, p, 0, NULL);
     _ms_guard = guard;
-    return 0; /* the record cannot be trusted: leave it (and its site's figures) as they are */
+    return 0; /* the record cannot be trusted: its site's figures are left as they are */
   }
-  live_shard_t *s = my_shard();
-  uint64_t bit, *w = live_word(p, kind, &bit);
-  shard_lock(s);
-  if (*w & bit) {
-    *w &= ~bit;
-    s->count--;
-  }
-  shard_unlock(s);
   return 1;
 }
 
@@ -119,8 +120,8 @@ static void visit_bit(void *p, void *arg) {
 }
 
 uint64_t _ms_live_visit(void (*fn)(const ms_block_info_t *b, void *arg), void *arg) {
-  visit_t v = {fn, arg, 0, _ms_now_ns()};
   _ms_live_lock_all();
+  visit_t v = {fn, arg, 0, _ms_now_ns()}; /* after the locks: no block inserted later than now */
   _ms_sampled_each(visit_bit, &v);
   _ms_live_unlock_all();
   return v.n;

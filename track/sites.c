@@ -194,7 +194,7 @@ void _ms_sites_lock(int lock) {
 static void read_collect(void) {
   uint32_t threads = 0;
   for (ms_thread_t *t = atomic_load(&_ms_threads); t; t = atomic_load(&t->next)) threads++;
-  threads += 1; /* the orphan block */
+  threads += 64; /* blocks made meanwhile (new ones go in front of the list: the rest follows) */
   pending = _ms_xalloc((size_t)threads * MS_SITE_DELTAS * sizeof *pending);
   n_pending = 0;
   if (!pending) return; /* figures without the pending deltas: still a consistent floor */
