@@ -6,6 +6,7 @@
  * site is printed with its symbolised stack (memscope's own frames hidden).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
@@ -150,6 +151,55 @@ static void top_sites(FILE *out, const ms_model_t *m, const char *title, const u
   }
 }
 
+/* GROWTH TO THE PEAK: from the timeline's per-point sites (dump format 3), each site's live
+ * bytes at the point with the most live bytes minus at the first point, biggest first. A site
+ * not listed at a point (each lists its biggest) counts as 0 there, as in the HTML's range view. */
+typedef struct growth {
+  uint32_t stack;
+  uint64_t start, peak;
+} growth_t;
+
+static int by_growth(const void *a, const void *b) {
+  const growth_t *x = a, *y = b;
+  uint64_t gx = x->peak > x->start ? x->peak - x->start : 0, gy = y->peak > y->start ? y->peak - y->start : 0;
+  return (gx < gy) - (gx > gy);
+}
+
+static void growth_to_peak(FILE *out, const ms_model_t *m, unsigned top) {
+  const ms_dump_t *d = m->dump;
+  if (d->n_timeline < 2 || !d->n_timeline_sites) return;
+  uint32_t pk = 0;
+  for (uint32_t p = 1; p < d->n_timeline; p++)
+    if (d->timeline[p].live_bytes > d->timeline[pk].live_bytes) pk = p;
+  if (pk == 0) return;
+  growth_t *g = calloc(d->n_timeline_sites, sizeof *g);
+  if (!g) return;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < d->n_timeline_sites; i++) {
+    const ms_dump_point_site_t *r = &d->timeline_sites[i];
+    if (r->point != 0 && r->point != pk) continue;
+    uint32_t k = 0;
+    while (k < n && g[k].stack != r->stack) k++;
+    if (k == n) g[n++] = (growth_t){r->stack, 0, 0};
+    if (r->point == 0) g[k].start = r->bytes;
+    else g[k].peak = r->bytes;
+  }
+  qsort(g, n, sizeof *g, by_growth);
+  char a[32], b[32], c[32];
+  unsigned shown = 0;
+  for (uint32_t k = 0; k < n && shown < top && g[k].peak > g[k].start; k++) {
+    if (!shown)
+      fprintf(out, "\nGROWTH TO THE PEAK (timeline: live bytes by site, first point -> the fullest point, %s -> %s)\n",
+              ms_fmt_bytes(d->timeline[0].live_bytes, a, sizeof a),
+              ms_fmt_bytes(d->timeline[pk].live_bytes, b, sizeof b));
+    shown++;
+    fprintf(out, "  %u. +%s (%s -> %s)\n", shown, ms_fmt_bytes(g[k].peak - g[k].start, a, sizeof a),
+            ms_fmt_bytes(g[k].start, b, sizeof b), ms_fmt_bytes(g[k].peak, c, sizeof c));
+    print_stack(out, m, g[k].stack, "       ");
+  }
+  free(g);
+}
+
 int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
   char a[32];
   if (!top) top = 10;
@@ -225,6 +275,7 @@ int ms_text_report_write(FILE *out, const ms_model_t *m, unsigned top) {
             ms_fmt_bytes(pk > ps ? pk - ps : ps - pk, (char[32]){0}, 32),
             pk > ps ? "not attributed to a site" : "more, an estimate from samples");
   }
+  growth_to_peak(out, m, top);
   top_sites(out, m, "MOST MEMORY LIVE AT DUMP", NULL, m_live, 0, top);
   top_sites(out, m, "MOST BYTES ALLOCATED", m->by_total, m_total, 0, top);
   top_sites(out, m, "MOST ALLOCATIONS", m->by_count, m_count, 1, top);

@@ -174,6 +174,17 @@ def timeline(ms, prog, work):
           p["sites"][1]["bytes"] == 8 << 20 for p in both), [p["sites"][:2] for p in both][-2:])
     check("the last point: grow_c", names(tl[-1])[:1] == ["grow_c"] and tl[-1]["sites"][0]["bytes"] == 4 << 20,
           tl[-1])
+    r = subprocess.run([ms, "report", dump], capture_output=True, text=True, timeout=120)
+    sec = r.stdout.split("GROWTH TO THE PEAK", 1)
+    body = sec[1].split("\n\n", 1)[0] if len(sec) == 2 else ""
+    entries = re.findall(r"^  \d+\. \+(.*)$", body, re.M)
+    check("report: a GROWTH TO THE PEAK section", len(sec) == 2, r.stdout[-1500:])
+    # (grow_a may have begun before the first point: up to 8 MiB of growth)
+    check("report: grow_b grew most (+16 MiB), then grow_a (about +8 MiB)",
+          body.find("grow_b") >= 0 and body.find("grow_a") > body.find("grow_b") and
+          len(entries) >= 2 and entries[0].startswith("16.0 MiB") and
+          entries[1].split()[0] in ("7.8", "7.9", "8.0") and entries[1].split()[1] == "MiB",
+          body[:800])
     out = os.path.join(work, "timeline_top1.json")
     r = subprocess.run([ms, "convert", dump, "-o", out, "--top", "1"], capture_output=True, text=True, timeout=120)
     check("convert --top 1: exit 0", r.returncode == 0, r.stderr)
