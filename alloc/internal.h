@@ -74,8 +74,6 @@ extern int _ms_lean_mode;
  * picks up the new rate soon after anyway. */
 #define MS_RATE0_RECHECK ((int64_t)4 << 20)
 
-/* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
- * recycled when their thread exits (the counters just keep accumulating). */
 /* A call site's figures (track/sites.c), as plain counters: the layout of ms_site_t without the
  * atomics, used for a thread's pending deltas. Counts are fixed point (track/track.h). */
 #define MS_SITE_LIFETIMES 8
@@ -114,6 +112,19 @@ typedef struct ms_unwind_cache {
   ms_unwind_walk_t last; /* the last walk, rewritten in place by the next */
 } ms_unwind_cache_t;
 
+/* A (key, value) pair of a thread's own cache, written key last: a signal handler running on
+ * the same thread meanwhile never pairs a key with another key's value (only the compiler can
+ * reorder within one thread). Used by the unwind and stack-id caches of track/. */
+static inline void _ms_pair_put(uint64_t *e, uint64_t key, uint64_t value) {
+  e[0] = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  e[1] = value;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  e[0] = key;
+}
+
+/* Everything a thread owns. Blocks are mmap'd, kept in a global list for the readers, and
+ * recycled when their thread exits (the counters just keep accumulating). */
 typedef struct ms_thread {
   /* hot: touched by every malloc/free of the owning thread */
   int64_t sample_countdown;        /* bytes until the next sample; <= 0 means sample now */

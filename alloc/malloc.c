@@ -230,10 +230,10 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
   void *block = NULL;
   /* CHECKS (alloc/checks.h): 1 in uaf=RATE allocations from the guard-page pool */
   if (MS_UNLIKELY(_ms_check_flags & MS_CHK_UAF) && !_ms_guard && !locked) block = _ms_guarded_alloc(n, h, align, zero);
+  /* lean mode: at least one byte after the header: a 0-byte block's pointer would otherwise be
+   * where its mimalloc block ends, the next block's start, which is that block's pointer */
+  size_t room = n + h + (n == 0 && _ms_lean_mode);
   if (MS_LIKELY(block == NULL)) {
-    /* lean mode: at least one byte after the header: a 0-byte block's pointer would otherwise be
-     * where its mimalloc block ends, the next block's start, which is that block's pointer */
-    size_t room = n + h + (n == 0 && _ms_lean_mode);
     if (MS_LIKELY(!aligned))
       block = zero ? mi_zalloc(room) : mi_malloc(room);
     else
@@ -245,7 +245,7 @@ MS_INTERNAL void *_ms_alloc(size_t n, size_t align, int zero) {
     return NULL;
   }
   char *p = (char *)block + h;
-  unsigned cls = _ms_class_of(n + h + (n == 0 && _ms_lean_mode));
+  unsigned cls = _ms_class_of(room);
   uint64_t tag = _ms_tag_make(n, cls, kind, aligned);
   if (_ms_kind_guarded(kind)) *_ms_guard_ptr(p) = _ms_guard_value(p);
   if (MS_LIKELY(!_ms_guard)) count_alloc(t, cls, n, block, aligned, h, _ms_kind_sampled(kind));

@@ -364,16 +364,6 @@ static uint64_t rule_of(uint64_t pc_) {
   return compute_rule(pc_, ep); /* neighbourhood full: correct, just not cached */
 }
 
-/* Store a (pc, rule) pair where a signal handler walking on this thread meanwhile never pairs
- * a key with another key's rule: key last (only the compiler can reorder within one thread). */
-static inline void put(uint64_t *e, uint64_t pc, uint64_t w) {
-  e[0] = 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  e[1] = w;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  e[0] = pc;
-}
-
 /* The rule of the return address pc at depth n through the thread's own small caches, which
  * stay in the CPU's cache where the shared table's scattered slots would not, then the shared
  * table. (A cache by depth for every frame was tried: python's consecutive stacks differ in
@@ -390,9 +380,9 @@ static inline uint64_t rule_cached(ms_unwind_cache_t *c, int n, uint64_t pc, uin
     w = e[1];
   } else {
     w = rule_of(pc);
-    put(e, pc, w);
+    _ms_pair_put(e, pc, w);
   }
-  if (t) put(t, pc, w);
+  if (t) _ms_pair_put(t, pc, w);
   return w;
 }
 

@@ -2,10 +2,10 @@
  * bytes/counts, bytes live at the global peak, temporary allocations, lifetimes, reallocs.
  *
  * The figures sit in an array parallel to the stack table (same id), lazily touched; sampled
- * allocations and frees add to their thread's pending deltas, which reach the array in
- * batches (below). "Who made the peak" is taken
- * by copying every site's live figures when the global live bytes pass the last copied peak by
- * more than 1/64 (1.6%): O(sites) a time, but only O(log growth) times in a run.
+ * allocations and frees add to their thread's pending deltas, which reach the array in batches
+ * (below). "Who made the peak" is taken by copying every site's live figures when the global
+ * live bytes pass the last copied peak by more than 1/64 (1.6%): O(sites) a time, but only
+ * O(log growth) times in a run.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -179,8 +179,9 @@ void _ms_sites_read_begin(void) {
   pthread_mutex_lock(&read_mutex);
   read_collect();
 }
-/* For the peak copy, on an allocating thread: never wait for a snapshot's read. */
-static int read_try_begin(void) {
+/* For the peak copy and the timeline's points, on an allocating thread: never wait for a
+ * snapshot's read. */
+int _ms_sites_read_try_begin(void) {
   if (pthread_mutex_trylock(&read_mutex) != 0) return 0;
   read_collect();
   return 1;
@@ -260,7 +261,7 @@ void _ms_track_peak(uint64_t live) {
   if (live < last + step && last) return;
   if (atomic_exchange_explicit(&peak_copy_busy, 1, memory_order_acquire)) return;
   uint32_t limit = _ms_stack_limit();
-  if (!read_try_begin()) {
+  if (!_ms_sites_read_try_begin()) {
     atomic_store_explicit(&peak_copy_busy, 0, memory_order_release);
     return; /* a snapshot is reading: copy at the next peak step */
   }
@@ -275,5 +276,3 @@ void _ms_track_peak(uint64_t live) {
   atomic_store_explicit(&peak_copy_busy, 0, memory_order_release);
 }
 
-/* The timeline's points (timeline.c) read the sites on an allocating thread: never wait. */
-int _ms_sites_read_try_begin(void) { return read_try_begin(); }

@@ -1,9 +1,9 @@
 /* stacks.c — capturing stacks and deduplicating them into one shared table.
  *
  * Capture uses _ms_unwind_l0() (track/stack_walk.c: the cached DWARF CFI walker, correct for
- * code built without frame pointers, opening no descriptor), with the thread's rule cache;
- * the resulting stack goes through the thread's stack-id cache before the shared table. Frames inside libmemscope.so
- * itself (malloc, the tracker) are dropped from the top.
+ * code built without frame pointers, opening no descriptor) with the thread's rule caches, and
+ * drops the frames of libmemscope.so itself (malloc, the tracker) from the top; the stack then
+ * goes through the thread's stack-id cache before the shared table.
  *
  * The table is open addressing on the stack's 64-bit hash, holding (hash, id) pairs; a stack's
  * frames go to an append-only arena and its (offset, depth, tag) to a dense array by id. The
@@ -212,13 +212,7 @@ uint32_t _ms_stack_capture(uint32_t tag) {
   uint64_t *e = &t->stack_l0[2 * ((h >> 17) & (MS_STACK_L0 - 1))];
   if (e[0] == h) return (uint32_t)e[1];
   uint32_t id = _ms_stack_intern(frames, depth, tag);
-  if (id) { /* key last, as in cfi_cache.c: a signal handler's capture never sees half */
-    e[0] = 0;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    e[1] = id;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    e[0] = h;
-  }
+  if (id) _ms_pair_put(e, h, id);
   return id;
 }
 
